@@ -1,0 +1,246 @@
+//! Diagnostics: what validation found, where, and how to show it (human, JSON, GitHub).
+//!
+//! Problems are data, not errors: every stage collects them and nothing stops at the first.
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub file: Arc<str>,
+    pub line: u32,
+    #[serde(rename = "column")]
+    pub col: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+impl Diagnostic {
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// File texts, so the human renderer can quote the offending line.
+pub type SourceTexts = HashMap<Arc<str>, Arc<str>>;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Counts {
+    pub fn of(diagnostics: &[Diagnostic]) -> Counts {
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        Counts {
+            errors,
+            warnings: diagnostics.len() - errors,
+        }
+    }
+}
+
+/// Sort by file, line, column, then code, so output is stable run to run.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        a.location
+            .cmp(&b.location)
+            .then(a.code.cmp(b.code))
+            .then(a.message.cmp(&b.message))
+    });
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+}
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn severity(&self, s: Severity) -> String {
+        match s {
+            Severity::Error => self.paint("1;31", "error"),
+            Severity::Warning => self.paint("1;33", "warning"),
+        }
+    }
+}
+
+/// `error[XCS103]: message`, the location, the source line with a caret under the value, and
+/// the hint — the shape rustc and ruff use.
+pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceTexts, color: bool) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    for d in diagnostics {
+        let _ = writeln!(
+            out,
+            "{}{}: {}",
+            style.severity(d.severity),
+            style.paint("1", &format!("[{}]", d.code)),
+            style.paint("1", &d.message)
+        );
+        if let Some(loc) = &d.location {
+            let gutter = loc.line.to_string().len();
+            let pad = " ".repeat(gutter);
+            let _ = writeln!(out, "{pad}{} {}:{}:{}", style.paint("34", "-->"), loc.file, loc.line, loc.col);
+            if let Some(line) = sources
+                .get(&loc.file)
+                .and_then(|text| text.lines().nth(loc.line.saturating_sub(1) as usize))
+            {
+                let bar = style.paint("34", "|");
+                let shown = line.replace('\t', " ");
+                let start = (loc.col.saturating_sub(1)) as usize;
+                let width = token_width(&shown, start);
+                let _ = writeln!(out, "{pad} {bar}");
+                let _ = writeln!(out, "{} {bar} {shown}", style.paint("34", &loc.line.to_string()));
+                let caret = style.paint(
+                    match d.severity {
+                        Severity::Error => "1;31",
+                        Severity::Warning => "1;33",
+                    },
+                    &"^".repeat(width),
+                );
+                let _ = writeln!(out, "{pad} {bar} {}{caret}", " ".repeat(start));
+            }
+            if let Some(hint) = &d.hint {
+                let _ = writeln!(out, "{pad} = {} {hint}", style.paint("1;36", "hint:"));
+            }
+        } else if let Some(hint) = &d.hint {
+            let _ = writeln!(out, "  = {} {hint}", style.paint("1;36", "hint:"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Width of the value starting at `start` (in characters): a quoted string to its closing
+/// quote, otherwise up to the next separator.
+fn token_width(line: &str, start: usize) -> usize {
+    let rest: Vec<char> = line.chars().skip(start).collect();
+    let width = match rest.first() {
+        None => 1,
+        Some(&q @ ('"' | '\'')) => rest[1..]
+            .iter()
+            .position(|&c| c == q)
+            .map_or(rest.len(), |end| end + 2),
+        Some(_) => {
+            let text: String = rest.iter().collect();
+            let end = text.find(" #").unwrap_or(text.len());
+            text[..end]
+                .chars()
+                .position(|c| matches!(c, ',' | ']' | '}'))
+                .unwrap_or_else(|| text[..end].chars().count())
+        }
+    };
+    let trimmed = rest.iter().take(width).collect::<String>().trim_end().chars().count();
+    trimmed.clamp(1, 80)
+}
+
+/// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=XCS103::message`.
+pub fn render_github(diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = Vec::new();
+        if let Some(loc) = &d.location {
+            props.push(format!("file={}", escape_property(&loc.file)));
+            props.push(format!("line={}", loc.line));
+            props.push(format!("col={}", loc.col));
+        }
+        props.push(format!("title={}", escape_property(d.code)));
+        let mut message = d.message.clone();
+        if let Some(hint) = &d.hint {
+            message.push_str("\nhint: ");
+            message.push_str(hint);
+        }
+        let _ = writeln!(out, "::{level} {}::{}", props.join(","), escape_data(&message));
+    }
+    out
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diag(sev: Severity, line: u32, col: u32) -> Diagnostic {
+        Diagnostic {
+            code: "XCS103",
+            severity: sev,
+            message: "image `a/b` has no tag".into(),
+            hint: Some("add a tag, e.g. `a/b:1.0`".into()),
+            location: Some(Location {
+                file: Arc::from("commands/x.yaml"),
+                line,
+                col,
+            }),
+        }
+    }
+
+    #[test]
+    fn human_output_quotes_the_line_with_a_caret() {
+        let mut sources = SourceTexts::new();
+        sources.insert(Arc::from("commands/x.yaml"), Arc::from("name: x\nimage: \"a/b\"\n"));
+        let out = render_human(&[diag(Severity::Error, 2, 8)], &sources, false);
+        assert_eq!(
+            out,
+            "error[XCS103]: image `a/b` has no tag\n --> commands/x.yaml:2:8\n  |\n2 | image: \"a/b\"\n  |        ^^^^^\n  = hint: add a tag, e.g. `a/b:1.0`\n\n"
+        );
+        assert!(render_human(&[diag(Severity::Error, 2, 8)], &sources, true).contains("\x1b[1;31m"));
+    }
+
+    #[test]
+    fn github_annotations_escape_their_parts() {
+        let mut d = diag(Severity::Warning, 3, 1);
+        d.message = "50% of it, a:b\nnext".into();
+        assert_eq!(
+            render_github(&[d]),
+            "::warning file=commands/x.yaml,line=3,col=1,title=XCS103::50%25 of it, a:b%0Anext%0Ahint: add a tag, e.g. `a/b:1.0`\n"
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! Where declarations come from: a directory on disk, or a directory inside a git revision.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: no such file or directory")]
+    NotFound { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not inside a git repository: {message}")]
+    NotARepository { path: PathBuf, message: String },
+    #[error("git revision `{rev}` not found: {message}")]
+    UnknownRevision { rev: String, message: String },
+    #[error("`{dir}` does not exist at revision `{rev}`")]
+    NotInRevision { dir: String, rev: String },
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+/// A file's bytes as found, before parsing.
+#[derive(Debug, Clone)]
+pub struct RawFile {
+    /// Path to show a person (as given on the command line, plus the file's place in the repo).
+    pub path: Arc<str>,
+    /// Path relative to the declaration repo's root, `/`-separated.
+    pub rel: Arc<str>,
+    pub bytes: Vec<u8>,
+}
+
+/// A declaration repo: the work tree, or a revision of the git repository it lives in.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Dir(PathBuf),
+    Git { dir: PathBuf, rev: String },
+}
+
+impl Source {
+    pub fn new(dir: impl Into<PathBuf>, rev: Option<&str>) -> Source {
+        match rev {
+            None => Source::Dir(dir.into()),
+            Some(rev) => Source::Git {
+                dir: dir.into(),
+                rev: rev.to_string(),
+            },
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        match self {
+            Source::Dir(dir) | Source::Git { dir, .. } => dir,
+        }
+    }
+
+    /// Every `.yaml`, `.yml` and `.json` file, sorted by path. Hidden files and directories
+    /// (`.git`, `.github`) are not declarations and are skipped.
+    pub fn files(&self) -> Result<Vec<RawFile>, LoadError> {
+        let mut files = match self {
+            Source::Dir(dir) => read_dir(dir)?,
+            Source::Git { dir, rev } => read_git(dir, rev)?,
+        };
+        files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        Ok(files)
+    }
+}
+
+fn is_declaration_file(name: &str) -> bool {
+    super::Format::of(name).is_some()
+}
+
+fn display_path(dir: &Path, rel: &str) -> Arc<str> {
+    if dir == Path::new(".") || dir.as_os_str().is_empty() {
+        Arc::from(rel)
+    } else {
+        Arc::from(format!("{}/{rel}", dir.display().to_string().trim_end_matches('/')))
+    }
+}
+
+fn read_dir(root: &Path) -> Result<Vec<RawFile>, LoadError> {
+    let meta = std::fs::metadata(root).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::NotFound {
+            path: root.to_path_buf(),
+        },
+        _ => LoadError::Io {
+            path: root.to_path_buf(),
+            source: e,
+        },
+    })?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| LoadError::Io { path, source }
+    };
+    if meta.is_file() {
+        let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let bytes = std::fs::read(root).map_err(io(root))?;
+        return Ok(vec![RawFile {
+            path: Arc::from(root.display().to_string()),
+            rel: Arc::from(name),
+            bytes,
+        }]);
+    }
+    let mut out = Vec::new();
+    let mut pending = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let entry = entry.map_err(io(&dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let rel = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let file_type = entry.file_type().map_err(io(&entry.path()))?;
+            if file_type.is_dir() {
+                pending.push((entry.path(), rel));
+            } else if is_declaration_file(&name) && (file_type.is_file() || entry.path().is_file()) {
+                let bytes = std::fs::read(entry.path()).map_err(io(&entry.path()))?;
+                out.push(RawFile {
+                    path: display_path(root, &rel),
+                    rel: Arc::from(rel),
+                    bytes,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Open the git repository that contains `dir`, and `dir`'s path inside it (`/`-separated,
+/// empty for the repository root).
+pub fn discover_repo(dir: &Path) -> Result<(git2::Repository, String), LoadError> {
+    let repo = git2::Repository::discover(dir).map_err(|e| LoadError::NotARepository {
+        path: dir.to_path_buf(),
+        message: e.message().to_string(),
+    })?;
+    let workdir = repo.workdir().ok_or_else(|| LoadError::NotARepository {
+        path: dir.to_path_buf(),
+        message: "the repository is bare".to_string(),
+    })?;
+    let canon = |p: &Path| {
+        p.canonicalize().map_err(|source| LoadError::Io {
+            path: p.to_path_buf(),
+            source,
+        })
+    };
+    let within = canon(dir)?
+        .strip_prefix(canon(workdir)?)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    Ok((repo, within))
+}
+
+/// The tree of `dir` at `rev`.
+pub fn tree_at<'r>(repo: &'r git2::Repository, within: &str, rev: &str) -> Result<git2::Tree<'r>, LoadError> {
+    let object = repo.revparse_single(rev).map_err(|e| LoadError::UnknownRevision {
+        rev: rev.to_string(),
+        message: e.message().to_string(),
+    })?;
+    let tree = object.peel_to_tree().map_err(|e| LoadError::UnknownRevision {
+        rev: rev.to_string(),
+        message: e.message().to_string(),
+    })?;
+    if within.is_empty() {
+        return Ok(tree);
+    }
+    let entry = tree.get_path(Path::new(within)).map_err(|_| LoadError::NotInRevision {
+        dir: within.to_string(),
+        rev: rev.to_string(),
+    })?;
+    let sub = entry.to_object(repo)?.peel_to_tree().map_err(|_| LoadError::NotInRevision {
+        dir: within.to_string(),
+        rev: rev.to_string(),
+    })?;
+    Ok(sub)
+}
+
+fn read_git(dir: &Path, rev: &str) -> Result<Vec<RawFile>, LoadError> {
+    let (repo, within) = discover_repo(dir)?;
+    let tree = tree_at(&repo, &within, rev)?;
+    let mut out = Vec::new();
+    let mut failure = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
+        let name = entry.name().unwrap_or_default();
+        if name.starts_with('.') {
+            return git2::TreeWalkResult::Skip;
+        }
+        if entry.kind() == Some(git2::ObjectType::Blob) && is_declaration_file(name) {
+            let rel = format!("{parent}{name}");
+            match repo.find_blob(entry.id()) {
+                Ok(blob) => out.push(RawFile {
+                    path: display_path(dir, &rel),
+                    rel: Arc::from(rel),
+                    bytes: blob.content().to_vec(),
+                }),
+                Err(e) => {
+                    failure = Some(e);
+                    return git2::TreeWalkResult::Abort;
+                }
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(out),
+    }
+}

@@ -1,0 +1,82 @@
+//! Validation: JSON Schema plus every rule XNAT enforces and the ones it forgets.
+//!
+//! Files are checked independently (in parallel); each command's tree is dropped once its own
+//! rules have run. Then the rules across documents run on the model.
+
+mod command;
+mod document;
+pub mod finding;
+pub mod references;
+pub mod rules;
+mod schema;
+mod templates;
+
+pub use command::{image_has_tag, xnat_errors};
+pub use references::configurable_inputs;
+
+use crate::diag::{self, Counts, Diagnostic, SourceTexts};
+use crate::load::{Limits, LoadError, RawFile, Source};
+use crate::model::Repo;
+use rayon::prelude::*;
+
+/// The outcome of validating a repo: the model (every document that could be read) and every
+/// problem found.
+#[derive(Debug, Default)]
+pub struct Validation {
+    pub repo: Repo,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Texts of the files that have diagnostics, for quoting them.
+    pub sources: SourceTexts,
+    pub files: usize,
+}
+
+impl Validation {
+    pub fn counts(&self) -> Counts {
+        Counts::of(&self.diagnostics)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+pub fn validate_source(source: &Source) -> Result<Validation, LoadError> {
+    Ok(validate(&source.files()?, &Limits::default()))
+}
+
+pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
+    let reports: Vec<document::FileReport> = files.par_iter().map(|f| document::check_file(f, limits)).collect();
+    let mut v = Validation {
+        files: files.len(),
+        ..Validation::default()
+    };
+    let mut via = Vec::new();
+    for r in reports {
+        if !r.diagnostics.is_empty() || !r.via.is_empty() {
+            v.sources.insert(r.path.clone(), r.text.clone());
+        }
+        v.diagnostics.extend(r.diagnostics);
+        via.extend(r.via);
+        let repo = r.repo;
+        v.repo.commands.extend(repo.commands);
+        v.repo.command_sources.extend(repo.command_sources);
+        v.repo.registries.extend(repo.registries);
+        v.repo.backends.extend(repo.backends);
+        v.repo.sites.extend(repo.sites);
+        v.repo.projects.extend(repo.projects);
+        v.repo.automations.extend(repo.automations);
+    }
+    let cross = references::check(&v.repo, &via);
+    for d in &cross {
+        if let Some(loc) = &d.location {
+            if !v.sources.contains_key(&loc.file) {
+                if let Some(f) = files.iter().find(|f| f.path == loc.file) {
+                    v.sources.insert(f.path.clone(), std::sync::Arc::from(String::from_utf8_lossy(&f.bytes).as_ref()));
+                }
+            }
+        }
+    }
+    v.diagnostics.extend(cross);
+    diag::sort(&mut v.diagnostics);
+    v
+}
