@@ -40,6 +40,9 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// The value at the location is a secret: quote its line with the value masked.
+    #[serde(skip)]
+    pub masked: bool,
 }
 
 impl Diagnostic {
@@ -78,7 +81,11 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 }
 
 pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 struct Style {
@@ -117,17 +124,33 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceTexts, color: bo
         if let Some(loc) = &d.location {
             let gutter = loc.line.to_string().len();
             let pad = " ".repeat(gutter);
-            let _ = writeln!(out, "{pad}{} {}:{}:{}", style.paint("34", "-->"), loc.file, loc.line, loc.col);
+            let _ = writeln!(
+                out,
+                "{pad}{} {}:{}:{}",
+                style.paint("34", "-->"),
+                loc.file,
+                loc.line,
+                loc.col
+            );
             if let Some(line) = sources
                 .get(&loc.file)
                 .and_then(|text| text.lines().nth(loc.line.saturating_sub(1) as usize))
             {
                 let bar = style.paint("34", "|");
-                let shown = line.replace('\t', " ");
                 let start = (loc.col.saturating_sub(1)) as usize;
+                let shown = if d.masked {
+                    format!("{}***", line.chars().take(start).collect::<String>())
+                } else {
+                    line.to_string()
+                }
+                .replace('\t', " ");
                 let width = token_width(&shown, start);
                 let _ = writeln!(out, "{pad} {bar}");
-                let _ = writeln!(out, "{} {bar} {shown}", style.paint("34", &loc.line.to_string()));
+                let _ = writeln!(
+                    out,
+                    "{} {bar} {shown}",
+                    style.paint("34", &loc.line.to_string())
+                );
                 let caret = style.paint(
                     match d.severity {
                         Severity::Error => "1;31",
@@ -167,7 +190,13 @@ fn token_width(line: &str, start: usize) -> usize {
                 .unwrap_or_else(|| text[..end].chars().count())
         }
     };
-    let trimmed = rest.iter().take(width).collect::<String>().trim_end().chars().count();
+    let trimmed = rest
+        .iter()
+        .take(width)
+        .collect::<String>()
+        .trim_end()
+        .chars()
+        .count();
     trimmed.clamp(1, 80)
 }
 
@@ -191,13 +220,20 @@ pub fn render_github(diagnostics: &[Diagnostic]) -> String {
             message.push_str("\nhint: ");
             message.push_str(hint);
         }
-        let _ = writeln!(out, "::{level} {}::{}", props.join(","), escape_data(&message));
+        let _ = writeln!(
+            out,
+            "::{level} {}::{}",
+            props.join(","),
+            escape_data(&message)
+        );
     }
     out
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -219,19 +255,41 @@ mod tests {
                 line,
                 col,
             }),
+            masked: false,
         }
     }
 
     #[test]
     fn human_output_quotes_the_line_with_a_caret() {
         let mut sources = SourceTexts::new();
-        sources.insert(Arc::from("commands/x.yaml"), Arc::from("name: x\nimage: \"a/b\"\n"));
+        sources.insert(
+            Arc::from("commands/x.yaml"),
+            Arc::from("name: x\nimage: \"a/b\"\n"),
+        );
         let out = render_human(&[diag(Severity::Error, 2, 8)], &sources, false);
         assert_eq!(
             out,
             "error[XCS103]: image `a/b` has no tag\n --> commands/x.yaml:2:8\n  |\n2 | image: \"a/b\"\n  |        ^^^^^\n  = hint: add a tag, e.g. `a/b:1.0`\n\n"
         );
-        assert!(render_human(&[diag(Severity::Error, 2, 8)], &sources, true).contains("\x1b[1;31m"));
+        assert!(
+            render_human(&[diag(Severity::Error, 2, 8)], &sources, true).contains("\x1b[1;31m")
+        );
+    }
+
+    #[test]
+    fn masked_values_are_not_quoted() {
+        let mut sources = SourceTexts::new();
+        sources.insert(
+            Arc::from("commands/x.yaml"),
+            Arc::from("password: hunter2\n"),
+        );
+        let mut d = diag(Severity::Error, 1, 11);
+        d.masked = true;
+        let out = render_human(&[d], &sources, false);
+        assert!(
+            out.contains("password: ***") && !out.contains("hunter2"),
+            "{out}"
+        );
     }
 
     #[test]

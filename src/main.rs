@@ -1,1 +1,17 @@
-fn main() {}
+//! The `xcs` command: parse arguments, run one subcommand, map its outcome to an exit code.
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(cli::EXIT_COULD_NOT_RUN)
+        }
+    }
+}

@@ -3,7 +3,9 @@
 //! `schemas/*.schema.json` are these, written out for editors (a test keeps them in step). The
 //! validator uses the in-memory copies.
 
-use crate::model::{Automation, Command, CommandSource, ComputeBackend, Kind, Project, Registry, Site};
+use crate::model::{
+    Automation, Command, CommandSource, ComputeBackend, Kind, Project, Registry, Site,
+};
 use schemars::{JsonSchema, generate::SchemaSettings};
 use serde_json::{Value, json};
 
@@ -22,7 +24,10 @@ pub fn schema(kind: Kind) -> Value {
     };
     if let Some(obj) = root.as_object_mut() {
         let mut head = serde_json::Map::new();
-        head.insert("$schema".into(), json!("https://json-schema.org/draft/2020-12/schema"));
+        head.insert(
+            "$schema".into(),
+            json!("https://json-schema.org/draft/2020-12/schema"),
+        );
         head.insert("$id".into(), json!(format!("{ID_PREFIX}{}", kind.slug())));
         head.insert("title".into(), json!(format!("xcs {kind}")));
         for (k, v) in std::mem::take(obj) {
@@ -79,7 +84,10 @@ fn command_schema() -> Value {
         }
     }
     // XNAT's create path also accepts the legacy spelling of `as-a-child-of`.
-    if let Some(Value::Object(props)) = defs.get_mut("OutputHandler").and_then(|h| h.get_mut("properties")) {
+    if let Some(Value::Object(props)) = defs
+        .get_mut("OutputHandler")
+        .and_then(|h| h.get_mut("properties"))
+    {
         props.insert(
             "as-a-child-of-wrapper-input".into(),
             json!({
@@ -111,7 +119,10 @@ mod tests {
             Value::Object(obj) => {
                 if let Some(Value::Object(props)) = obj.get("properties") {
                     for (name, prop) in props {
-                        let has = prop.get("description").and_then(Value::as_str).is_some_and(|d| !d.is_empty());
+                        let has = prop
+                            .get("description")
+                            .and_then(Value::as_str)
+                            .is_some_and(|d| !d.is_empty());
                         if !has {
                             missing.push(format!("{path}/{name}"));
                         }
@@ -135,14 +146,20 @@ mod tests {
         for kind in Kind::ALL {
             let mut missing = Vec::new();
             walk_properties(&schema(kind), kind.slug(), &mut missing);
-            assert!(missing.is_empty(), "fields without a description: {missing:#?}");
+            assert!(
+                missing.is_empty(),
+                "fields without a description: {missing:#?}"
+            );
         }
     }
 
     #[test]
     fn secret_fields_are_marked_sensitive() {
         let registry = schema(Kind::Registry);
-        assert_eq!(registry["properties"]["password"]["x-sensitive"], json!(true));
+        assert_eq!(
+            registry["properties"]["password"]["x-sensitive"],
+            json!(true)
+        );
         assert_eq!(registry["properties"]["token"]["x-sensitive"], json!(true));
     }
 
@@ -150,7 +167,10 @@ mod tests {
     fn schemas_compile_as_draft_2020_12() {
         for kind in Kind::ALL {
             let s = schema(kind);
-            assert_eq!(s["$schema"], json!("https://json-schema.org/draft/2020-12/schema"));
+            assert_eq!(
+                s["$schema"],
+                json!("https://json-schema.org/draft/2020-12/schema")
+            );
             jsonschema::validator_for(&s).unwrap_or_else(|e| panic!("{kind}: {e}"));
         }
     }
@@ -163,7 +183,8 @@ mod tests {
         let update = std::env::var_os("XCS_UPDATE_SCHEMAS").is_some();
         for kind in Kind::ALL {
             let path = dir.join(kind.schema_file());
-            let expected = serde_json::to_string_pretty(&schema(kind)).expect("serializable") + "\n";
+            let expected =
+                serde_json::to_string_pretty(&schema(kind)).expect("serializable") + "\n";
             if update {
                 std::fs::create_dir_all(&dir).expect("create schemas/");
                 std::fs::write(&path, &expected).expect("write schema");

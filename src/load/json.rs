@@ -116,7 +116,10 @@ impl Parser<'_> {
             Some(b'f') => self.literal("false", Value::Bool(false)),
             Some(b'n') => self.literal("null", Value::Null),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            _ => Err(self.error(format!("expected a JSON value, found {}", self.describe_here()))),
+            _ => Err(self.error(format!(
+                "expected a JSON value, found {}",
+                self.describe_here()
+            ))),
         }
     }
 
@@ -255,7 +258,10 @@ impl Parser<'_> {
             }
             Ok(Node::scalar(pos, value))
         } else {
-            Err(self.error(format!("expected a JSON value, found {}", self.describe_here())))
+            Err(self.error(format!(
+                "expected a JSON value, found {}",
+                self.describe_here()
+            )))
         }
     }
 
@@ -364,7 +370,12 @@ impl Parser<'_> {
                 out.push(ch);
                 return Ok(());
             }
-            _ => return Err(self.error(format!("invalid escape `\\{}`", self.describe_here().trim_matches('`')))),
+            _ => {
+                return Err(self.error(format!(
+                    "invalid escape `\\{}`",
+                    self.describe_here().trim_matches('`')
+                )));
+            }
         };
         self.bump();
         out.push(c);

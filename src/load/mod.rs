@@ -37,6 +37,8 @@ pub enum ParseIssueKind {
     TooDeep,
     TooLarge,
     Encoding,
+    /// A plain YAML value followed by ` #KEY#…`: YAML read it as a comment.
+    SwallowedByComment,
 }
 
 /// A problem found while reading a file, before any declaration is understood.
@@ -107,7 +109,9 @@ pub fn parse_file(raw: &RawFile, limits: &Limits) -> ParsedFile {
     };
     parsed.text = Arc::from(text);
     let result = match Format::of(&raw.rel) {
-        Some(Format::Json) => json::parse(&parsed.text, limits).map(|(node, issues)| (vec![node], issues)),
+        Some(Format::Json) => {
+            json::parse(&parsed.text, limits).map(|(node, issues)| (vec![node], issues))
+        }
         _ => yaml::parse(&parsed.text, limits),
     };
     match result {
@@ -139,7 +143,9 @@ fn decode(bytes: &[u8]) -> Result<&str, ParseIssue> {
     Err(ParseIssue {
         pos: Pos::new(line, col),
         kind: ParseIssueKind::Encoding,
-        message: format!("file contains {what} (at byte {bad_at}); declarations must be UTF-8 text"),
+        message: format!(
+            "file contains {what} (at byte {bad_at}); declarations must be UTF-8 text"
+        ),
     })
 }
 
@@ -165,7 +171,10 @@ mod tests {
 
     #[test]
     fn binary_files_are_refused() {
-        let p = parse_file(&raw("a.json", b"\x7fELF\x02\x01\x01\0\0\0"), &Limits::default());
+        let p = parse_file(
+            &raw("a.json", b"\x7fELF\x02\x01\x01\0\0\0"),
+            &Limits::default(),
+        );
         assert_eq!(p.issues[0].kind, ParseIssueKind::Encoding);
     }
 

@@ -77,7 +77,10 @@ fn display_path(dir: &Path, rel: &str) -> Arc<str> {
     if dir == Path::new(".") || dir.as_os_str().is_empty() {
         Arc::from(rel)
     } else {
-        Arc::from(format!("{}/{rel}", dir.display().to_string().trim_end_matches('/')))
+        Arc::from(format!(
+            "{}/{rel}",
+            dir.display().to_string().trim_end_matches('/')
+        ))
     }
 }
 
@@ -96,7 +99,10 @@ fn read_dir(root: &Path) -> Result<Vec<RawFile>, LoadError> {
         move |source| LoadError::Io { path, source }
     };
     if meta.is_file() {
-        let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let bytes = std::fs::read(root).map_err(io(root))?;
         return Ok(vec![RawFile {
             path: Arc::from(root.display().to_string()),
@@ -106,7 +112,12 @@ fn read_dir(root: &Path) -> Result<Vec<RawFile>, LoadError> {
     }
     let mut out = Vec::new();
     let mut pending = vec![(root.to_path_buf(), String::new())];
+    // Symlinked directories are followed once each, so a link cycle cannot loop.
+    let mut visited = std::collections::HashSet::new();
     while let Some((dir, prefix)) = pending.pop() {
+        if !visited.insert(dir.canonicalize().map_err(io(&dir))?) {
+            continue;
+        }
         for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
             let entry = entry.map_err(io(&dir))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -119,9 +130,11 @@ fn read_dir(root: &Path) -> Result<Vec<RawFile>, LoadError> {
                 format!("{prefix}/{name}")
             };
             let file_type = entry.file_type().map_err(io(&entry.path()))?;
-            if file_type.is_dir() {
+            let is_dir = file_type.is_dir() || (file_type.is_symlink() && entry.path().is_dir());
+            if is_dir {
                 pending.push((entry.path(), rel));
-            } else if is_declaration_file(&name) && (file_type.is_file() || entry.path().is_file()) {
+            } else if is_declaration_file(&name) && (file_type.is_file() || entry.path().is_file())
+            {
                 let bytes = std::fs::read(entry.path()).map_err(io(&entry.path()))?;
                 out.push(RawFile {
                     path: display_path(root, &rel),
@@ -159,26 +172,39 @@ pub fn discover_repo(dir: &Path) -> Result<(git2::Repository, String), LoadError
 }
 
 /// The tree of `dir` at `rev`.
-pub fn tree_at<'r>(repo: &'r git2::Repository, within: &str, rev: &str) -> Result<git2::Tree<'r>, LoadError> {
-    let object = repo.revparse_single(rev).map_err(|e| LoadError::UnknownRevision {
-        rev: rev.to_string(),
-        message: e.message().to_string(),
-    })?;
-    let tree = object.peel_to_tree().map_err(|e| LoadError::UnknownRevision {
-        rev: rev.to_string(),
-        message: e.message().to_string(),
-    })?;
+pub fn tree_at<'r>(
+    repo: &'r git2::Repository,
+    within: &str,
+    rev: &str,
+) -> Result<git2::Tree<'r>, LoadError> {
+    let object = repo
+        .revparse_single(rev)
+        .map_err(|e| LoadError::UnknownRevision {
+            rev: rev.to_string(),
+            message: e.message().to_string(),
+        })?;
+    let tree = object
+        .peel_to_tree()
+        .map_err(|e| LoadError::UnknownRevision {
+            rev: rev.to_string(),
+            message: e.message().to_string(),
+        })?;
     if within.is_empty() {
         return Ok(tree);
     }
-    let entry = tree.get_path(Path::new(within)).map_err(|_| LoadError::NotInRevision {
-        dir: within.to_string(),
-        rev: rev.to_string(),
-    })?;
-    let sub = entry.to_object(repo)?.peel_to_tree().map_err(|_| LoadError::NotInRevision {
-        dir: within.to_string(),
-        rev: rev.to_string(),
-    })?;
+    let entry = tree
+        .get_path(Path::new(within))
+        .map_err(|_| LoadError::NotInRevision {
+            dir: within.to_string(),
+            rev: rev.to_string(),
+        })?;
+    let sub = entry
+        .to_object(repo)?
+        .peel_to_tree()
+        .map_err(|_| LoadError::NotInRevision {
+            dir: within.to_string(),
+            rev: rev.to_string(),
+        })?;
     Ok(sub)
 }
 

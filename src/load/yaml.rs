@@ -14,6 +14,7 @@ use std::collections::HashMap;
 /// Every document in the stream; empty documents are skipped.
 pub fn parse(text: &str, limits: &Limits) -> Result<(Vec<Node>, Vec<ParseIssue>), ParseIssue> {
     let mut builder = Builder {
+        lines: LineIndex::new(text),
         limits,
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -26,7 +27,11 @@ pub fn parse(text: &str, limits: &Limits) -> Result<(Vec<Node>, Vec<ParseIssue>)
             let too_deep = e.info().contains("recursion limit");
             ParseIssue {
                 pos: Pos::new(e.marker().line(), e.marker().col() + 1),
-                kind: if too_deep { ParseIssueKind::TooDeep } else { ParseIssueKind::Syntax },
+                kind: if too_deep {
+                    ParseIssueKind::TooDeep
+                } else {
+                    ParseIssueKind::Syntax
+                },
                 message: if too_deep {
                     format!("nesting deeper than {} levels", limits.max_depth)
                 } else {
@@ -54,6 +59,7 @@ enum Frame {
 }
 
 struct Builder<'l> {
+    lines: LineIndex<'l>,
     limits: &'l Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
@@ -72,6 +78,11 @@ impl Builder<'_> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(pos, 1)?;
+                if style == ScalarStyle::Plain
+                    && let Some(issue) = self.lines.swallowed_key(&span)
+                {
+                    self.issues.push(issue);
+                }
                 let value = resolve_scalar(&text, style, tag.as_deref(), pos)?;
                 self.complete(Node::scalar(pos, value), anchor)?;
             }
@@ -132,10 +143,7 @@ impl Builder<'_> {
                 self.complete(node, 0)?;
             }
             Event::DocumentEnd => self.anchors.clear(),
-            Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart(_)
-            | Event::Nothing => {}
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::Nothing => {}
         }
         Ok(())
     }
@@ -167,7 +175,12 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn check_collection_tag(&self, tag: Option<&Tag>, expected: &str, pos: Pos) -> Result<(), ParseIssue> {
+    fn check_collection_tag(
+        &self,
+        tag: Option<&Tag>,
+        expected: &str,
+        pos: Pos,
+    ) -> Result<(), ParseIssue> {
         match tag {
             None => Ok(()),
             Some(t) if t.is_yaml_core_schema() && t.suffix == expected => Ok(()),
@@ -197,8 +210,9 @@ impl Builder<'_> {
                             return Err(ParseIssue {
                                 pos: node.pos,
                                 kind: ParseIssueKind::Syntax,
-                                message: "a mapping key must be a plain value, not a list or mapping"
-                                    .to_string(),
+                                message:
+                                    "a mapping key must be a plain value, not a list or mapping"
+                                        .to_string(),
                             });
                         }
                     };
@@ -230,15 +244,63 @@ impl Builder<'_> {
     }
 }
 
+/// Lines of the source, to look at what follows a plain scalar on its line.
+struct LineIndex<'t> {
+    lines: Vec<&'t str>,
+}
+
+impl<'t> LineIndex<'t> {
+    fn new(text: &'t str) -> Self {
+        LineIndex {
+            lines: text.split('\n').collect(),
+        }
+    }
+
+    /// `command-line: run #IN# #OUT#` is the value `run` and a comment: a classic way to lose a
+    /// command line. Report a plain scalar followed on its line by ` #token#`.
+    fn swallowed_key(&self, span: &Span) -> Option<ParseIssue> {
+        if span.end.line() != span.start.line() {
+            return None;
+        }
+        let line = self.lines.get(span.end.line().checked_sub(1)?)?;
+        if !line.contains(" #") && !line.contains("\t#") {
+            return None;
+        }
+        let rest: String = line.chars().skip(span.end.col()).collect();
+        let comment = rest.trim_start().strip_prefix('#')?;
+        let looks_like_key = crate::validate::template_tokens(&format!("#{comment}"))
+            .first()
+            .is_some_and(|t| rest.trim_start().starts_with(t));
+        looks_like_key.then(|| ParseIssue {
+            pos: Pos::new(
+                span.end.line(),
+                span.end.col() + 1 + (rest.len() - rest.trim_start().len()),
+            ),
+            kind: ParseIssueKind::SwallowedByComment,
+            message: format!(
+                "YAML reads `{}` as a comment, not part of the value",
+                rest.trim()
+            ),
+        })
+    }
+}
+
 fn unsupported_tag(tag: &Tag, pos: Pos) -> ParseIssue {
     ParseIssue {
         pos,
         kind: ParseIssueKind::Syntax,
-        message: format!("unsupported YAML tag `{tag}` (only the core schema tags like !!str are understood)"),
+        message: format!(
+            "unsupported YAML tag `{tag}` (only the core schema tags like !!str are understood)"
+        ),
     }
 }
 
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, pos: Pos) -> Result<Value, ParseIssue> {
+fn resolve_scalar(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+    pos: Pos,
+) -> Result<Value, ParseIssue> {
     if let Some(tag) = tag {
         if !tag.is_yaml_core_schema() {
             return Err(unsupported_tag(tag, pos));
@@ -305,7 +367,12 @@ fn resolve_int(text: &str) -> Option<Value> {
             .ok()
             .map(Value::from)
             .or_else(|| text.parse::<u64>().ok().map(Value::from))
-            .or_else(|| text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number));
+            .or_else(|| {
+                text.parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+            });
     };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
@@ -356,7 +423,9 @@ mod tests {
 
     #[test]
     fn core_schema_typing() {
-        let d = docs("a: yes\nb: on\nc: 012\nd: 0o17\ne: 1_000\nf: 1.5\ng: '8080'\nh: ~\ni: True\nj: 0x1F\nk: .5\n");
+        let d = docs(
+            "a: yes\nb: on\nc: 012\nd: 0o17\ne: 1_000\nf: 1.5\ng: '8080'\nh: ~\ni: True\nj: 0x1F\nk: .5\n",
+        );
         assert_eq!(
             d[0].to_json(),
             json!({"a":"yes","b":"on","c":12,"d":15,"e":"1_000","f":1.5,"g":"8080","h":null,"i":true,"j":31,"k":0.5})
@@ -417,6 +486,19 @@ mod tests {
         let e = parse("a: 1\nb: [1, 2\nc: 3\n", &Limits::default()).expect_err("bad");
         assert_eq!(e.kind, ParseIssueKind::Syntax);
         assert!(e.pos.line >= 2, "{e:?}");
+    }
+
+    #[test]
+    fn replacement_keys_after_a_space_are_comments() {
+        let (d, issues) = parse(
+            "command-line: run #IN# -o #OUT#\nquoted: \"run #IN#\"\nnote: x # a real comment\n",
+            &Limits::default(),
+        )
+        .expect("parses");
+        assert_eq!(d[0].to_json()["command-line"], json!("run"));
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].kind, ParseIssueKind::SwallowedByComment);
+        assert_eq!(issues[0].pos, Pos { line: 1, col: 19 });
     }
 
     #[test]

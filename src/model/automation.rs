@@ -77,6 +77,8 @@ impl EventTrigger {
     }
 
     pub fn short_type(&self) -> &str {
-        self.event_type.strip_prefix(EVENT_CLASS_PREFIX).unwrap_or(&self.event_type)
+        self.event_type
+            .strip_prefix(EVENT_CLASS_PREFIX)
+            .unwrap_or(&self.event_type)
     }
 }

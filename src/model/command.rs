@@ -16,7 +16,14 @@ pub const COMMAND_TYPES: [&str; 3] = ["docker", "docker-setup", "docker-wrapup"]
 /// The allowed values of `visibility` (Container Service 3.7.0 and later).
 pub const VISIBILITIES: [&str; 3] = ["public", "private", "protected"];
 /// Command input types XNAT knows; anything else is stored as `string`.
-pub const COMMAND_INPUT_TYPES: [&str; 6] = ["string", "boolean", "number", "select-one", "select-many", "file"];
+pub const COMMAND_INPUT_TYPES: [&str; 6] = [
+    "string",
+    "boolean",
+    "number",
+    "select-one",
+    "select-many",
+    "file",
+];
 /// Wrapper input types XNAT accepts (exact case).
 pub const WRAPPER_INPUT_TYPES: [&str; 16] = [
     "string",
@@ -370,7 +377,11 @@ pub struct OutputHandler {
     pub accepts_command_output: String,
     /// The wrapper input, or an earlier handler, whose object receives the upload.
     /// (`as-a-child-of-wrapper-input` is the legacy spelling, accepted by XNAT on create only.)
-    #[serde(default, alias = "as-a-child-of-wrapper-input", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "as-a-child-of-wrapper-input",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub as_a_child_of: Option<String>,
     /// `Resource` (default), `Assessor` or `Scan`.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]

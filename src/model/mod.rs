@@ -13,7 +13,9 @@ pub mod source;
 
 pub use automation::{Automation, EventTrigger};
 pub use backend::{BackendKind, ComputeBackend};
-pub use command::{Command, CommandInput, CommandOutput, Mount, OutputHandler, Wrapper, WrapperInput};
+pub use command::{
+    Command, CommandInput, CommandOutput, Mount, OutputHandler, Wrapper, WrapperInput,
+};
 pub use enablement::{Project, Site, WrapperConfig, WrapperSetting};
 pub use registry::Registry;
 pub use repo::{CommandRef, Declared, Origin, Repo};

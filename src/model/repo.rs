@@ -26,7 +26,9 @@ impl Origin {
         self.node.as_ref().map_or(self.pos, |n| n.locate(pointer))
     }
     pub fn locate_key(&self, pointer: &str) -> Pos {
-        self.node.as_ref().map_or(self.pos, |n| n.locate_key(pointer))
+        self.node
+            .as_ref()
+            .map_or(self.pos, |n| n.locate_key(pointer))
     }
 }
 
@@ -101,23 +103,31 @@ impl Repo {
             .commands
             .iter()
             .filter(|c| {
-                c.spec.name == r.name && r.version.is_none_or(|v| c.spec.version.as_deref() == Some(v))
+                c.spec.name == r.name
+                    && r.version
+                        .is_none_or(|v| c.spec.version.as_deref() == Some(v))
             })
             .collect();
         match matches.as_slice() {
             [one] => Ok(one),
             [] => {
                 // A command name may itself contain '@'; try the whole text as a name.
-                if r.version.is_some() {
-                    if let Some(c) = self.commands.iter().find(|c| c.spec.name == reference) {
-                        return Ok(c);
-                    }
+                if r.version.is_some()
+                    && let Some(c) = self.commands.iter().find(|c| c.spec.name == reference)
+                {
+                    return Ok(c);
                 }
                 Err(Unresolved::Unknown)
             }
             many => Err(Unresolved::Ambiguous(
                 many.iter()
-                    .map(|c| format!("{}@{}", c.spec.name, c.spec.version.as_deref().unwrap_or("")))
+                    .map(|c| {
+                        format!(
+                            "{}@{}",
+                            c.spec.name,
+                            c.spec.version.as_deref().unwrap_or("")
+                        )
+                    })
                     .collect(),
             )),
         }

@@ -21,7 +21,9 @@ pub enum SecretSource {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SecretError {
     /// Deliberately does not carry the text: it may be the secret itself.
-    #[error("not a secret reference: write `${{env:NAME}}` or `${{file:PATH}}` instead of the value")]
+    #[error(
+        "not a secret reference: write `${{env:NAME}}` or `${{file:PATH}}` instead of the value"
+    )]
     NotAReference,
     #[error("environment variable `{0}` is not set")]
     EnvMissing(String),
@@ -54,11 +56,19 @@ impl SecretRef {
     }
 
     /// Read the value. `base` is the declaration repo's directory, for relative file paths.
-    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>, base: &std::path::Path) -> Result<Secret, SecretError> {
+    pub fn resolve(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+        base: &std::path::Path,
+    ) -> Result<Secret, SecretError> {
         match self.source()? {
             SecretSource::Env(name) => env(&name).map(Secret).ok_or(SecretError::EnvMissing(name)),
             SecretSource::File(path) => {
-                let full = if path.is_absolute() { path.clone() } else { base.join(&path) };
+                let full = if path.is_absolute() {
+                    path.clone()
+                } else {
+                    base.join(&path)
+                };
                 std::fs::read_to_string(&full)
                     .map(|s| Secret(s.trim_end_matches(['\n', '\r']).to_string()))
                     .map_err(|e| SecretError::FileUnreadable {
@@ -110,8 +120,18 @@ mod tests {
             SecretRef("${file:/run/secrets/x}".into()).source(),
             Ok(SecretSource::File("/run/secrets/x".into()))
         );
-        for literal in ["hunter2", "${env:}", "${env:A B}", "$REG_PASS", "${vault:x}"] {
-            assert_eq!(SecretRef(literal.into()).source(), Err(SecretError::NotAReference), "{literal}");
+        for literal in [
+            "hunter2",
+            "${env:}",
+            "${env:A B}",
+            "$REG_PASS",
+            "${vault:x}",
+        ] {
+            assert_eq!(
+                SecretRef(literal.into()).source(),
+                Err(SecretError::NotAReference),
+                "{literal}"
+            );
         }
     }
 

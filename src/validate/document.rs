@@ -8,7 +8,9 @@ use crate::diag::{Diagnostic, Location};
 use crate::load::{Limits, Node, ParseIssueKind, ParsedFile, Pos, Ptr, RawFile, parse_file};
 use crate::model::backend::{BackendKind, ComputeBackend};
 use crate::model::secret::SecretRef;
-use crate::model::{Automation, Command, CommandSource, Declared, Kind, Origin, Project, Registry, Repo, Site};
+use crate::model::{
+    Automation, Command, CommandSource, Declared, Kind, Origin, Project, Registry, Repo, Site,
+};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ pub struct FileReport {
     pub diagnostics: Vec<Diagnostic>,
     pub text: Arc<str>,
     pub path: Arc<str>,
+    pub documents: usize,
     /// Setup/wrapup command references, resolved against the whole repo later.
     pub via: Vec<super::references::ViaRef>,
 }
@@ -29,6 +32,7 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
         diagnostics: Vec::new(),
         text: parsed.text.clone(),
         path: parsed.path.clone(),
+        documents: parsed.documents.len(),
         via: Vec::new(),
     };
     for issue in &parsed.issues {
@@ -37,8 +41,17 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
             ParseIssueKind::Encoding => ENCODING,
             ParseIssueKind::DuplicateKey => DUPLICATE_KEY,
             ParseIssueKind::TooDeep | ParseIssueKind::TooLarge => LIMITS,
+            ParseIssueKind::SwallowedByComment => SWALLOWED_BY_COMMENT,
         };
-        report.diagnostics.push(diagnostic(&parsed.path, issue.pos, rule, issue.message.clone(), None));
+        let hint = (issue.kind == ParseIssueKind::SwallowedByComment)
+            .then(|| "quote the whole value: `command-line: \"run #IN# #OUT#\"`".to_string());
+        report.diagnostics.push(diagnostic(
+            &parsed.path,
+            issue.pos,
+            rule,
+            issue.message.clone(),
+            hint,
+        ));
     }
     for (index, node) in parsed.documents.iter().enumerate() {
         check_document(&parsed, index, node, &mut report);
@@ -46,7 +59,13 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
     report
 }
 
-fn diagnostic(file: &Arc<str>, pos: Pos, rule: &'static Rule, message: String, hint: Option<String>) -> Diagnostic {
+fn diagnostic(
+    file: &Arc<str>,
+    pos: Pos,
+    rule: &'static Rule,
+    message: String,
+    hint: Option<String>,
+) -> Diagnostic {
     Diagnostic {
         code: rule.code,
         severity: rule.severity,
@@ -57,6 +76,7 @@ fn diagnostic(file: &Arc<str>, pos: Pos, rule: &'static Rule, message: String, h
             line: pos.line,
             col: pos.col,
         }),
+        masked: false,
     }
 }
 
@@ -68,7 +88,9 @@ pub fn locate(file: &Arc<str>, node: &Node, findings: Vec<Finding>, out: &mut Ve
         } else {
             node.locate(f.at.as_str())
         };
-        out.push(diagnostic(file, pos, f.rule, f.message, f.hint));
+        let mut d = diagnostic(file, pos, f.rule, f.message, f.hint);
+        d.masked = f.sensitive;
+        out.push(d);
     }
 }
 
@@ -87,9 +109,16 @@ fn kind_of(file: &ParsedFile, node: &Node, f: &mut Findings) -> Option<Kind> {
             Some(kind) => Some(kind),
             None => {
                 let text = k.as_str().unwrap_or("");
-                f.add(KIND, &Ptr::root().key("kind"), format!("unknown kind `{text}`")).maybe_hint(
-                    did_you_mean(text, Kind::ALL.iter().map(|k| k.as_str()))
-                        .or(Some(format!("use one of {}", known_list(Kind::ALL.iter().map(|k| k.as_str()))))),
+                f.add(
+                    KIND,
+                    &Ptr::root().key("kind"),
+                    format!("unknown kind `{text}`"),
+                )
+                .maybe_hint(
+                    did_you_mean(text, Kind::ALL.iter().map(|k| k.as_str())).or(Some(format!(
+                        "use one of {}",
+                        known_list(Kind::ALL.iter().map(|k| k.as_str()))
+                    ))),
                 );
                 None
             }
@@ -105,7 +134,8 @@ fn check_document(file: &ParsedFile, index: usize, node: &Node, report: &mut Fil
         } else {
             "a declaration is a mapping with a `kind` key"
         };
-        f.add(SCHEMA, &Ptr::root(), "document is not a mapping").hint(hint);
+        f.add(SCHEMA, &Ptr::root(), "document is not a mapping")
+            .hint(hint);
         locate(&file.path, node, f.into_vec(), &mut report.diagnostics);
         return;
     }
@@ -114,8 +144,8 @@ fn check_document(file: &ParsedFile, index: usize, node: &Node, report: &mut Fil
         return;
     };
     let mut value = node.to_json();
-    let result = schema::check(kind, &value, &mut f);
-    schema::apply_coercions(&mut value, result.coercions);
+    let mut result = schema::check(kind, &value, &mut f);
+    schema::repair(&mut value, &mut result);
     let origin = |keep: bool| Origin {
         file: file.path.clone(),
         rel: file.rel.clone(),
@@ -128,7 +158,10 @@ fn check_document(file: &ParsedFile, index: usize, node: &Node, report: &mut Fil
         Kind::Command if value.get("from").is_some() => {
             if let Some(spec) = typed::<CommandSource>(value, result.has_errors, &mut f) {
                 source_rules(&spec, &mut f);
-                repo.command_sources.push(Declared { spec, origin: origin(false) });
+                repo.command_sources.push(Declared {
+                    spec,
+                    origin: origin(false),
+                });
             }
         }
         Kind::Command => {
@@ -139,48 +172,75 @@ fn check_document(file: &ParsedFile, index: usize, node: &Node, report: &mut Fil
                 f.0.extend(command::check(&spec).into_vec());
                 env_secrets(&spec, &mut f);
                 via_refs(&file.path, node, &spec, &mut report.via);
-                repo.commands.push(Declared { spec, origin: origin(false) });
+                repo.commands.push(Declared {
+                    spec,
+                    origin: origin(false),
+                });
             }
         }
         Kind::Registry => {
             if let Some(spec) = typed::<Registry>(value, result.has_errors, &mut f) {
                 registry_rules(&spec, &mut f);
-                repo.registries.push(Declared { spec, origin: origin(true) });
+                repo.registries.push(Declared {
+                    spec,
+                    origin: origin(true),
+                });
             }
         }
         Kind::ComputeBackend => {
             if let Some(spec) = typed::<ComputeBackend>(value, result.has_errors, &mut f) {
                 backend_rules(&spec, &mut f);
-                repo.backends.push(Declared { spec, origin: origin(true) });
+                repo.backends.push(Declared {
+                    spec,
+                    origin: origin(true),
+                });
             }
         }
         Kind::Site => {
             if let Some(spec) = typed::<Site>(value, result.has_errors, &mut f) {
-                repo.sites.push(Declared { spec, origin: origin(true) });
+                repo.sites.push(Declared {
+                    spec,
+                    origin: origin(true),
+                });
             }
         }
         Kind::Project => {
             if let Some(spec) = typed::<Project>(value, result.has_errors, &mut f) {
-                repo.projects.push(Declared { spec, origin: origin(true) });
+                repo.projects.push(Declared {
+                    spec,
+                    origin: origin(true),
+                });
             }
         }
         Kind::Automation => {
             if let Some(spec) = typed::<Automation>(value, result.has_errors, &mut f) {
                 super::references::event_rules(&spec, &mut f);
-                repo.automations.push(Declared { spec, origin: origin(true) });
+                repo.automations.push(Declared {
+                    spec,
+                    origin: origin(true),
+                });
             }
         }
     }
     locate(&file.path, node, f.into_vec(), &mut report.diagnostics);
 }
 
-/// Read the typed model. If the schema already reported errors, a failure here adds nothing new.
-fn typed<T: DeserializeOwned>(value: serde_json::Value, schema_errors: bool, f: &mut Findings) -> Option<T> {
+/// Read the typed model. If the schema already reported errors, a failure here adds nothing new
+/// (the semantic rules then skip this document).
+fn typed<T: DeserializeOwned>(
+    value: serde_json::Value,
+    schema_errors: bool,
+    f: &mut Findings,
+) -> Option<T> {
     match serde_json::from_value::<T>(value) {
         Ok(spec) => Some(spec),
         Err(e) => {
             if !schema_errors {
-                f.add(SCHEMA, &Ptr::root(), format!("cannot read the document: {e}"));
+                f.add(
+                    SCHEMA,
+                    &Ptr::root(),
+                    format!("cannot read the document: {e}"),
+                );
             }
             None
         }
@@ -188,10 +248,16 @@ fn typed<T: DeserializeOwned>(value: serde_json::Value, schema_errors: bool, f: 
 }
 
 fn legacy_keys(node: &Node, f: &mut Findings) {
-    let Some(wrappers) = node.get("xnat") else { return };
-    let crate::load::node::NodeValue::Seq(wrappers) = &wrappers.value else { return };
+    let Some(wrappers) = node.get("xnat") else {
+        return;
+    };
+    let crate::load::node::NodeValue::Seq(wrappers) = &wrappers.value else {
+        return;
+    };
     for (wi, w) in wrappers.iter().enumerate() {
-        let Some(crate::load::node::NodeValue::Seq(handlers)) = w.get("output-handlers").map(|h| &h.value) else {
+        let Some(crate::load::node::NodeValue::Seq(handlers)) =
+            w.get("output-handlers").map(|h| &h.value)
+        else {
             continue;
         };
         for (hi, h) in handlers.iter().enumerate() {
@@ -209,11 +275,12 @@ fn legacy_keys(node: &Node, f: &mut Findings) {
 }
 
 fn secret_field(value: Option<&SecretRef>, field: &str, f: &mut Findings) {
-    if let Some(r) = value {
-        if let Err(e) = r.source() {
-            f.add(LITERAL_SECRET, &Ptr::root().key(field), format!("`{field}` {e}"))
+    if let Some(r) = value
+        && let Err(e) = r.source()
+    {
+        f.add(LITERAL_SECRET, &Ptr::root().key(field), format!("`{field}` {e}"))
+                .sensitive()
                 .hint("secrets never belong in git: reference a CI secret with `${env:NAME}` or a mounted file with `${file:PATH}`");
-        }
     }
 }
 
@@ -221,12 +288,17 @@ fn registry_rules(r: &Registry, f: &mut Findings) {
     secret_field(r.password.as_ref(), "password", f);
     secret_field(r.token.as_ref(), "token", f);
     let url = r.url.trim();
-    let valid = ["https://", "http://"]
-        .iter()
-        .any(|scheme| url.strip_prefix(scheme).is_some_and(|rest| !rest.is_empty() && !rest.contains(' ')));
+    let valid = ["https://", "http://"].iter().any(|scheme| {
+        url.strip_prefix(scheme)
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains(' '))
+    });
     if !valid {
-        f.add(REGISTRY_URL, &Ptr::root().key("url"), format!("registry url `{url}` is not an http(s) URL"))
-            .hint("e.g. `https://index.docker.io/v1/` or `https://registry.example.org`");
+        f.add(
+            REGISTRY_URL,
+            &Ptr::root().key("url"),
+            format!("registry url `{url}` is not an http(s) URL"),
+        )
+        .hint("e.g. `https://index.docker.io/v1/` or `https://registry.example.org`");
     }
 }
 
@@ -236,38 +308,64 @@ fn backend_rules(b: &ComputeBackend, f: &mut Findings) {
     let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
     match b.backend {
         BackendKind::Kubernetes => {
-            if let Some(user) = b.container_user.as_deref().filter(|u| !u.trim().is_empty()) {
-                if user.trim().parse::<i64>().is_err() {
-                    f.add(BACKEND, &root.key("container-user"), format!("container-user `{user}` is not a numeric uid"))
-                        .hint("on Kubernetes the container user must be an integer uid");
-                }
+            if let Some(user) = b.container_user.as_deref().filter(|u| !u.trim().is_empty())
+                && user.trim().parse::<i64>().is_err()
+            {
+                f.add(
+                    BACKEND,
+                    &root.key("container-user"),
+                    format!("container-user `{user}` is not a numeric uid"),
+                )
+                .hint("on Kubernetes the container user must be an integer uid");
             }
-            if let Some(vendor) = b.gpu_vendor.as_deref() {
-                if !["nvidia", "amd"].contains(&vendor.to_lowercase().as_str()) {
-                    f.add(BACKEND, &root.key("gpu-vendor"), format!("gpu-vendor `{vendor}` is not nvidia or amd"));
-                }
+            if let Some(vendor) = b.gpu_vendor.as_deref()
+                && !["nvidia", "amd"].contains(&vendor.to_lowercase().as_str())
+            {
+                f.add(
+                    BACKEND,
+                    &root.key("gpu-vendor"),
+                    format!("gpu-vendor `{vendor}` is not nvidia or amd"),
+                );
             }
             if set(&b.combined_pvc_name) && (set(&b.archive_pvc_name) || set(&b.build_pvc_name)) {
-                f.add(BACKEND, &root.key("combined-pvc-name"), "combined-pvc-name cannot be used with archive-pvc-name or build-pvc-name");
+                f.add(
+                    BACKEND,
+                    &root.key("combined-pvc-name"),
+                    "combined-pvc-name cannot be used with archive-pvc-name or build-pvc-name",
+                );
             }
-            if set(&b.combined_path_translation) && (set(&b.archive_path_translation) || set(&b.build_path_translation)) {
+            if set(&b.combined_path_translation)
+                && (set(&b.archive_path_translation) || set(&b.build_path_translation))
+            {
                 f.add(BACKEND, &root.key("combined-path-translation"), "combined-path-translation cannot be used with archive- or build-path-translation");
             }
         }
         BackendKind::Docker | BackendKind::Swarm => {
             if !set(&b.host) {
-                f.add(BACKEND, &root.key("host"), format!("a {} backend needs `host`", b.backend.as_str()))
-                    .hint("e.g. `unix:///var/run/docker.sock` or `https://docker-host:2376`");
+                f.add(
+                    BACKEND,
+                    &root.key("host"),
+                    format!("a {} backend needs `host`", b.backend.as_str()),
+                )
+                .hint("e.g. `unix:///var/run/docker.sock` or `https://docker-host:2376`");
             }
         }
     }
     for (i, c) in b.swarm_constraints.iter().enumerate() {
         let at = root.key("swarm-constraints").index(i);
         if c.attribute.trim().is_empty() {
-            f.add(BACKEND, &at.key("attribute"), "swarm constraint has a blank attribute");
+            f.add(
+                BACKEND,
+                &at.key("attribute"),
+                "swarm constraint has a blank attribute",
+            );
         }
         if c.values.is_empty() || c.values.iter().any(|v| v.trim().is_empty()) {
-            f.add(BACKEND, &at.key("values"), "swarm constraint needs values, none blank");
+            f.add(
+                BACKEND,
+                &at.key("values"),
+                "swarm constraint needs values, none blank",
+            );
         }
     }
 }
@@ -278,7 +376,11 @@ fn source_rules(s: &CommandSource, f: &mut Findings) {
     match s.from {
         SourceKind::ImageLabels => match s.image.as_deref() {
             None => {
-                f.add(COMMAND_SOURCE, &root.key("from"), "`from: image-labels` needs `image`");
+                f.add(
+                    COMMAND_SOURCE,
+                    &root.key("from"),
+                    "`from: image-labels` needs `image`",
+                );
             }
             Some(image) if !command::image_has_tag(image) => {
                 f.add(COMMAND_SOURCE, &root.key("image"), format!("image `{image}` has no tag"))
@@ -287,8 +389,15 @@ fn source_rules(s: &CommandSource, f: &mut Findings) {
             Some(_) => {}
         },
         SourceKind::Url => {
-            if s.url.as_deref().is_none_or(|u| !u.starts_with("https://") && !u.starts_with("http://")) {
-                f.add(COMMAND_SOURCE, &root.key("url"), "`from: url` needs an http(s) `url`");
+            if s.url
+                .as_deref()
+                .is_none_or(|u| !u.starts_with("https://") && !u.starts_with("http://"))
+            {
+                f.add(
+                    COMMAND_SOURCE,
+                    &root.key("url"),
+                    "`from: url` needs an http(s) `url`",
+                );
             }
         }
     }
@@ -298,23 +407,46 @@ fn via_refs(file: &Arc<str>, node: &Node, cmd: &Command, out: &mut Vec<super::re
     let mut push = |ptr: Ptr, reference: &str, expected_type: &'static str| {
         let pos = node.locate(ptr.as_str());
         out.push(super::references::ViaRef {
-            location: Location { file: file.clone(), line: pos.line, col: pos.col },
+            location: Location {
+                file: file.clone(),
+                line: pos.line,
+                col: pos.col,
+            },
             reference: reference.to_string(),
             expected_type,
         });
     };
     for (wi, w) in cmd.xnat.iter().enumerate() {
         let at = Ptr::root().key("xnat").index(wi);
-        for (list, inputs) in [("external-inputs", &w.external_inputs), ("derived-inputs", &w.derived_inputs)] {
+        for (list, inputs) in [
+            ("external-inputs", &w.external_inputs),
+            ("derived-inputs", &w.derived_inputs),
+        ] {
             for (i, input) in inputs.iter().enumerate() {
-                if let Some(via) = input.via_setup_command.as_deref().filter(|v| !v.trim().is_empty()) {
-                    push(at.key(list).index(i).key("via-setup-command"), via, "docker-setup");
+                if let Some(via) = input
+                    .via_setup_command
+                    .as_deref()
+                    .filter(|v| !v.trim().is_empty())
+                {
+                    push(
+                        at.key(list).index(i).key("via-setup-command"),
+                        via,
+                        "docker-setup",
+                    );
                 }
             }
         }
         for (i, h) in w.output_handlers.iter().enumerate() {
-            if let Some(via) = h.via_wrapup_command.as_deref().filter(|v| !v.trim().is_empty()) {
-                push(at.key("output-handlers").index(i).key("via-wrapup-command"), via, "docker-wrapup");
+            if let Some(via) = h
+                .via_wrapup_command
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+            {
+                push(
+                    at.key("output-handlers").index(i).key("via-wrapup-command"),
+                    via,
+                    "docker-wrapup",
+                );
             }
         }
     }
@@ -324,12 +456,17 @@ fn via_refs(file: &Arc<str>, node: &Node, cmd: &Command, out: &mut Vec<super::re
 fn env_secrets(cmd: &Command, f: &mut Findings) {
     for (k, v) in &cmd.environment_variables {
         let upper = k.to_uppercase();
-        let looks_secret = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "API_KEY"].iter().any(|s| upper.contains(s));
+        let looks_secret = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "API_KEY"]
+            .iter()
+            .any(|s| upper.contains(s));
         let templated = v.contains('#') || v.starts_with('$') || v.is_empty();
         if looks_secret && !templated {
-            f.add(ENV_SECRET, &Ptr::root().key("environment-variables").key(k), format!("`{k}` looks like a credential with a literal value"))
-                .hint("use a command `secrets` entry (from an XNAT system property) instead");
+            f.add(
+                ENV_SECRET,
+                &Ptr::root().key("environment-variables").key(k),
+                format!("`{k}` looks like a credential with a literal value"),
+            )
+            .hint("use a command `secrets` entry (from an XNAT system property) instead");
         }
     }
 }
-

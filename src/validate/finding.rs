@@ -16,13 +16,20 @@ pub struct Finding {
     pub hint: Option<String>,
     /// The line XNAT's `Command.validate()` produces for the same problem.
     pub xnat: Option<String>,
+    /// The value is a secret; never quote it.
+    pub sensitive: bool,
 }
 
 #[derive(Debug, Default)]
 pub struct Findings(pub Vec<Finding>);
 
 impl Findings {
-    pub fn add(&mut self, rule: &'static Rule, at: &Ptr, message: impl Into<String>) -> &mut Finding {
+    pub fn add(
+        &mut self,
+        rule: &'static Rule,
+        at: &Ptr,
+        message: impl Into<String>,
+    ) -> &mut Finding {
         self.0.push(Finding {
             rule,
             at: at.clone(),
@@ -30,6 +37,7 @@ impl Findings {
             message: message.into(),
             hint: None,
             xnat: None,
+            sensitive: false,
         });
         let last = self.0.len() - 1;
         &mut self.0[last]
@@ -53,6 +61,10 @@ impl Finding {
         self.xnat = Some(text.into());
         self
     }
+    pub fn sensitive(&mut self) -> &mut Finding {
+        self.sensitive = true;
+        self
+    }
     pub fn on_key(&mut self) -> &mut Finding {
         self.on_key = true;
         self
@@ -60,7 +72,10 @@ impl Finding {
 }
 
 /// "did you mean `x`?" for a misspelt name among known ones.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let lower = word.to_lowercase();
     candidates
         .into_iter()
@@ -74,7 +89,11 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
 /// `a, b, c` for messages listing what is known.
 pub fn known_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     let list: Vec<String> = items.into_iter().map(|s| format!("`{s}`")).collect();
-    if list.is_empty() { "none".to_string() } else { list.join(", ") }
+    if list.is_empty() {
+        "none".to_string()
+    } else {
+        list.join(", ")
+    }
 }
 
 #[cfg(test)]
@@ -84,7 +103,10 @@ mod tests {
     #[test]
     fn suggestions_find_close_names_only() {
         assert_eq!(
-            did_you_mean("provides-value-to-command-input", ["provides-value-for-command-input", "name"]),
+            did_you_mean(
+                "provides-value-to-command-input",
+                ["provides-value-for-command-input", "name"]
+            ),
             Some("did you mean `provides-value-for-command-input`?".into())
         );
         assert_eq!(did_you_mean("zzz", ["name", "image"]), None);

@@ -13,6 +13,7 @@ mod templates;
 
 pub use command::{image_has_tag, xnat_errors};
 pub use references::configurable_inputs;
+pub use templates::tokens as template_tokens;
 
 use crate::diag::{self, Counts, Diagnostic, SourceTexts};
 use crate::load::{Limits, LoadError, RawFile, Source};
@@ -28,6 +29,8 @@ pub struct Validation {
     /// Texts of the files that have diagnostics, for quoting them.
     pub sources: SourceTexts,
     pub files: usize,
+    /// Documents found, including ones too broken to read into the model.
+    pub documents: usize,
 }
 
 impl Validation {
@@ -45,7 +48,10 @@ pub fn validate_source(source: &Source) -> Result<Validation, LoadError> {
 }
 
 pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
-    let reports: Vec<document::FileReport> = files.par_iter().map(|f| document::check_file(f, limits)).collect();
+    let reports: Vec<document::FileReport> = files
+        .par_iter()
+        .map(|f| document::check_file(f, limits))
+        .collect();
     let mut v = Validation {
         files: files.len(),
         ..Validation::default()
@@ -56,6 +62,7 @@ pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
             v.sources.insert(r.path.clone(), r.text.clone());
         }
         v.diagnostics.extend(r.diagnostics);
+        v.documents += r.documents;
         via.extend(r.via);
         let repo = r.repo;
         v.repo.commands.extend(repo.commands);
@@ -68,12 +75,14 @@ pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
     }
     let cross = references::check(&v.repo, &via);
     for d in &cross {
-        if let Some(loc) = &d.location {
-            if !v.sources.contains_key(&loc.file) {
-                if let Some(f) = files.iter().find(|f| f.path == loc.file) {
-                    v.sources.insert(f.path.clone(), std::sync::Arc::from(String::from_utf8_lossy(&f.bytes).as_ref()));
-                }
-            }
+        if let Some(loc) = &d.location
+            && !v.sources.contains_key(&loc.file)
+            && let Some(f) = files.iter().find(|f| f.path == loc.file)
+        {
+            v.sources.insert(
+                f.path.clone(),
+                std::sync::Arc::from(String::from_utf8_lossy(&f.bytes).as_ref()),
+            );
         }
     }
     v.diagnostics.extend(cross);

@@ -41,13 +41,31 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn push(&mut self, origin: &Origin, pointer: &Ptr, on_key: bool, rule: &'static Rule, message: String, hint: Option<String>) {
-        let pos = if on_key { origin.locate_key(pointer.as_str()) } else { origin.locate(pointer.as_str()) };
+    fn push(
+        &mut self,
+        origin: &Origin,
+        pointer: &Ptr,
+        on_key: bool,
+        rule: &'static Rule,
+        message: String,
+        hint: Option<String>,
+    ) {
+        let pos = if on_key {
+            origin.locate_key(pointer.as_str())
+        } else {
+            origin.locate(pointer.as_str())
+        };
         self.out.push(at(&origin.file, pos, rule, message, hint));
     }
 }
 
-fn at(file: &std::sync::Arc<str>, pos: Pos, rule: &'static Rule, message: String, hint: Option<String>) -> Diagnostic {
+fn at(
+    file: &std::sync::Arc<str>,
+    pos: Pos,
+    rule: &'static Rule,
+    message: String,
+    hint: Option<String>,
+) -> Diagnostic {
     Diagnostic {
         code: rule.code,
         severity: rule.severity,
@@ -58,11 +76,15 @@ fn at(file: &std::sync::Arc<str>, pos: Pos, rule: &'static Rule, message: String
             line: pos.line,
             col: pos.col,
         }),
+        masked: false,
     }
 }
 
 pub fn check(repo: &Repo, via: &[ViaRef]) -> Vec<Diagnostic> {
-    let mut cx = Ctx { repo, out: Vec::new() };
+    let mut cx = Ctx {
+        repo,
+        out: Vec::new(),
+    };
     commands(&mut cx);
     registries(&mut cx);
     singletons(&mut cx);
@@ -80,11 +102,32 @@ fn commands(cx: &mut Ctx) {
     let mut seen: HashMap<(&str, &str, &str), &Origin> = HashMap::new();
     for c in &cx.repo.commands {
         let s = &c.spec;
-        let key = (s.name.as_str(), s.image.as_deref().unwrap_or(""), s.version.as_deref().unwrap_or(""));
+        let key = (
+            s.name.as_str(),
+            s.image.as_deref().unwrap_or(""),
+            s.version.as_deref().unwrap_or(""),
+        );
         if let Some(first) = seen.get(&key) {
-            let hint = Some(format!("first declared at {}; change the version to keep both", first_location(first)));
-            cx.push(&c.origin, &Ptr::root().key("name"), false, DUPLICATE_COMMAND,
-                format!("command `{}` {} version `{}` is declared twice", key.0, key.1, key.2), hint);
+            let hint = Some(format!(
+                "first declared at {}; change the version to keep both",
+                first_location(first)
+            ));
+            let version = if key.2.is_empty() {
+                "no version".to_string()
+            } else {
+                format!("version {}", key.2)
+            };
+            cx.push(
+                &c.origin,
+                &Ptr::root().key("name"),
+                false,
+                DUPLICATE_COMMAND,
+                format!(
+                    "command `{}` (image {}, {version}) is declared twice",
+                    key.0, key.1
+                ),
+                hint,
+            );
         } else {
             seen.insert(key, &c.origin);
         }
@@ -97,19 +140,42 @@ fn registries(cx: &mut Ctx) {
     let mut default: Option<&Origin> = None;
     for r in &cx.repo.registries {
         if let Some(first) = names.insert(&r.spec.name, &r.origin) {
-            cx.push(&r.origin, &Ptr::root().key("name"), false, DUPLICATE_DECLARATION,
-                format!("registry name `{}` is declared twice", r.spec.name), Some(format!("first at {}", first_location(first))));
+            cx.push(
+                &r.origin,
+                &Ptr::root().key("name"),
+                false,
+                DUPLICATE_DECLARATION,
+                format!("registry name `{}` is declared twice", r.spec.name),
+                Some(format!("first at {}", first_location(first))),
+            );
         }
         let url = r.spec.url.trim_end_matches('/').to_lowercase();
         if let Some(first) = urls.insert(url, &r.origin) {
-            cx.push(&r.origin, &Ptr::root().key("url"), false, DUPLICATE_DECLARATION,
+            cx.push(
+                &r.origin,
+                &Ptr::root().key("url"),
+                false,
+                DUPLICATE_DECLARATION,
                 format!("registry url `{}` is declared twice", r.spec.url),
-                Some(format!("XNAT keeps one credential set per URL; first at {}", first_location(first))));
+                Some(format!(
+                    "XNAT keeps one credential set per URL; first at {}",
+                    first_location(first)
+                )),
+            );
         }
         if r.spec.default {
             if let Some(first) = default {
-                cx.push(&r.origin, &Ptr::root().key("default"), false, DEFAULT_REGISTRY,
-                    format!("registry `{}` is a second default", r.spec.name), Some(format!("the default is already set at {}", first_location(first))));
+                cx.push(
+                    &r.origin,
+                    &Ptr::root().key("default"),
+                    false,
+                    DEFAULT_REGISTRY,
+                    format!("registry `{}` is a second default", r.spec.name),
+                    Some(format!(
+                        "the default is already set at {}",
+                        first_location(first)
+                    )),
+                );
             } else {
                 default = Some(&r.origin);
             }
@@ -118,41 +184,93 @@ fn registries(cx: &mut Ctx) {
 }
 
 fn singletons(cx: &mut Ctx) {
-    let extra: Vec<(Origin, &str)> = cx.repo.sites.iter().skip(1).map(|s| (s.origin.clone(), "Site"))
-        .chain(cx.repo.backends.iter().skip(1).map(|b| (b.origin.clone(), "ComputeBackend")))
+    let extra: Vec<(Origin, &str)> = cx
+        .repo
+        .sites
+        .iter()
+        .skip(1)
+        .map(|s| (s.origin.clone(), "Site"))
+        .chain(
+            cx.repo
+                .backends
+                .iter()
+                .skip(1)
+                .map(|b| (b.origin.clone(), "ComputeBackend")),
+        )
         .collect();
     for (origin, kind) in extra {
-        cx.push(&origin, &Ptr::root().key("kind"), false, SINGLETON, format!("a second {kind}; a repo declares at most one"), None);
+        cx.push(
+            &origin,
+            &Ptr::root().key("kind"),
+            false,
+            SINGLETON,
+            format!("a second {kind}; a repo declares at most one"),
+            None,
+        );
     }
     let mut ids: HashMap<&str, &Origin> = HashMap::new();
     for p in &cx.repo.projects {
         if let Some(first) = ids.insert(&p.spec.id, &p.origin) {
-            cx.push(&p.origin, &Ptr::root().key("id"), false, DUPLICATE_DECLARATION,
-                format!("project `{}` is declared twice", p.spec.id), Some(format!("first at {}", first_location(first))));
+            cx.push(
+                &p.origin,
+                &Ptr::root().key("id"),
+                false,
+                DUPLICATE_DECLARATION,
+                format!("project `{}` is declared twice", p.spec.id),
+                Some(format!("first at {}", first_location(first))),
+            );
         }
     }
     let mut names: HashMap<&str, &Origin> = HashMap::new();
     for a in &cx.repo.automations {
         if let Some(first) = names.insert(&a.spec.name, &a.origin) {
-            cx.push(&a.origin, &Ptr::root().key("name"), false, DUPLICATE_DECLARATION,
-                format!("automation `{}` is declared twice", a.spec.name), Some(format!("first at {}", first_location(first))));
+            cx.push(
+                &a.origin,
+                &Ptr::root().key("name"),
+                false,
+                DUPLICATE_DECLARATION,
+                format!("automation `{}` is declared twice", a.spec.name),
+                Some(format!("first at {}", first_location(first))),
+            );
         }
     }
 }
 
 /// Resolve a command and wrapper named at `base` (which has `command` and `wrapper` keys).
-fn resolve<'r>(cx: &mut Ctx<'r>, origin: &Origin, base: &Ptr, command: &str, wrapper: &str) -> Option<(&'r Declared<Command>, &'r Wrapper)> {
+fn resolve<'r>(
+    cx: &mut Ctx<'r>,
+    origin: &Origin,
+    base: &Ptr,
+    command: &str,
+    wrapper: &str,
+) -> Option<(&'r Declared<Command>, &'r Wrapper)> {
     let repo = cx.repo;
     let cmd = match repo.resolve_command(command) {
         Ok(c) => c,
         Err(Unresolved::Unknown) => {
             let hint = did_you_mean(command, repo.commands.iter().map(|c| c.spec.name.as_str()));
-            cx.push(origin, &base.key("command"), false, UNKNOWN_COMMAND, format!("no command `{command}` in this repo"), hint);
+            cx.push(
+                origin,
+                &base.key("command"),
+                false,
+                UNKNOWN_COMMAND,
+                format!("no command `{command}` in this repo"),
+                hint,
+            );
             return None;
         }
         Err(Unresolved::Ambiguous(versions)) => {
-            cx.push(origin, &base.key("command"), false, UNKNOWN_COMMAND,
-                format!("`{command}` names several commands"), Some(format!("say which: {}", known_list(versions.iter().map(String::as_str)))));
+            cx.push(
+                origin,
+                &base.key("command"),
+                false,
+                UNKNOWN_COMMAND,
+                format!("`{command}` names several commands"),
+                Some(format!(
+                    "say which: {}",
+                    known_list(versions.iter().map(String::as_str))
+                )),
+            );
             return None;
         }
     };
@@ -160,8 +278,16 @@ fn resolve<'r>(cx: &mut Ctx<'r>, origin: &Origin, base: &Ptr, command: &str, wra
         Some(w) => Some((cmd, w)),
         None => {
             let names = cmd.spec.xnat.iter().map(|w| w.name.as_str());
-            let hint = did_you_mean(wrapper, names.clone()).or(Some(format!("its wrappers: {}", known_list(names))));
-            cx.push(origin, &base.key("wrapper"), false, UNKNOWN_WRAPPER, format!("command `{command}` has no wrapper `{wrapper}`"), hint);
+            let hint = did_you_mean(wrapper, names.clone())
+                .or(Some(format!("its wrappers: {}", known_list(names))));
+            cx.push(
+                origin,
+                &base.key("wrapper"),
+                false,
+                UNKNOWN_WRAPPER,
+                format!("command `{command}` has no wrapper `{wrapper}`"),
+                hint,
+            );
             None
         }
     }
@@ -170,10 +296,18 @@ fn resolve<'r>(cx: &mut Ctx<'r>, origin: &Origin, base: &Ptr, command: &str, wra
 /// Input names a configuration or automation may set: the wrapper's inputs, and command inputs
 /// no wrapper input feeds.
 pub fn configurable_inputs<'c>(cmd: &'c Command, w: &'c Wrapper) -> Vec<&'c str> {
-    let fed: HashSet<&str> = w.inputs().filter_map(|i| i.provides_value_for_command_input.as_deref()).collect();
+    let fed: HashSet<&str> = w
+        .inputs()
+        .filter_map(|i| i.provides_value_for_command_input.as_deref())
+        .collect();
     w.inputs()
         .map(|i| i.name.as_str())
-        .chain(cmd.inputs.iter().map(|i| i.name.as_str()).filter(|n| !fed.contains(n)))
+        .chain(
+            cmd.inputs
+                .iter()
+                .map(|i| i.name.as_str())
+                .filter(|n| !fed.contains(n)),
+        )
         .collect()
 }
 
@@ -206,7 +340,13 @@ fn enablement(cx: &mut Ctx) -> Option<HashSet<WrapperKey>> {
 fn wrapper_key(repo: &Repo, command: &str, wrapper: &str) -> WrapperKey {
     let name = repo
         .resolve_command(command)
-        .map(|c| format!("{}@{}", c.spec.name, c.spec.version.as_deref().unwrap_or("")))
+        .map(|c| {
+            format!(
+                "{}@{}",
+                c.spec.name,
+                c.spec.version.as_deref().unwrap_or("")
+            )
+        })
         .unwrap_or_else(|_| command.to_string());
     (name, wrapper.to_string())
 }
@@ -216,10 +356,19 @@ fn settings(cx: &mut Ctx, origin: &Origin, list: &[WrapperSetting]) -> HashSet<W
     let mut seen = HashSet::new();
     for (i, s) in list.iter().enumerate() {
         let base = Ptr::root().key("wrappers").index(i);
-        let Some((cmd, w)) = resolve(cx, origin, &base, &s.command, &s.wrapper) else { continue };
+        let Some((cmd, w)) = resolve(cx, origin, &base, &s.command, &s.wrapper) else {
+            continue;
+        };
         let key = wrapper_key(cx.repo, &s.command, &s.wrapper);
         if !seen.insert(key.clone()) {
-            cx.push(origin, &base.key("wrapper"), false, DUPLICATE_DECLARATION, format!("`{}` / `{}` is listed twice", s.command, s.wrapper), None);
+            cx.push(
+                origin,
+                &base.key("wrapper"),
+                false,
+                DUPLICATE_DECLARATION,
+                format!("`{}` / `{}` is listed twice", s.command, s.wrapper),
+                None,
+            );
         }
         if s.enabled {
             enabled.insert(key);
@@ -227,17 +376,35 @@ fn settings(cx: &mut Ctx, origin: &Origin, list: &[WrapperSetting]) -> HashSet<W
         let inputs = configurable_inputs(&cmd.spec, w);
         for name in s.config.inputs.keys() {
             if !inputs.contains(&name.as_str()) {
-                let hint = did_you_mean(name, inputs.iter().copied()).or(Some(format!("inputs: {}", known_list(inputs.iter().copied()))));
-                cx.push(origin, &base.key("config").key("inputs").key(name), true, UNKNOWN_CONFIG_KEY,
-                    format!("wrapper `{}` has no input `{name}`", s.wrapper), hint);
+                let hint = did_you_mean(name, inputs.iter().copied()).or(Some(format!(
+                    "inputs: {}",
+                    known_list(inputs.iter().copied())
+                )));
+                cx.push(
+                    origin,
+                    &base.key("config").key("inputs").key(name),
+                    true,
+                    UNKNOWN_CONFIG_KEY,
+                    format!("wrapper `{}` has no input `{name}`", s.wrapper),
+                    hint,
+                );
             }
         }
         let handlers: Vec<&str> = w.output_handlers.iter().map(|h| h.name.as_str()).collect();
         for name in s.config.outputs.keys() {
             if !handlers.contains(&name.as_str()) {
-                let hint = did_you_mean(name, handlers.iter().copied()).or(Some(format!("output handlers: {}", known_list(handlers.iter().copied()))));
-                cx.push(origin, &base.key("config").key("outputs").key(name), true, UNKNOWN_CONFIG_KEY,
-                    format!("wrapper `{}` has no output handler `{name}`", s.wrapper), hint);
+                let hint = did_you_mean(name, handlers.iter().copied()).or(Some(format!(
+                    "output handlers: {}",
+                    known_list(handlers.iter().copied())
+                )));
+                cx.push(
+                    origin,
+                    &base.key("config").key("outputs").key(name),
+                    true,
+                    UNKNOWN_CONFIG_KEY,
+                    format!("wrapper `{}` has no output handler `{name}`", s.wrapper),
+                    hint,
+                );
             }
         }
     }
@@ -252,7 +419,9 @@ fn context_matches(event: &str, context: &str) -> bool {
         "ScanEvent" => lower.ends_with("scandata"),
         "SubjectEvent" => lower == "xnat:subjectdata",
         "ProjectEvent" => lower == "xnat:projectdata",
-        "ImageAssessorEvent" | "SubjectAssessorEvent" => lower.ends_with("assessordata") || lower.ends_with("data"),
+        "ImageAssessorEvent" | "SubjectAssessorEvent" => {
+            lower.ends_with("assessordata") || lower.ends_with("data")
+        }
         _ => true,
     }
 }
@@ -261,33 +430,67 @@ fn automations(cx: &mut Ctx, site_enabled: &Option<HashSet<WrapperKey>>) {
     let repo = cx.repo;
     for a in &repo.automations {
         let root = Ptr::root();
-        let Some((cmd, w)) = resolve(cx, &a.origin, &root, &a.spec.command, &a.spec.wrapper) else { continue };
+        let Some((cmd, w)) = resolve(cx, &a.origin, &root, &a.spec.command, &a.spec.wrapper) else {
+            continue;
+        };
         let key = wrapper_key(repo, &a.spec.command, &a.spec.wrapper);
         let site_ok = site_enabled.as_ref().is_none_or(|s| s.contains(&key));
         if !site_ok {
             cx.push(&a.origin, &root.key("wrapper"), false, AUTOMATION_NOT_ENABLED,
                 format!("automation `{}` launches `{}`, which is not enabled site-wide", a.spec.name, a.spec.wrapper),
                 Some("enable the wrapper in the Site; XNAT offers a wrapper's action only where it is enabled".into()));
-        } else if let Some(project) = a.spec.project.as_deref() {
-            if let Some(p) = repo.project(project) {
-                let in_project = p.spec.wrappers.iter().any(|s| s.enabled && wrapper_key(repo, &s.command, &s.wrapper) == key);
-                if !in_project {
-                    cx.push(&a.origin, &root.key("project"), false, AUTOMATION_NOT_ENABLED,
-                        format!("automation `{}` launches `{}`, which project `{project}` does not enable", a.spec.name, a.spec.wrapper),
-                        Some(format!("add it to the Project `{project}` wrappers")));
-                }
+        } else if let Some(project) = a.spec.project.as_deref()
+            && let Some(p) = repo.project(project)
+        {
+            let in_project = p
+                .spec
+                .wrappers
+                .iter()
+                .any(|s| s.enabled && wrapper_key(repo, &s.command, &s.wrapper) == key);
+            if !in_project {
+                cx.push(
+                    &a.origin,
+                    &root.key("project"),
+                    false,
+                    AUTOMATION_NOT_ENABLED,
+                    format!(
+                        "automation `{}` launches `{}`, which project `{project}` does not enable",
+                        a.spec.name, a.spec.wrapper
+                    ),
+                    Some(format!("add it to the Project `{project}` wrappers")),
+                );
             }
         }
         let event = a.spec.event.short_type();
         if !w.contexts.is_empty() && !w.contexts.iter().any(|c| context_matches(event, c)) {
-            cx.push(&a.origin, &root.key("event").key("type"), false, AUTOMATION_CONTEXT,
-                format!("a {event} does not match wrapper `{}` contexts {}", w.name, known_list(w.contexts.iter().map(String::as_str))), None);
+            cx.push(
+                &a.origin,
+                &root.key("event").key("type"),
+                false,
+                AUTOMATION_CONTEXT,
+                format!(
+                    "a {event} does not match wrapper `{}` contexts {}",
+                    w.name,
+                    known_list(w.contexts.iter().map(String::as_str))
+                ),
+                None,
+            );
         }
         let inputs = configurable_inputs(&cmd.spec, w);
         for name in a.spec.inputs.keys() {
             if !inputs.contains(&name.as_str()) {
-                let hint = did_you_mean(name, inputs.iter().copied()).or(Some(format!("inputs: {}", known_list(inputs.iter().copied()))));
-                cx.push(&a.origin, &root.key("inputs").key(name), true, AUTOMATION_INPUT, format!("wrapper `{}` has no input `{name}`", w.name), hint);
+                let hint = did_you_mean(name, inputs.iter().copied()).or(Some(format!(
+                    "inputs: {}",
+                    known_list(inputs.iter().copied())
+                )));
+                cx.push(
+                    &a.origin,
+                    &root.key("inputs").key(name),
+                    true,
+                    AUTOMATION_INPUT,
+                    format!("wrapper `{}` has no input `{name}`", w.name),
+                    hint,
+                );
             }
         }
     }
@@ -297,37 +500,98 @@ fn automations(cx: &mut Ctx, site_enabled: &Option<HashSet<WrapperKey>>) {
 pub fn event_rules(a: &Automation, f: &mut Findings) {
     let root = Ptr::root().key("event");
     let short = a.event.short_type();
-    if !EVENT_TYPES.contains(&short) || (a.event.event_type.contains('.') && !a.event.event_type.starts_with(EVENT_CLASS_PREFIX)) {
-        f.add(EVENT_TYPE, &root.key("type"), format!("event type `{}` is not one the XNAT event service emits", a.event.event_type))
-            .maybe_hint(did_you_mean(short, EVENT_TYPES).or(Some(format!("use one of {}", known_list(EVENT_TYPES)))));
+    if !EVENT_TYPES.contains(&short)
+        || (a.event.event_type.contains('.') && !a.event.event_type.starts_with(EVENT_CLASS_PREFIX))
+    {
+        f.add(
+            EVENT_TYPE,
+            &root.key("type"),
+            format!(
+                "event type `{}` is not one the XNAT event service emits",
+                a.event.event_type
+            ),
+        )
+        .maybe_hint(
+            did_you_mean(short, EVENT_TYPES)
+                .or(Some(format!("use one of {}", known_list(EVENT_TYPES)))),
+        );
     }
-    const STATUSES: [&str; 6] = ["CREATED", "UPDATED", "DELETED", "MERGED", "SCHEDULED", "FAILED"];
+    const STATUSES: [&str; 6] = [
+        "CREATED",
+        "UPDATED",
+        "DELETED",
+        "MERGED",
+        "SCHEDULED",
+        "FAILED",
+    ];
     if !STATUSES.contains(&a.event.status.as_str()) {
-        f.add(EVENT_TYPE, &root.key("status"), format!("event status `{}` is not one the event service uses", a.event.status))
-            .maybe_hint(did_you_mean(&a.event.status, STATUSES).or(Some(format!("use one of {}", known_list(STATUSES)))));
+        f.add(
+            EVENT_TYPE,
+            &root.key("status"),
+            format!(
+                "event status `{}` is not one the event service uses",
+                a.event.status
+            ),
+        )
+        .maybe_hint(
+            did_you_mean(&a.event.status, STATUSES)
+                .or(Some(format!("use one of {}", known_list(STATUSES)))),
+        );
     }
 }
 
 fn via_refs(cx: &mut Ctx, via: &[ViaRef]) {
     for v in via {
-        let pos = Pos { line: v.location.line, col: v.location.col };
+        let pos = Pos {
+            line: v.location.line,
+            col: v.location.col,
+        };
         let Some((image, name)) = parse_via(&v.reference) else {
-            cx.out.push(at(&v.location.file, pos, VIA_COMMAND,
-                format!("`{}` is not `image:tag` or `image:tag:command-name`", v.reference), None));
+            cx.out.push(at(
+                &v.location.file,
+                pos,
+                VIA_COMMAND,
+                format!(
+                    "`{}` is not `image:tag` or `image:tag:command-name`",
+                    v.reference
+                ),
+                None,
+            ));
             continue;
         };
-        let candidates: Vec<&Command> = cx.repo.commands.iter().map(|c| &c.spec)
+        let candidates: Vec<&Command> = cx
+            .repo
+            .commands
+            .iter()
+            .map(|c| &c.spec)
             .filter(|c| c.image.as_deref() == Some(image.as_str()))
             .filter(|c| name.as_deref().is_none_or(|n| c.name == n))
             .collect();
         match candidates.as_slice() {
-            [] => cx.out.push(at(&v.location.file, pos, VIA_COMMAND_UNKNOWN,
+            [] => cx.out.push(at(
+                &v.location.file,
+                pos,
+                VIA_COMMAND_UNKNOWN,
                 format!("no command in this repo matches `{}`", v.reference),
-                Some(format!("declare the {} command so it is installed with this one", v.expected_type)))),
+                Some(format!(
+                    "declare the {} command so it is installed with this one",
+                    v.expected_type
+                )),
+            )),
             found => {
                 if !found.iter().any(|c| c.command_type() == v.expected_type) {
-                    cx.out.push(at(&v.location.file, pos, VIA_COMMAND,
-                        format!("`{}` names a `{}` command, not a `{}` one", v.reference, found[0].command_type(), v.expected_type), None));
+                    cx.out.push(at(
+                        &v.location.file,
+                        pos,
+                        VIA_COMMAND,
+                        format!(
+                            "`{}` names a `{}` command, not a `{}` one",
+                            v.reference,
+                            found[0].command_type(),
+                            v.expected_type
+                        ),
+                        None,
+                    ));
                 }
             }
         }
@@ -340,8 +604,14 @@ mod tests {
 
     #[test]
     fn via_references_parse() {
-        assert_eq!(parse_via("xnat/setup:1.0"), Some(("xnat/setup:1.0".into(), None)));
-        assert_eq!(parse_via("host:5000/a/b:2:prep"), Some(("host:5000/a/b:2".into(), Some("prep".into()))));
+        assert_eq!(
+            parse_via("xnat/setup:1.0"),
+            Some(("xnat/setup:1.0".into(), None))
+        );
+        assert_eq!(
+            parse_via("host:5000/a/b:2:prep"),
+            Some(("host:5000/a/b:2".into(), Some("prep".into())))
+        );
         assert_eq!(parse_via("xnat/setup"), None);
         assert_eq!(parse_via("xnat/setup:1.0:"), None);
     }

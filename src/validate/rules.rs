@@ -35,6 +35,7 @@ rules! {
     COERCED = "XCS012", Warning, "Quoted number or boolean, or a number where text is expected", "Jackson converts it silently";
     LEGACY_KEY = "XCS013", Warning, "`as-a-child-of-wrapper-input`: legacy spelling of `as-a-child-of`", "Reads it on create but not on update, where the handler then fails validation";
     SERVER_FIELD = "XCS014", Warning, "Server-assigned field (`id`, `hash`) written in a declaration", "Ignores it on create";
+    SWALLOWED_BY_COMMENT = "XCS015", Error, "Unquoted YAML value followed by ` #KEY#`: YAML reads the rest of the line as a comment", "Receives the truncated value (e.g. a command line without its arguments)";
     NAME_BLANK = "XCS101", Error, "Command, mount, input, output, wrapper or handler name is blank", "Rejects the command (400)";
     IMAGE_MISSING = "XCS102", Error, "Command has no image", "Rejects the command (400)";
     IMAGE_TAG = "XCS103", Error, "Image has no `:tag`", "Rejects on update; on create appends `:latest`";
@@ -107,9 +108,16 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
 
 /// The table as Markdown, for the README and `xcs rules --format markdown`.
 pub fn markdown_table() -> String {
-    let mut out = String::from("| code | severity | what it catches | what XNAT does |\n|---|---|---|---|\n");
+    let mut out =
+        String::from("| code | severity | what it catches | what XNAT does |\n|---|---|---|---|\n");
     for r in ALL {
-        out.push_str(&format!("| {} | {} | {} | {} |\n", r.code, r.severity.as_str(), r.summary, r.xnat));
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            r.code,
+            r.severity.as_str(),
+            r.summary,
+            r.xnat
+        ));
     }
     out
 }

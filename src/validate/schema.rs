@@ -27,7 +27,8 @@ fn compiled(kind: Kind) -> &'static Compiled {
                 let schema = crate::schema::schema(k);
                 // The schemas are generated from our own model and checked by a unit test.
                 #[allow(clippy::expect_used)]
-                let validator = jsonschema::validator_for(&schema).expect("generated schemas compile");
+                let validator =
+                    jsonschema::validator_for(&schema).expect("generated schemas compile");
                 Compiled { schema, validator }
             })
             .collect()
@@ -46,6 +47,9 @@ pub struct SchemaResult {
     /// At least one error-level finding: the typed model may not be readable.
     pub has_errors: bool,
     pub coercions: Vec<Coercion>,
+    /// Optional values of the wrong type, dropped before the typed model is read so the rest of
+    /// the document is still checked.
+    pub dropped: Vec<String>,
 }
 
 /// Validate `doc` against `kind`'s schema, adding findings; returns what to coerce.
@@ -54,6 +58,7 @@ pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
     let mut result = SchemaResult {
         has_errors: false,
         coercions: Vec::new(),
+        dropped: Vec::new(),
     };
     let from_source = kind == Kind::Command && doc.get("from").is_some();
     for error in c.validator.iter_errors(doc) {
@@ -61,6 +66,10 @@ pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
         let tokens = pointer_tokens(&instance);
         let prop = property_schema(&c.schema, from_source, &tokens);
         let at = pointer(&tokens);
+        let before = f.0.len();
+        let sensitive = prop
+            .and_then(|p| p.get("x-sensitive"))
+            .is_some_and(|v| v == &Value::Bool(true));
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let known = prop.map(property_names).unwrap_or_default();
@@ -69,12 +78,18 @@ pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
                         continue;
                     }
                     let finding = f
-                        .add(UNKNOWN_KEY, &at.key(key), format!("unknown key `{key}`; XNAT ignores it"))
+                        .add(
+                            UNKNOWN_KEY,
+                            &at.key(key),
+                            format!("unknown key `{key}`; XNAT ignores it"),
+                        )
                         .on_key();
-                    finding.maybe_hint(
-                        did_you_mean(key, known.iter().map(String::as_str))
-                            .or(Some(format!("known keys here: {}", known_list(known.iter().map(String::as_str))))),
-                    );
+                    finding.maybe_hint(did_you_mean(key, known.iter().map(String::as_str)).or(
+                        Some(format!(
+                            "known keys here: {}",
+                            known_list(known.iter().map(String::as_str))
+                        )),
+                    ));
                 }
             }
             ValidationErrorKind::Required { property } => {
@@ -87,12 +102,16 @@ pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
                 let expected = expected_types(expected);
                 match coerce(error.instance(), &expected) {
                     Some(value) => {
-                        f.add(COERCED, &at, format!(
-                            "`{}` is {}; XNAT reads it as {}",
-                            last_key(&tokens),
-                            describe(error.instance()),
-                            describe(&value)
-                        ))
+                        f.add(
+                            COERCED,
+                            &at,
+                            format!(
+                                "`{}` is {}; XNAT reads it as {}",
+                                last_key(&tokens),
+                                describe(error.instance()),
+                                describe(&value)
+                            ),
+                        )
                         .hint(format!("write {}", literal(&value)));
                         result.coercions.push(Coercion {
                             at: instance.clone(),
@@ -101,12 +120,21 @@ pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
                     }
                     None => {
                         result.has_errors = true;
-                        f.add(SCHEMA, &at, format!(
-                            "`{}` must be {}, found {}",
-                            last_key(&tokens),
-                            expected.iter().map(|t| article(*t)).collect::<Vec<_>>().join(" or "),
-                            describe(error.instance())
-                        ));
+                        result.dropped.push(instance.clone());
+                        f.add(
+                            SCHEMA,
+                            &at,
+                            format!(
+                                "`{}` must be {}, found {}",
+                                last_key(&tokens),
+                                expected
+                                    .iter()
+                                    .map(|t| article(*t))
+                                    .collect::<Vec<_>>()
+                                    .join(" or "),
+                                describe(error.instance())
+                            ),
+                        );
                     }
                 }
             }
@@ -117,23 +145,51 @@ pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
                 }
                 let allowed: Vec<String> = options
                     .as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
-                let found = error.instance().as_str().map(str::to_string).unwrap_or_else(|| error.instance().to_string());
+                let found = error
+                    .instance()
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| error.instance().to_string());
                 result.has_errors = true;
-                f.add(SCHEMA, &at, format!("`{}` is `{found}`, which is not allowed", last_key(&tokens)))
-                    .maybe_hint(did_you_mean(&found, allowed.iter().map(String::as_str)).or(Some(format!(
+                result.dropped.push(instance.clone());
+                f.add(
+                    SCHEMA,
+                    &at,
+                    format!("`{}` is `{found}`, which is not allowed", last_key(&tokens)),
+                )
+                .maybe_hint(
+                    did_you_mean(&found, allowed.iter().map(String::as_str)).or(Some(format!(
                         "use one of {}",
                         known_list(allowed.iter().map(String::as_str))
-                    ))));
+                    ))),
+                );
             }
             ValidationErrorKind::Constant { expected_value } => {
                 result.has_errors = true;
-                f.add(SCHEMA, &at, format!("`{}` must be {expected_value}", last_key(&tokens)));
+                f.add(
+                    SCHEMA,
+                    &at,
+                    format!("`{}` must be {expected_value}", last_key(&tokens)),
+                );
             }
             _ => {
                 result.has_errors = true;
-                f.add(SCHEMA, &at, format!("`{}`: {}", last_key(&tokens), error.masked()));
+                f.add(
+                    SCHEMA,
+                    &at,
+                    format!("`{}`: {}", last_key(&tokens), error.masked()),
+                );
+            }
+        }
+        if sensitive {
+            for finding in &mut f.0[before..] {
+                finding.sensitive = true;
             }
         }
     }
@@ -148,17 +204,25 @@ fn server_fields(doc: &Value, f: &mut Findings) {
     let root = Ptr::root();
     for key in ["id", "hash"] {
         if doc.get(key).is_some_and(|v| !v.is_null()) {
-            f.add(SERVER_FIELD, &root.key(key), format!("`{key}` is assigned by XNAT and ignored here"))
-                .on_key()
-                .hint("remove it; xcs matches commands by name, image and version");
+            f.add(
+                SERVER_FIELD,
+                &root.key(key),
+                format!("`{key}` is assigned by XNAT and ignored here"),
+            )
+            .on_key()
+            .hint("remove it; xcs matches commands by name, image and version");
         }
     }
     if let Some(wrappers) = doc.get("xnat").and_then(Value::as_array) {
         for (i, w) in wrappers.iter().enumerate() {
             if w.get("id").is_some_and(|v| !v.is_null()) {
-                f.add(SERVER_FIELD, &root.key("xnat").index(i).key("id"), "wrapper `id` is assigned by XNAT and ignored here")
-                    .on_key()
-                    .hint("remove it; wrappers are matched by name");
+                f.add(
+                    SERVER_FIELD,
+                    &root.key("xnat").index(i).key("id"),
+                    "wrapper `id` is assigned by XNAT and ignored here",
+                )
+                .on_key()
+                .hint("remove it; wrappers are matched by name");
             }
         }
     }
@@ -169,7 +233,10 @@ fn pointer(tokens: &[String]) -> Ptr {
 }
 
 fn last_key(tokens: &[String]) -> String {
-    let mut named = tokens.iter().rev().skip_while(|t| t.parse::<usize>().is_ok());
+    let mut named = tokens
+        .iter()
+        .rev()
+        .skip_while(|t| t.parse::<usize>().is_ok());
     match (tokens.last(), named.next()) {
         (Some(last), Some(name)) if last.parse::<usize>().is_ok() => format!("{name}[{last}]"),
         (_, Some(name)) => name.clone(),
@@ -187,7 +254,9 @@ fn property_schema<'s>(root: &'s Value, from_source: bool, tokens: &[String]) ->
                 let branch = if from_source { "then" } else { "else" };
                 s = s.get(branch)?;
             } else if let Some(any) = s.get("anyOf").and_then(Value::as_array) {
-                s = any.iter().find(|v| v.get("type") != Some(&Value::from("null")))?;
+                s = any
+                    .iter()
+                    .find(|v| v.get("type") != Some(&Value::from("null")))?;
             } else {
                 return Some(s);
             }
@@ -196,12 +265,17 @@ fn property_schema<'s>(root: &'s Value, from_source: bool, tokens: &[String]) ->
     };
     let mut current = resolve(root)?;
     for token in tokens {
-        let next = if let Some(p) = current.get("properties").and_then(|p| p.get(token.as_str())) {
+        let next = if let Some(p) = current
+            .get("properties")
+            .and_then(|p| p.get(token.as_str()))
+        {
             p
         } else if let Some(items) = current.get("items") {
             items
         } else {
-            current.get("additionalProperties").filter(|a| a.is_object())?
+            current
+                .get("additionalProperties")
+                .filter(|a| a.is_object())?
         };
         current = resolve(next)?;
     }
@@ -291,11 +365,25 @@ fn literal(v: &Value) -> String {
     }
 }
 
-/// Apply coercions to a document before reading the typed model.
-pub fn apply_coercions(doc: &mut Value, coercions: Vec<Coercion>) {
-    for c in coercions {
+/// Prepare a document for the typed model: apply coercions, and drop wrong-typed values whose
+/// parent is a mapping (they read as absent; the schema error already says what is wrong).
+pub fn repair(doc: &mut Value, result: &mut SchemaResult) {
+    for c in result.coercions.drain(..) {
         if let Some(slot) = doc.pointer_mut(&c.at) {
             *slot = c.value;
+        }
+    }
+    for at in result.dropped.drain(..) {
+        let tokens = pointer_tokens(&at);
+        let Some((last, parents)) = tokens.split_last() else {
+            continue;
+        };
+        let parent_ptr: String = parents
+            .iter()
+            .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
+            .collect();
+        if let Some(Value::Object(map)) = doc.pointer_mut(&parent_ptr) {
+            map.remove(last);
         }
     }
 }

@@ -13,7 +13,11 @@ pub fn tokens(text: &str) -> Vec<&str> {
         let after = &rest[start + 1..];
         let Some(end) = after.find('#') else { break };
         let inner = &after[..end];
-        if !inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        if !inner.is_empty()
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
             out.push(&rest[start..start + end + 2]);
             rest = &after[end + 1..];
         } else {
@@ -33,7 +37,10 @@ fn templates(cmd: &Command) -> Vec<(Ptr, &str)> {
     if let Some(name) = cmd.container_name.as_deref() {
         out.push((root.key("container-name"), name));
     }
-    for (field, map) in [("environment-variables", &cmd.environment_variables), ("ports", &cmd.ports)] {
+    for (field, map) in [
+        ("environment-variables", &cmd.environment_variables),
+        ("ports", &cmd.ports),
+    ] {
         for (k, v) in map {
             out.push((root.key(field).key(k), k.as_str()));
             out.push((root.key(field).key(k), v.as_str()));

@@ -1,0 +1,56 @@
+//! Command-line arguments (clap derive is the single source for parsing and `--help`) and the
+//! dispatch to one subcommand. Each file holds one subcommand's arguments and the few lines that
+//! call the library.
+
+mod output;
+mod rules;
+mod schema;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+pub use output::{Color, EXIT_COULD_NOT_RUN};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success: no problems (warnings allowed unless --deny-warnings)
+  1  problems found (validation errors, failed actions, --fail-on matched)
+  2  could not run: bad arguments, unreadable path, unknown revision
+  `plan --detailed-exitcode` instead uses 0 = no changes, 1 = error, 2 = changes.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "xcs",
+    version,
+    about = "GitOps for the XNAT Container Service: validate, review, apply and publish its configuration",
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to colour output: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a declaration repo: JSON Schema, XNAT's own rules, and the ones XNAT forgets.
+    #[command(after_help = EXIT_CODES)]
+    Validate(validate::Args),
+    /// List every validation rule: code, severity, and what XNAT does with the problem.
+    Rules(rules::Args),
+    /// Print the JSON Schema of a declaration kind.
+    Schema(schema::Args),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let color = cli.color.enabled();
+    match cli.command {
+        Command::Validate(args) => validate::run(args, color),
+        Command::Rules(args) => rules::run(args),
+        Command::Schema(args) => schema::run(args),
+    }
+}

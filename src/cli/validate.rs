@@ -1,0 +1,74 @@
+use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION, print_json};
+use clap::ValueEnum;
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use xcs::diag::{self, plural};
+use xcs::load::Source;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The declaration repo (a directory, or one file).
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Read the declarations from this git revision instead of the work tree.
+    #[arg(long, value_name = "REF")]
+    rev: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// Each problem with its source line and a caret.
+    Human,
+    /// One versioned JSON document.
+    Json,
+    /// GitHub Actions annotations (`::error file=…`).
+    Github,
+}
+
+pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
+    let source = Source::new(&args.dir, args.rev.as_deref());
+    let v = xcs::validate::validate_source(&source)?;
+    let counts = v.counts();
+    let documents = v.documents;
+    match args.format {
+        Format::Human => {
+            print!("{}", diag::render_human(&v.diagnostics, &v.sources, color));
+            let at = args
+                .rev
+                .as_deref()
+                .map(|r| format!(" at {r}"))
+                .unwrap_or_default();
+            let found = if v.diagnostics.is_empty() {
+                "no problems".to_string()
+            } else {
+                format!(
+                    "{}, {}",
+                    plural(counts.errors, "error"),
+                    plural(counts.warnings, "warning")
+                )
+            };
+            println!(
+                "{}{at}: {}, {}: {found}",
+                args.dir.display(),
+                plural(v.files, "file"),
+                plural(documents, "document")
+            );
+        }
+        Format::Json => print_json(&json!({
+            "version": JSON_VERSION,
+            "command": "validate",
+            "source": {"dir": args.dir.display().to_string(), "rev": args.rev},
+            "summary": {"files": v.files, "documents": documents, "errors": counts.errors, "warnings": counts.warnings},
+            "diagnostics": v.diagnostics,
+        }))?,
+        Format::Github => print!("{}", diag::render_github(&v.diagnostics)),
+    }
+    let failed = counts.errors > 0 || (args.deny_warnings && counts.warnings > 0);
+    Ok(ExitCode::from(if failed { EXIT_PROBLEMS } else { EXIT_OK }))
+}

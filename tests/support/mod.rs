@@ -1,0 +1,239 @@
+//! Test support: a fluent builder that runs the `xcs` binary in a scratch repo, and helpers for
+//! git histories. A CLI test reads as: files in, arguments, expected status and output.
+
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository's own directory (for `catalog/`, `schemas/`).
+pub fn project_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/corpus` beside the checkout, when present (CI always has it).
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = project_dir().join("../shared/corpus");
+    dir.is_dir().then_some(dir)
+}
+
+pub struct Xcs {
+    root: tempfile::TempDir,
+    args: Vec<OsString>,
+    envs: Vec<(String, String)>,
+    cwd: Option<PathBuf>,
+}
+
+impl Xcs {
+    /// A new empty scratch directory; the command runs there.
+    pub fn new() -> Xcs {
+        Xcs {
+            root: tempfile::Builder::new()
+                .prefix("xcs-test-")
+                .tempdir()
+                .expect("temp dir"),
+            args: Vec::new(),
+            envs: Vec::new(),
+            cwd: None,
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Write a file (parents created) relative to the scratch directory.
+    pub fn file(self, rel: &str, contents: impl AsRef<[u8]>) -> Xcs {
+        let path = self.root.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, contents).expect("write file");
+        self
+    }
+
+    /// Copy the project's `catalog/` into `<scratch>/<dest>`.
+    pub fn catalog(self, dest: &str) -> Xcs {
+        copy_dir(&project_dir().join("catalog"), &self.root.path().join(dest));
+        self
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Xcs {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Xcs
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Xcs {
+        self.envs.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Run in a subdirectory of the scratch directory instead of its root.
+    pub fn cwd(mut self, rel: &str) -> Xcs {
+        self.cwd = Some(self.root.path().join(rel));
+        self
+    }
+
+    /// Start a git repository in the scratch directory.
+    pub fn git_init(self) -> Xcs {
+        git2::Repository::init(self.root.path()).expect("git init");
+        self
+    }
+
+    /// Commit everything in the scratch directory; returns the commit id.
+    pub fn commit(&self, message: &str) -> String {
+        commit_all(self.root.path(), message)
+    }
+
+    pub fn run(&self) -> Run {
+        self.exec(&self.args)
+    }
+
+    /// Run with these arguments instead of the builder's, keeping its files and environment
+    /// (for several runs over one repo).
+    pub fn exec<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xcs"));
+        cmd.args(args)
+            .current_dir(self.cwd.as_deref().unwrap_or(self.root.path()))
+            .env("NO_COLOR", "1")
+            .env_remove("XNAT_URL")
+            .env_remove("XNAT_USER")
+            .env_remove("XNAT_PASS")
+            .env_remove("XNAT_TOKEN");
+        for (k, v) in &self.envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run xcs");
+        Run {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            root: self.root.path().to_path_buf(),
+        }
+    }
+}
+
+/// What one run printed and returned.
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+    root: PathBuf,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn code(self, expected: i32) -> Run {
+        assert_eq!(
+            self.status, expected,
+            "exit status {} (expected {expected})\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.status, self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(self, needle: &str) -> Run {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_lacks(self, needle: &str) -> Run {
+        assert!(
+            !self.stdout.contains(needle),
+            "stdout has {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(self, needle: &str) -> Run {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// Output with the scratch path replaced by `[ROOT]`, for snapshots.
+    pub fn redacted(&self, text: &str) -> String {
+        let root = self.root.display().to_string();
+        text.replace(&root, "[ROOT]")
+    }
+
+    pub fn stdout_redacted(&self) -> String {
+        self.redacted(&self.stdout)
+    }
+}
+
+/// Snapshot output people read, with the shared redactions.
+#[macro_export]
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+pub fn commit_all(dir: &Path, message: &str) -> String {
+    let repo = git2::Repository::open(dir).expect("open repo");
+    let mut index = repo.index().expect("index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    index.update_all(["*"], None).expect("update");
+    index.write().expect("write index");
+    let tree = repo
+        .find_tree(index.write_tree().expect("tree"))
+        .expect("find tree");
+    let sig = git2::Signature::now("Test Author", "test@example.org").expect("sig");
+    let parents: Vec<git2::Commit> = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .into_iter()
+        .collect();
+    let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs)
+        .expect("commit")
+        .to_string()
+}

@@ -1,0 +1,273 @@
+//! `xcs validate` through the CLI: formats, positions, exit codes, git revisions, bad input.
+
+use crate::snapshot;
+use crate::support::{Xcs, project_dir};
+
+fn broken() -> Xcs {
+    let text =
+        std::fs::read_to_string(project_dir().join("tests/fixtures/broken/commands/dcm2niix.yaml"))
+            .expect("fixture");
+    Xcs::new().file("repo/commands/dcm2niix.yaml", text)
+}
+
+#[test]
+fn catalog_is_clean() {
+    Xcs::new()
+        .catalog("catalog")
+        .args(["validate", "catalog", "--deny-warnings"])
+        .run()
+        .code(0)
+        .stdout_has("no problems");
+}
+
+#[test]
+fn broken_command_human() {
+    let run = broken().args(["validate", "repo"]).run().code(1);
+    snapshot!("validate_broken_human", run.stdout);
+}
+
+#[test]
+fn broken_command_json() {
+    let run = broken()
+        .args(["validate", "repo", "--format", "json"])
+        .run()
+        .code(1);
+    let json = run.json();
+    assert_eq!(json["version"], 1);
+    snapshot!("validate_broken_json", run.stdout);
+}
+
+#[test]
+fn broken_command_github() {
+    let run = broken()
+        .args(["validate", "repo", "--format", "github"])
+        .run()
+        .code(1);
+    snapshot!("validate_broken_github", run.stdout);
+}
+
+#[test]
+fn each_problem_points_at_its_value() {
+    let json = broken()
+        .args(["validate", "repo", "--format", "json"])
+        .run()
+        .json();
+    let at = |code: &str| -> Vec<(u64, u64)> {
+        json["diagnostics"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|d| d["code"] == code)
+            .map(|d| {
+                (
+                    d["line"].as_u64().expect("line"),
+                    d["column"].as_u64().expect("col"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(at("XCS103"), vec![(13, 8)], "untagged image");
+    assert_eq!(at("XCS010"), vec![(25, 15)], "writable: \"yes\"");
+    assert_eq!(at("XCS123"), vec![(42, 20)], "default not a select value");
+    assert_eq!(at("XCS124"), vec![(50, 12)], "unknown mount");
+    assert_eq!(at("XCS133"), vec![(67, 37)], "unknown parent input");
+    assert_eq!(at("XCS011"), vec![(70, 9)], "misspelt key, at the key");
+    assert_eq!(at("XCS163"), vec![(74, 24)], "unknown as-a-child-of");
+    assert_eq!(at("XCS145"), vec![(15, 15)], "unknown template key");
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let repo = Xcs::new().file(
+        "commands/a.json",
+        r#"{"name": "a", "version": "1", "image": "x/a:latest", "command-line": "true",
+            "xnat": [{"name": "w", "contexts": ["site"]}]}"#,
+    );
+    repo.args(["validate", "."])
+        .run()
+        .code(0)
+        .stdout_has("XCS150");
+    let repo = Xcs::new().file(
+        "commands/a.json",
+        r#"{"name": "a", "version": "1", "image": "x/a:latest", "command-line": "true",
+            "xnat": [{"name": "w", "contexts": ["site"]}]}"#,
+    );
+    repo.args(["validate", ".", "--deny-warnings"])
+        .run()
+        .code(1);
+}
+
+#[test]
+fn could_not_run_exits_2() {
+    Xcs::new()
+        .args(["validate", "does-not-exist"])
+        .run()
+        .code(2)
+        .stderr_has("no such file or directory");
+    Xcs::new()
+        .args(["validate", "--format", "yaml"])
+        .run()
+        .code(2);
+    Xcs::new()
+        .args(["validate", ".", "--rev", "HEAD"])
+        .run()
+        .code(2)
+        .stderr_has("not inside a git repository");
+}
+
+#[test]
+fn reads_a_git_revision_without_checkout() {
+    let good = std::fs::read_to_string(project_dir().join("catalog/commands/dcm2niix.yaml"))
+        .expect("catalog");
+    let repo = Xcs::new()
+        .git_init()
+        .file("decl/commands/dcm2niix.yaml", &good);
+    let first = repo.commit("good");
+    let repo = repo.file(
+        "decl/commands/dcm2niix.yaml",
+        good.replace("image: xnat/dcm2niix:1.0.20240202", "image: xnat/dcm2niix"),
+    );
+    repo.commit("break it");
+    repo.exec(["validate", "decl", "--rev", "HEAD"])
+        .code(1)
+        .stdout_has("XCS103");
+    repo.exec(["validate", "decl", "--rev", &first])
+        .code(0)
+        .stdout_has(&format!("decl at {first}"));
+    repo.exec(["validate", "decl", "--rev", "HEAD~1"]).code(0);
+    Xcs::new()
+        .git_init()
+        .file("a.yaml", "kind: Site\n")
+        .args(["validate", ".", "--rev", "nope"])
+        .run()
+        .code(2)
+        .stderr_has("`nope` not found");
+}
+
+#[test]
+fn literal_secrets_are_errors_and_never_echoed() {
+    let canary = "canary-7d1c9e-not-a-real-password";
+    let repo = || {
+        Xcs::new().file(
+            "registries.yaml",
+            format!("kind: Registry\nname: lab\nurl: https://registry.example.org\nusername: bot\npassword: {canary}\n"),
+        )
+    };
+    for format in ["human", "json", "github"] {
+        let run = repo()
+            .args(["validate", ".", "--format", format])
+            .run()
+            .code(1);
+        assert!(run.stdout.contains("XCS301"), "{format}: {}", run.stdout);
+        assert!(
+            !run.stdout.contains(canary) && !run.stderr.contains(canary),
+            "{format} leaked the secret"
+        );
+    }
+}
+
+#[test]
+fn a_comment_that_swallows_replacement_keys_is_caught() {
+    Xcs::new()
+        .file(
+            "commands/a.yaml",
+            "name: a\nversion: '1'\nimage: x/a:1\ncommand-line: run #IN#\ninputs: [{name: IN}]\nxnat: [{name: w, contexts: [site]}]\n",
+        )
+        .args(["validate", "."])
+        .run()
+        .code(1)
+        .stdout_has("error[XCS015]")
+        .stdout_has("commands/a.yaml:4:19");
+}
+
+/// Every kind of bad input gives a positioned diagnostic, quickly, and never a crash.
+#[test]
+fn bad_input_never_crashes() {
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..15 {
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![format!("*a{}", i - 1); 10].join(", ")
+        ));
+    }
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "commands/syntax.yaml",
+            b"name: [unclosed\nimage: x\n".to_vec(),
+            "XCS001",
+        ),
+        (
+            "commands/trailing.json",
+            b"{\"name\": \"a\",}".to_vec(),
+            "XCS001",
+        ),
+        (
+            "commands/dup.yaml",
+            b"name: a\nname: b\n".to_vec(),
+            "XCS003",
+        ),
+        ("commands/bomb.yaml", bomb.into_bytes(), "XCS004"),
+        (
+            "commands/deep.json",
+            "[".repeat(200_000).into_bytes(),
+            "XCS004",
+        ),
+        (
+            "commands/latin1.yaml",
+            b"name: caf\xe9\n".to_vec(),
+            "XCS002",
+        ),
+        (
+            "commands/binary.json",
+            vec![0x7f, b'E', b'L', b'F', 0, 0, 1],
+            "XCS002",
+        ),
+        (
+            "commands/types.yaml",
+            b"name: 5\nimage: [1]\nmounts: {a: 1}\n".to_vec(),
+            "XCS010",
+        ),
+        (
+            "commands/huge.yaml",
+            format!(
+                "name: a\ndescription: \"{}\"\n",
+                "x".repeat(17 * 1024 * 1024)
+            )
+            .into_bytes(),
+            "XCS004",
+        ),
+    ];
+    for (path, bytes, code) in cases {
+        let run = Xcs::new()
+            .file(path, &bytes)
+            .args(["validate", ".", "--format", "json"])
+            .run()
+            .code(1);
+        let json = run.json();
+        let found = json["diagnostics"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|d| d["code"] == code);
+        let d = found.unwrap_or_else(|| panic!("{path}: no {code} in {}", run.stdout));
+        assert!(
+            d["line"].as_u64().is_some_and(|l| l >= 1)
+                && d["column"].as_u64().is_some_and(|c| c >= 1),
+            "{path}: {d}"
+        );
+    }
+}
+
+#[test]
+fn rules_table_is_in_the_readme() {
+    let readme = std::fs::read_to_string(project_dir().join("README.md")).expect("README");
+    let table = Xcs::new()
+        .args(["rules", "--format", "markdown"])
+        .run()
+        .code(0)
+        .stdout;
+    assert!(
+        readme.contains(&table),
+        "README's rule table is stale; paste `xcs rules --format markdown`"
+    );
+}
