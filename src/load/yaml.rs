@@ -334,7 +334,10 @@ fn resolve_scalar(
 /// the way YAML 1.2 says, not the YAML 1.1 way some parsers still use.
 pub fn resolve_plain(text: &str) -> Value {
     // Fast path: most plain scalars are words, which only the string case can match.
-    let numeric_start = text.bytes().next().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'));
+    let numeric_start = text
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'));
     if !numeric_start && !matches!(text.len(), 0..=5) {
         return Value::String(text.to_string());
     }
