@@ -4,6 +4,7 @@
 
 pub mod automation;
 pub mod backend;
+pub mod canonical;
 pub mod command;
 pub mod enablement;
 pub mod registry;
