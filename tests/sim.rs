@@ -1260,10 +1260,16 @@ fn images_list_placeholders_delete_commands_and_import_labels() {
     );
     // Deleting the image deletes its commands.
     let before = sim.command_ids().len();
-    let image_id = images[0]["image-id"].as_str().expect("image id").to_string();
-    a.delete(&format!("/xapi/docker/images/{image_id}")).expect(204);
+    let image_id = images[0]["image-id"]
+        .as_str()
+        .expect("image id")
+        .to_string();
+    a.delete(&format!("/xapi/docker/images/{image_id}"))
+        .expect(204);
     assert_eq!(sim.command_ids().len(), before - 1);
-    let r = a.delete(&format!("/xapi/docker/images/{image_id}")).expect(500);
+    let r = a
+        .delete(&format!("/xapi/docker/images/{image_id}"))
+        .expect(500);
     assert!(r.body.starts_with("The Docker server returned an error:\n"));
     a.get("/xapi/docker/images/save").expect(400);
 }

@@ -32,7 +32,10 @@ pub fn routes() -> Router<SharedState> {
         .route("/xapi/docker/pull", post(pull))
         .route("/xapi/docker/images", get(list_images))
         .route("/xapi/docker/image-summaries", get(image_summaries))
-        .route("/xapi/docker/images/save", post(save_from_labels))
+        .route(
+            "/xapi/docker/images/save",
+            get(save_hint).post(save_from_labels),
+        )
         .route(
             "/xapi/docker/images/{image}",
             get(get_image).delete(delete_image),
@@ -699,6 +702,11 @@ async fn get_image(Axum(shared): Axum<SharedState>, Path(key): Path<String>) -> 
             format!("Image not found: {key}"),
         )),
     }
+}
+
+/// `GET /images/save` is `GET /images/{id}` with id `save` (CS-62 hint).
+async fn save_hint(axum_state: Axum<SharedState>) -> Reply {
+    get_image(axum_state, Path("save".to_string())).await
 }
 
 /// ref: §3 DELETE image: 204; an image unknown to the daemon → 500 (not 404). Side effect:
