@@ -1635,3 +1635,23 @@ fn snapshot_holds_the_whole_state_without_secrets() {
     assert!(sim.wrapper_id("c", "scan-w").is_some());
     assert_eq!(snap["cs-version"], "3.7.3");
 }
+
+#[test]
+fn state_can_be_seeded_without_http() {
+    let sim = fixture();
+    let id = sim.seed_command(command("c", "i/c", "1")).expect("seeded");
+    assert_eq!(sim.seed_command(command("c", "i/c:latest", "1")), Err(400));
+    let w = sim.wrapper_id("c", "session-w").expect("wrapper");
+    sim.set_site_enabled(w, true);
+    sim.set_project_enabled("P1", w, true);
+    assert_eq!(sim.counters().total, 0);
+    let a = admin(&sim);
+    assert_eq!(
+        a.get(&format!("/xapi/commands/{id}")).json()["image"],
+        "i/c:latest"
+    );
+    let report = a
+        .get(&format!("/xapi/projects/P1/wrappers/{w}/enabled"))
+        .json();
+    assert_eq!(report["enabled-for-project"], true);
+}

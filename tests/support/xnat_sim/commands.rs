@@ -638,6 +638,13 @@ pub fn create_command(st: &mut State, mut cmd: Command) -> Result<i64, Response>
     Ok(id)
 }
 
+/// The create path without HTTP, for seeding a simulator's state.
+pub fn seed(st: &mut State, body: Value) -> Result<i64, Response> {
+    let mut cmd = bind_command(body, Binder::Create, st)?;
+    cmd.image = cmd.image.as_deref().map(default_tag);
+    create_command(st, cmd)
+}
+
 /// ref: §4 `POST /commands`: 201 with the bare id; `?image=` overrides the body's image; an
 /// untagged image gets `:latest` (create only).
 async fn create(

@@ -320,6 +320,28 @@ impl Sim {
         self.shared.state().docker_reachable = reachable;
     }
 
+    /// Store a command as `POST /xapi/commands` would (same binder, `:latest` tagging,
+    /// duplicate check and validation), without HTTP or counters. Returns its id, or the status
+    /// XNAT would have answered.
+    pub fn seed_command(&self, body: Value) -> Result<i64, u16> {
+        let mut st = self.shared.state();
+        commands::seed(&mut st, body).map_err(|r| r.status().as_u16())
+    }
+
+    /// Set a wrapper's site flag directly (as `PUT /xapi/wrappers/{id}/enabled|disabled`).
+    pub fn set_site_enabled(&self, wrapper_id: i64, enabled: bool) {
+        self.shared
+            .state()
+            .set_enabled("admin", None, wrapper_id, None, enabled);
+    }
+
+    /// Set a wrapper's project flag directly (effective only while site-enabled, as in XNAT).
+    pub fn set_project_enabled(&self, project: &str, wrapper_id: i64, enabled: bool) {
+        self.shared
+            .state()
+            .set_enabled("admin", None, wrapper_id, Some(project), enabled);
+    }
+
     // ---- inspection ------------------------------------------------------------------------
 
     /// The command ids, in id order.
