@@ -53,6 +53,10 @@ struct Args {
     /// Share of responses whose body is trickled (0–1).
     #[arg(long, default_value_t = 0.0)]
     slow_rate: f64,
+    /// Server sessions a user may hold (XNAT's `concurrentMaxSessions`); a client that never
+    /// sends `JSESSIONID` back opens one per request and is refused past this.
+    #[arg(long, default_value_t = 1000)]
+    max_sessions: usize,
     /// Seed for fault decisions and generated secrets.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
         xnat_version: args.xnat_version,
         event_service_enabled: args.event_service,
         seed: args.seed,
+        max_sessions_per_user: args.max_sessions,
         faults: Faults {
             seed: args.seed,
             latency: Duration::from_millis(args.latency_ms),
