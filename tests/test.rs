@@ -4,4 +4,5 @@
 mod support;
 
 mod corpus;
+mod sim;
 mod validate;
