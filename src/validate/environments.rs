@@ -1,0 +1,205 @@
+//! Every environment, checked: its names resolve, and the repo as that environment sees it
+//! (the [`overlay`]) breaks no rule the repo itself keeps.
+//!
+//! Problems the overlay *introduces* are reported at the environment document, so a person
+//! fixes the environment rather than hunting for a problem the base repo does not have.
+
+use super::references::{self, ViaRef};
+use super::rules::*;
+use crate::diag::{Diagnostic, Location, Severity};
+use crate::environment::{OverlayError, overlay};
+use crate::load::Pos;
+use crate::model::{Declared, Environment, Origin, Repo};
+use std::collections::{HashMap, HashSet};
+
+/// Which environments to check.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Environments<'a> {
+    #[default]
+    All,
+    Only(&'a str),
+}
+
+pub fn check(repo: &Repo, via: &[ViaRef], which: Environments) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut names: HashMap<&str, &Origin> = HashMap::new();
+    for env in &repo.environments {
+        if let Some(first) = names.insert(&env.spec.name, &env.origin) {
+            out.push(at(
+                &env.origin,
+                env.origin.locate("/name"),
+                ENV_DUPLICATE,
+                format!("environment `{}` is declared twice", env.spec.name),
+                Some(format!("first at {}:{}", first.file, first.pos.line)),
+            ));
+        }
+    }
+    let base_commands = command_findings(repo);
+    let base_refs: HashSet<(String, String)> = references::check(repo, via)
+        .into_iter()
+        .map(identity)
+        .collect();
+    for env in &repo.environments {
+        if let Environments::Only(name) = which
+            && env.spec.name != name
+        {
+            continue;
+        }
+        match overlay(repo, &env.spec) {
+            Err(OverlayError::Unresolved { problems, .. }) => {
+                for p in problems {
+                    out.push(at(
+                        &env.origin,
+                        env.origin.locate(&p.pointer),
+                        ENV_UNKNOWN,
+                        format!("environment `{}`: {}", env.spec.name, p.message),
+                        None,
+                    ));
+                }
+            }
+            Err(e @ OverlayError::UnknownEnvironment { .. }) => out.push(at(
+                &env.origin,
+                env.origin.pos,
+                ENV_UNKNOWN,
+                e.to_string(),
+                None,
+            )),
+            Ok(seen) => introduced(repo, env, &seen, via, &base_commands, &base_refs, &mut out),
+        }
+    }
+    out
+}
+
+type CommandKey = (String, Option<String>);
+
+/// Each command's own findings, as messages, by (name, version).
+fn command_findings(repo: &Repo) -> HashMap<CommandKey, HashSet<String>> {
+    repo.commands
+        .iter()
+        .map(|c| {
+            let messages = super::command::check(&c.spec)
+                .into_vec()
+                .into_iter()
+                .map(|f| f.message)
+                .collect();
+            ((c.spec.name.clone(), c.spec.version.clone()), messages)
+        })
+        .collect()
+}
+
+fn identity(d: Diagnostic) -> (String, String) {
+    let place = d
+        .location
+        .map(|l| format!("{}:{}:{}", l.file, l.line, l.col))
+        .unwrap_or_default();
+    (format!("{} {}", d.code, d.message), place)
+}
+
+/// Report what the overlay `seen` breaks that `repo` does not.
+fn introduced(
+    repo: &Repo,
+    env: &Declared<Environment>,
+    seen: &Repo,
+    via: &[ViaRef],
+    base_commands: &HashMap<CommandKey, HashSet<String>>,
+    base_refs: &HashSet<(String, String)>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let name = &env.spec.name;
+    for c in &seen.commands {
+        let key = (c.spec.name.clone(), c.spec.version.clone());
+        let unchanged = repo
+            .commands
+            .iter()
+            .any(|b| (b.spec.name.clone(), b.spec.version.clone()) == key && b.spec == c.spec);
+        if unchanged {
+            continue;
+        }
+        let pointer = env
+            .spec
+            .overrides
+            .commands
+            .keys()
+            .find(|r| {
+                repo.resolve_command(r)
+                    .is_ok_and(|b| b.spec.name == c.spec.name && b.spec.version == c.spec.version)
+                    || **r == c.spec.name
+            })
+            .map(|r| {
+                crate::load::Ptr::root()
+                    .key("overrides")
+                    .key("commands")
+                    .key(r)
+            });
+        let pos = pointer
+            .as_ref()
+            .map_or(env.origin.pos, |p| env.origin.locate(p.as_str()));
+        let before = base_commands.get(&key);
+        for f in super::command::check(&c.spec).into_vec() {
+            if before.is_some_and(|b| b.contains(&f.message)) {
+                continue;
+            }
+            out.push(at(
+                &env.origin,
+                pos,
+                overlay_rule(f.rule.severity),
+                format!(
+                    "with environment `{name}`, command `{}`: {} [{}]",
+                    c.spec.name, f.message, f.rule.code
+                ),
+                f.hint,
+            ));
+        }
+    }
+    // Setup and wrapup references of the commands the environment keeps.
+    let kept_files: HashSet<&str> = seen.commands.iter().map(|c| &*c.origin.file).collect();
+    let via: Vec<ViaRef> = via
+        .iter()
+        .filter(|v| kept_files.contains(&*v.location.file))
+        .cloned()
+        .collect();
+    for d in references::check(seen, &via) {
+        let (what, place) = identity(d.clone());
+        if base_refs.contains(&(what, place.clone())) {
+            continue;
+        }
+        out.push(at(
+            &env.origin,
+            env.origin.pos,
+            overlay_rule(d.severity),
+            format!(
+                "with environment `{name}`: {} [{}] (at {place})",
+                d.message, d.code
+            ),
+            d.hint,
+        ));
+    }
+}
+
+fn overlay_rule(severity: Severity) -> &'static Rule {
+    match severity {
+        Severity::Error => ENV_OVERLAY_ERROR,
+        Severity::Warning => ENV_OVERLAY_WARNING,
+    }
+}
+
+fn at(
+    origin: &Origin,
+    pos: Pos,
+    rule: &'static Rule,
+    message: String,
+    hint: Option<String>,
+) -> Diagnostic {
+    Diagnostic {
+        code: rule.code,
+        severity: rule.severity,
+        message,
+        hint,
+        location: Some(Location {
+            file: origin.file.clone(),
+            line: pos.line,
+            col: pos.col,
+        }),
+        masked: false,
+    }
+}
