@@ -48,10 +48,31 @@ pub fn show(v: &Value) -> String {
     }
 }
 
-/// What happened, without the path: `"a" → "b"`, `added: {…}`, `removed (was 3)`.
+/// The fields that say what a list element is (an input's type, whether it is required…), or
+/// nothing for elements better known by their name alone.
+fn brief(v: &Value) -> Option<String> {
+    let obj = v.as_object()?;
+    let parts: Vec<String> = ["type", "required", "default-value"]
+        .iter()
+        .filter_map(|k| obj.get(*k).map(|x| format!("{k} {}", show(x))))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// What happened, without the path: `"a" → "b"`, `added: 3`, `removed (was 3)`. A whole list
+/// element (a wrapper, an input) is named by its path; only its defining fields are shown.
 pub fn describe(c: &FieldChange) -> String {
     if c.sensitive {
         return "changed (secret reference; values not shown)".to_string();
+    }
+    if matches!(c.segments.last(), Some(super::Seg::Item { .. }))
+        && matches!(c.op, Op::Added | Op::Removed)
+    {
+        let element = c.after.as_ref().or(c.before.as_ref());
+        return match element.and_then(brief) {
+            Some(b) => format!("{} ({b})", c.op.as_str()),
+            None => c.op.as_str().to_string(),
+        };
     }
     let value = |v: &Option<Value>| v.as_ref().map(show);
     match (c.op, value(&c.before), value(&c.after)) {
