@@ -64,6 +64,20 @@ pub fn known_environments(repo: &Repo) -> String {
 ///
 /// Every name the environment uses must resolve; all that do not are reported together.
 pub fn overlay(repo: &Repo, env: &Environment) -> Result<Repo, OverlayError> {
+    let (out, problems) = overlay_lenient(repo, env);
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(OverlayError::Unresolved {
+            environment: env.name.clone(),
+            problems,
+        })
+    }
+}
+
+/// [`overlay`], applying what resolves and listing what does not, so validation can go on to
+/// check the result.
+pub fn overlay_lenient(repo: &Repo, env: &Environment) -> (Repo, Vec<OverlayProblem>) {
     let mut problems = Vec::new();
     let mut out = repo.clone();
     out.environments.clear();
@@ -224,14 +238,7 @@ pub fn overlay(repo: &Repo, env: &Environment) -> Result<Repo, OverlayError> {
         }
     }
 
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(OverlayError::Unresolved {
-            environment: env.name.clone(),
-            problems,
-        })
-    }
+    (out, problems)
 }
 
 fn apply_command(c: &mut crate::model::Command, patch: &CommandOverride) {

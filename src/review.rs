@@ -239,9 +239,9 @@ pub fn render(r: &Review, fit: &Fit) -> String {
         parts.push(Part::new(
             2,
             "\n### Plan\n\n".into(),
-            text.lines().map(|l| format!("{l}\n")).collect(),
+            blocks(text),
             String::new(),
-            |n| format!("\n_… {} of the plan not shown._\n", plural(n, "more line")),
+            |n| format!("\n_… {} of the plan not shown._\n", plural(n, "more part")),
         ));
     }
 
@@ -279,6 +279,26 @@ pub fn render(r: &Review, fit: &Fit) -> String {
     let mut cut: String = out.chars().take(keep).collect();
     cut.push_str(&notice(&fit.artifact));
     cut
+}
+
+/// The plan's lines, grouped so that a `<details>` block is kept or dropped whole.
+fn blocks(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    for line in text.lines() {
+        depth += line.matches("<details").count();
+        depth = depth.saturating_sub(line.matches("</details>").count());
+        current.push_str(line);
+        current.push('\n');
+        if depth == 0 {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 /// Copies of the parts with no items shown: the size of the skeleton.

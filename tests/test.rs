@@ -4,4 +4,8 @@
 mod support;
 
 mod corpus;
+mod diff;
+mod environments;
+mod review;
 mod validate;
+mod workflows;

@@ -93,6 +93,7 @@ fn pair(
             .iter()
             .map(|&j| without_name(canonical(&head[j].spec)))
             .collect::<Vec<_>>(),
+        &|a, b| a == b,
     );
     for &(r, a) in &renamed {
         b_used[removed[r]] = true;

@@ -103,6 +103,7 @@ fn named<T: Serialize>(
             .iter()
             .map(|&j| without(value(&head[j].spec), "name"))
             .collect::<Vec<_>>(),
+        &|a, b| a == b,
     );
     let mut out = Vec::new();
     for (i, b) in base.iter().enumerate() {
@@ -336,14 +337,14 @@ fn setting_key(repo: &Repo, other: &Repo, s: &WrapperSetting) -> String {
     format!("{command}/{}", s.wrapper)
 }
 
-/// A scope's settings as a value the tree diff compares, keyed by `command/wrapper`; with
-/// `renames`, base keys are carried over to the names the head uses. Returns the value and the
-/// keys that were carried over (new key → old key).
+/// A scope's settings as a value the tree diff compares, keyed by `command/wrapper`. With
+/// `renames`, a base key is carried over to the name the head uses for it, when the head's
+/// settings (`head_keys`) do use it. Returns the value and the keys carried over (new, old).
 fn settings_value(
     repo: &Repo,
     other: &Repo,
     settings: &[WrapperSetting],
-    renames: Option<&Renames>,
+    renames: Option<(&Renames, &[String])>,
 ) -> (Value, Vec<(String, String)>) {
     let mut carried = Vec::new();
     let items: Vec<Value> = settings
@@ -351,7 +352,7 @@ fn settings_value(
         .map(|s| {
             let old = setting_key(repo, other, s);
             let mut key = old.clone();
-            if let Some(r) = renames {
+            if let Some((r, head_keys)) = renames {
                 let command = repo
                     .resolve_command(&s.command)
                     .map_or(s.command.clone(), |c| c.spec.name.clone());
@@ -361,8 +362,13 @@ fn settings_value(
                     .wrappers
                     .get(&(target.clone(), s.wrapper.clone()))
                     .cloned();
-                if new_command.is_some() || new_wrapper.is_some() {
-                    key = format!("{target}/{}", new_wrapper.unwrap_or(s.wrapper.clone()));
+                let new = format!(
+                    "{target}/{}",
+                    new_wrapper.clone().unwrap_or(s.wrapper.clone())
+                );
+                let renamed = new_command.is_some() || new_wrapper.is_some();
+                if renamed && head_keys.contains(&new) && !head_keys.contains(&old) {
+                    key = new;
                     carried.push((key.clone(), old));
                 }
             }
@@ -395,16 +401,16 @@ fn settings_changes(
     renames: &Renames,
     scope: &str,
 ) -> Vec<FieldChange> {
-    let (bv, carried) = settings_value(base, head, b, Some(renames));
+    let head_keys: Vec<String> = h.iter().map(|s| setting_key(head, base, s)).collect();
+    let (bv, carried) = settings_value(base, head, b, Some((renames, &head_keys)));
     let (hv, _) = settings_value(head, base, h, None);
     let mut raws = tree::diff(Some(&bv), Some(&hv), &settings_lists, &no_leaves);
     // A setting carried over by a rename is written anew in XNAT: say so once, first.
-    let head_keys: Vec<String> = h.iter().map(|s| setting_key(head, base, s)).collect();
     for (new, old) in carried.iter().rev() {
         let was_enabled = b
             .iter()
             .any(|s| setting_key(base, head, s) == *old && s.enabled);
-        if head_keys.contains(new) && was_enabled {
+        if was_enabled {
             raws.insert(
                 0,
                 Raw {

@@ -83,6 +83,17 @@ fn walk(
         _ => None,
     };
     let is_leaf = last_key.is_some_and(leaf);
+    // An absent list or map is an empty one (canonical forms drop empty ones), so that its
+    // elements are still followed one by one.
+    let empty_list = Value::Array(Vec::new());
+    let empty_map = Value::Object(Map::new());
+    let (a, b) = match (a, b) {
+        (None, Some(Value::Array(_))) if !is_leaf => (Some(&empty_list), b),
+        (Some(Value::Array(_)), None) if !is_leaf => (a, Some(&empty_list)),
+        (None, Some(Value::Object(_))) if !is_leaf && !path.is_empty() => (Some(&empty_map), b),
+        (Some(Value::Object(_)), None) if !is_leaf && !path.is_empty() => (a, Some(&empty_map)),
+        _ => (a, b),
+    };
     match (a, b) {
         (None, None) => {}
         (Some(Value::Object(x)), Some(Value::Object(y))) if !is_leaf => {
@@ -132,15 +143,42 @@ pub fn element_name(v: &Value, field: &str) -> String {
     at.as_str().map_or_else(|| at.to_string(), str::to_string)
 }
 
-/// The element without its identifying field, to recognise a rename.
-fn without_name(v: &Value, field: &str) -> Value {
-    let mut v = v.clone();
-    if !field.contains('.')
-        && let Some(obj) = v.as_object_mut()
-    {
-        obj.remove(field);
-    }
-    v
+/// Whether two elements are the same but for their identifying field: a rename. An input's
+/// replacement key follows its name when it is the default (`#name#` on both sides), so it
+/// does not stop a rename from being seen.
+pub fn same_but_name(a: &Value, b: &Value, field: &str) -> bool {
+    let strip = |v: &Value, drop_key: bool| {
+        let mut v = v.clone();
+        if let Some(obj) = v.as_object_mut() {
+            if !field.contains('.') {
+                obj.remove(field);
+            }
+            if drop_key {
+                obj.remove("replacement-key");
+            }
+        }
+        v
+    };
+    let key = |v: &Value| {
+        v.get("replacement-key")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| {
+                v.get(field)
+                    .and_then(Value::as_str)
+                    .map(|n| format!("#{n}#"))
+            })
+    };
+    let own_default = |v: &Value, k: &Option<String>| {
+        k.is_some()
+            && *k
+                == v.get(field)
+                    .and_then(Value::as_str)
+                    .map(|n| format!("#{n}#"))
+    };
+    let (ka, kb) = (key(a), key(b));
+    let drop_key = ka == kb || (own_default(a, &ka) && own_default(b, &kb));
+    strip(a, drop_key) == strip(b, drop_key)
 }
 
 fn keyed(
@@ -165,14 +203,9 @@ fn keyed(
         .filter(|&j| !names_x.contains(&names_y[j]))
         .collect();
     let renames = renames(
-        &removed
-            .iter()
-            .map(|&i| without_name(&x[i], field))
-            .collect::<Vec<_>>(),
-        &added
-            .iter()
-            .map(|&j| without_name(&y[j], field))
-            .collect::<Vec<_>>(),
+        &removed.iter().map(|&i| x[i].clone()).collect::<Vec<_>>(),
+        &added.iter().map(|&j| y[j].clone()).collect::<Vec<_>>(),
+        &|a, b| same_but_name(a, b, field),
     );
     let renamed_from: Vec<usize> = renames.iter().map(|&(r, _)| removed[r]).collect();
     let renamed_to: Vec<usize> = renames.iter().map(|&(_, a)| added[a]).collect();
@@ -280,14 +313,18 @@ fn set(path: &mut [Seg], x: &[Value], y: &[Value], out: &mut Vec<Raw>) {
     }
 }
 
-/// Pairs (index into `removed`, index into `added`) whose contents are equal, one to one: an
-/// element matching several candidates is not called a rename (a person could not tell either).
-pub fn renames(removed: &[Value], added: &[Value]) -> Vec<(usize, usize)> {
+/// Pairs (index into `removed`, index into `added`) that are `same`, one to one: an element
+/// matching several candidates is not called a rename (a person could not tell either).
+pub fn renames(
+    removed: &[Value],
+    added: &[Value],
+    same: &dyn Fn(&Value, &Value) -> bool,
+) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
     for (r, old) in removed.iter().enumerate() {
-        let matches: Vec<usize> = (0..added.len()).filter(|&a| added[a] == *old).collect();
+        let matches: Vec<usize> = (0..added.len()).filter(|&a| same(old, &added[a])).collect();
         if let [a] = matches.as_slice() {
-            let back = removed.iter().filter(|o| **o == added[*a]).count();
+            let back = removed.iter().filter(|o| same(o, &added[*a])).count();
             if back == 1 {
                 pairs.push((r, *a));
             }

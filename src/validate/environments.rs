@@ -7,7 +7,7 @@
 use super::references::{self, ViaRef};
 use super::rules::*;
 use crate::diag::{Diagnostic, Location, Severity};
-use crate::environment::{OverlayError, overlay};
+use crate::environment::overlay_lenient;
 use crate::load::Pos;
 use crate::model::{Declared, Environment, Origin, Repo};
 use std::collections::{HashMap, HashSet};
@@ -45,27 +45,17 @@ pub fn check(repo: &Repo, via: &[ViaRef], which: Environments) -> Vec<Diagnostic
         {
             continue;
         }
-        match overlay(repo, &env.spec) {
-            Err(OverlayError::Unresolved { problems, .. }) => {
-                for p in problems {
-                    out.push(at(
-                        &env.origin,
-                        env.origin.locate(&p.pointer),
-                        ENV_UNKNOWN,
-                        format!("environment `{}`: {}", env.spec.name, p.message),
-                        None,
-                    ));
-                }
-            }
-            Err(e @ OverlayError::UnknownEnvironment { .. }) => out.push(at(
+        let (seen, problems) = overlay_lenient(repo, &env.spec);
+        for p in problems {
+            out.push(at(
                 &env.origin,
-                env.origin.pos,
+                env.origin.locate(&p.pointer),
                 ENV_UNKNOWN,
-                e.to_string(),
+                format!("environment `{}`: {}", env.spec.name, p.message),
                 None,
-            )),
-            Ok(seen) => introduced(repo, env, &seen, via, &base_commands, &base_refs, &mut out),
+            ));
         }
+        introduced(repo, env, &seen, via, &base_commands, &base_refs, &mut out);
     }
     out
 }
