@@ -35,10 +35,9 @@ pub fn check(repo: &Repo, via: &[ViaRef], which: Environments) -> Vec<Diagnostic
         }
     }
     let base_commands = command_findings(repo);
-    let base_refs: HashSet<(String, String)> = references::check(repo, via)
-        .into_iter()
-        .map(identity)
-        .collect();
+    let mut base_refs: HashSet<(String, String)> =
+        references::check(repo).into_iter().map(identity).collect();
+    base_refs.extend(references::check_via(repo, via).iter().map(via_identity));
     for env in &repo.environments {
         if let Environments::Only(name) = which
             && env.spec.name != name
@@ -77,12 +76,21 @@ fn command_findings(repo: &Repo) -> HashMap<CommandKey, HashSet<String>> {
         .collect()
 }
 
+/// A setup/wrapup reference problem, as (what, where): the reference's file, document and
+/// pointer (it is located only when reported).
+fn via_identity(p: &references::ViaProblem) -> (String, String) {
+    (
+        format!("{} [{}]", p.message, p.rule.code),
+        format!("{} (document {}, {})", p.via.file, p.via.doc + 1, p.via.at),
+    )
+}
+
 fn identity(d: Diagnostic) -> (String, String) {
     let place = d
         .location
         .map(|l| format!("{}:{}:{}", l.file, l.line, l.col))
         .unwrap_or_default();
-    (format!("{} {}", d.code, d.message), place)
+    (format!("{} [{}]", d.message, d.code), place)
 }
 
 /// Report what the overlay `seen` breaks that `repo` does not.
@@ -142,28 +150,49 @@ fn introduced(
         }
     }
     // Setup and wrapup references of the commands the environment keeps.
-    let kept_files: HashSet<&str> = seen.commands.iter().map(|c| &*c.origin.file).collect();
+    let kept: HashSet<(&str, usize)> = seen
+        .commands
+        .iter()
+        .map(|c| (&*c.origin.file, c.origin.doc))
+        .collect();
     let via: Vec<ViaRef> = via
         .iter()
-        .filter(|v| kept_files.contains(&*v.location.file))
+        .filter(|v| kept.contains(&(&*v.file, v.doc)))
         .cloned()
         .collect();
-    for d in references::check(seen, &via) {
-        let (what, place) = identity(d.clone());
-        if base_refs.contains(&(what, place.clone())) {
+    let mut found: Vec<(String, String, &'static Rule, Option<String>)> = references::check(seen)
+        .into_iter()
+        .map(|d| {
+            let severity = rule_of(d.code, d.severity);
+            let hint = d.hint.clone();
+            let (what, place) = identity(d);
+            (what, place, severity, hint)
+        })
+        .collect();
+    found.extend(references::check_via(seen, &via).iter().map(|p| {
+        let (what, place) = via_identity(p);
+        (what, place, p.rule, p.hint.clone())
+    }));
+    for (what, place, rule, hint) in found {
+        if base_refs.contains(&(what.clone(), place.clone())) {
             continue;
         }
         out.push(at(
             &env.origin,
             env.origin.pos,
-            overlay_rule(d.severity),
-            format!(
-                "with environment `{name}`: {} [{}] (at {place})",
-                d.message, d.code
-            ),
-            d.hint,
+            overlay_rule(rule.severity),
+            format!("with environment `{name}`: {what} (at {place})"),
+            hint,
         ));
     }
+}
+
+/// The rule a diagnostic came from, for its severity.
+fn rule_of(code: &str, severity: Severity) -> &'static Rule {
+    super::rules::by_code(code).unwrap_or(match severity {
+        Severity::Error => ENV_OVERLAY_ERROR,
+        Severity::Warning => ENV_OVERLAY_WARNING,
+    })
 }
 
 fn overlay_rule(severity: Severity) -> &'static Rule {

@@ -44,6 +44,44 @@ impl Validation {
     }
 }
 
+/// Place setup/wrapup reference problems: parse their files again for positions.
+fn locate_via(
+    files: &[RawFile],
+    limits: &Limits,
+    problems: Vec<references::ViaProblem>,
+) -> Vec<Diagnostic> {
+    let mut parsed: std::collections::HashMap<&str, crate::load::ParsedFile> =
+        std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for p in problems {
+        let file = &p.via.file;
+        if !parsed.contains_key(file.as_ref())
+            && let Some(raw) = files.iter().find(|f| &f.path == file)
+        {
+            parsed.insert(file, crate::load::parse_file(raw, limits));
+        }
+        let pos = parsed
+            .get(file.as_ref())
+            .and_then(|f| f.documents.get(p.via.doc))
+            .map_or(crate::load::Pos { line: 1, col: 1 }, |n| {
+                n.locate(p.via.at.as_str())
+            });
+        out.push(Diagnostic {
+            code: p.rule.code,
+            severity: p.rule.severity,
+            message: p.message,
+            hint: p.hint,
+            location: Some(crate::diag::Location {
+                file: file.clone(),
+                line: pos.line,
+                col: pos.col,
+            }),
+            masked: false,
+        });
+    }
+    out
+}
+
 pub use environments::Environments;
 
 /// Validate a repo and every environment it declares.
@@ -71,8 +109,8 @@ pub fn validate_with(files: &[RawFile], limits: &Limits, which: Environments) ->
     };
     let mut via = Vec::new();
     for r in reports {
-        if !r.diagnostics.is_empty() || !r.via.is_empty() {
-            v.sources.insert(r.path.clone(), r.text.clone());
+        if let Some(text) = r.text {
+            v.sources.insert(r.path.clone(), text);
         }
         v.diagnostics.extend(r.diagnostics);
         v.documents += r.documents;
@@ -87,16 +125,22 @@ pub fn validate_with(files: &[RawFile], limits: &Limits, which: Environments) ->
         v.repo.automations.extend(repo.automations);
         v.repo.environments.extend(repo.environments);
     }
-    let mut cross = references::check(&v.repo, &via);
+    let mut cross = references::check(&v.repo);
+    cross.extend(locate_via(
+        files,
+        limits,
+        references::check_via(&v.repo, &via),
+    ));
     cross.extend(environments::check(&v.repo, &via, which));
     for d in &cross {
         if let Some(loc) = &d.location
             && !v.sources.contains_key(&loc.file)
             && let Some(f) = files.iter().find(|f| f.path == loc.file)
+            && let Ok(bytes) = f.content.read()
         {
             v.sources.insert(
                 f.path.clone(),
-                std::sync::Arc::from(String::from_utf8_lossy(&f.bytes).as_ref()),
+                std::sync::Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
             );
         }
     }
