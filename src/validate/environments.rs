@@ -34,7 +34,9 @@ pub fn check(repo: &Repo, via: &[ViaRef], which: Environments) -> Vec<Diagnostic
             ));
         }
     }
-    let base_commands = command_findings(repo);
+    if repo.environments.is_empty() {
+        return out;
+    }
     let mut base_refs: HashSet<(String, String)> =
         references::check(repo).into_iter().map(identity).collect();
     base_refs.extend(references::check_via(repo, via).iter().map(via_identity));
@@ -54,25 +56,17 @@ pub fn check(repo: &Repo, via: &[ViaRef], which: Environments) -> Vec<Diagnostic
                 None,
             ));
         }
-        introduced(repo, env, &seen, via, &base_commands, &base_refs, &mut out);
+        introduced(repo, env, &seen, via, &base_refs, &mut out);
     }
     out
 }
 
-type CommandKey = (String, Option<String>);
-
-/// Each command's own findings, as messages, by (name, version).
-fn command_findings(repo: &Repo) -> HashMap<CommandKey, HashSet<String>> {
-    repo.commands
-        .iter()
-        .map(|c| {
-            let messages = super::command::check(&c.spec)
-                .into_vec()
-                .into_iter()
-                .map(|f| f.message)
-                .collect();
-            ((c.spec.name.clone(), c.spec.version.clone()), messages)
-        })
+/// A command's own findings, as messages.
+fn command_findings(c: &crate::model::Command) -> HashSet<String> {
+    super::command::check(c)
+        .into_vec()
+        .into_iter()
+        .map(|f| f.message)
         .collect()
 }
 
@@ -99,18 +93,17 @@ fn introduced(
     env: &Declared<Environment>,
     seen: &Repo,
     via: &[ViaRef],
-    base_commands: &HashMap<CommandKey, HashSet<String>>,
     base_refs: &HashSet<(String, String)>,
     out: &mut Vec<Diagnostic>,
 ) {
     let name = &env.spec.name;
     for c in &seen.commands {
-        let key = (c.spec.name.clone(), c.spec.version.clone());
-        let unchanged = repo
+        // Only what the overlay changed can have new problems.
+        let base = repo
             .commands
             .iter()
-            .any(|b| (b.spec.name.clone(), b.spec.version.clone()) == key && b.spec == c.spec);
-        if unchanged {
+            .find(|b| b.spec.name == c.spec.name && b.spec.version == c.spec.version);
+        if base.is_some_and(|b| b.spec == c.spec) {
             continue;
         }
         let pointer = env
@@ -132,9 +125,9 @@ fn introduced(
         let pos = pointer
             .as_ref()
             .map_or(env.origin.pos, |p| env.origin.locate(p.as_str()));
-        let before = base_commands.get(&key);
+        let before = base.map(|b| command_findings(&b.spec));
         for f in super::command::check(&c.spec).into_vec() {
-            if before.is_some_and(|b| b.contains(&f.message)) {
+            if before.as_ref().is_some_and(|b| b.contains(&f.message)) {
                 continue;
             }
             out.push(at(
