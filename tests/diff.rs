@@ -611,6 +611,15 @@ fn environments_narrow_and_change_what_is_compared() {
     repo.exec(["diff", "--base", "HEAD", "decl", "--env", "staging"])
         .code(2)
         .stderr_has("no environment `staging`");
+    // An environment new in the head compares against nothing, and says so.
+    let repo = repo.file(
+        "decl/environments/qa.yaml",
+        "kind: Environment\nname: qa\nonly: {commands: [qc], projects: []}\n",
+    );
+    repo.exec(["diff", "--base", "HEAD", "decl", "--env", "qa"])
+        .code(0)
+        .stderr_has("environment `qa` does not exist at the base")
+        .stdout_has("Command qc  [decl/commands.yaml");
 }
 
 #[test]

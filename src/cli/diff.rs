@@ -84,8 +84,14 @@ pub fn compare(
             let base_repo = match xcs::environment::for_environment(&base.repo, name) {
                 Ok(r) => r,
                 Err(e) => {
+                    let why = match e {
+                        xcs::environment::OverlayError::UnknownEnvironment { .. } => {
+                            format!("environment `{name}` does not exist at the base")
+                        }
+                        e => format!("environment `{name}` cannot be applied at the base: {e}"),
+                    };
                     notes.push(format!(
-                        "environment `{name}` cannot be applied at the base ({e}): the base counts as empty, so everything shows as added"
+                        "{why}; the base counts as empty, so everything shows as added"
                     ));
                     Repo::default()
                 }

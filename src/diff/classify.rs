@@ -313,7 +313,7 @@ pub fn enablement(raw: &Raw, scope: &str) -> Verdict {
         ("wrappers[]", Op::Added) if flag(&field(&raw.after, "enabled"), true) => {
             (Safe, format!("enabled {scope}"))
         }
-        ("wrappers[]", _) => v(Safe, "setting added"),
+        ("wrappers[]", _) => (Safe, format!("listed, and disabled {scope}")),
         ("wrappers[].enabled", _) if !flag(&raw.after, true) => (
             Breaking,
             format!("disabled {scope}: the action disappears and its automations stop"),
