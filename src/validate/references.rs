@@ -406,7 +406,7 @@ fn settings(cx: &mut Ctx, origin: &Origin, list: &[WrapperSetting]) -> HashSet<W
             enabled.insert(key);
         }
         let inputs = configurable_inputs(&cmd.spec, w);
-        for name in s.config.inputs.keys() {
+        for name in s.config.iter().flat_map(|c| c.inputs.keys()) {
             if !inputs.contains(&name.as_str()) {
                 let hint = did_you_mean(name, inputs.iter().copied()).or(Some(format!(
                     "inputs: {}",
@@ -422,7 +422,7 @@ fn settings(cx: &mut Ctx, origin: &Origin, list: &[WrapperSetting]) -> HashSet<W
                 );
             }
         }
-        for (name, over) in &s.config.inputs {
+        for (name, over) in s.config.iter().flat_map(|c| &c.inputs) {
             if let Some(value) = over.default_value.as_deref()
                 && let Some(message) = choice_error(&cmd.spec, name, value)
             {
@@ -441,7 +441,7 @@ fn settings(cx: &mut Ctx, origin: &Origin, list: &[WrapperSetting]) -> HashSet<W
             }
         }
         let handlers: Vec<&str> = w.output_handlers.iter().map(|h| h.name.as_str()).collect();
-        for name in s.config.outputs.keys() {
+        for name in s.config.iter().flat_map(|c| c.outputs.keys()) {
             if !handlers.contains(&name.as_str()) {
                 let hint = did_you_mean(name, handlers.iter().copied()).or(Some(format!(
                     "output handlers: {}",
