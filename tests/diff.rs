@@ -359,6 +359,20 @@ fn every_change_class() {
             ),
         ),
         (
+            "site config now managed",
+            vec![(
+                INFRA,
+                "{command: convert, wrapper: convert-session}",
+                "{command: convert, wrapper: convert-session, config: {}}",
+            )],
+            (
+                "Site site",
+                "wrappers[convert/convert-session].config",
+                "changed",
+                "risky",
+            ),
+        ),
+        (
             "automation deactivated",
             vec![(
                 INFRA,

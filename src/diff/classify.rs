@@ -319,6 +319,14 @@ pub fn enablement(raw: &Raw, scope: &str) -> Verdict {
             format!("disabled {scope}: the action disappears and its automations stop"),
         ),
         ("wrappers[].enabled", _) => (Safe, format!("enabled {scope}")),
+        ("wrappers[].config", _) if raw.after.as_ref().is_none_or(Value::is_null) => (
+            Safe,
+            format!("configuration no longer managed {scope}: XNAT keeps its overrides"),
+        ),
+        ("wrappers[].config", _) if raw.before.as_ref().is_none_or(Value::is_null) => (
+            Risky,
+            format!("configuration now managed {scope}: overrides it does not list are removed"),
+        ),
         _ if shape.ends_with(".advanced") => v(Safe, "launch form layout"),
         _ if shape.ends_with(".default-value") => (
             Risky,

@@ -372,13 +372,10 @@ fn settings_value(
                     carried.push((key.clone(), old));
                 }
             }
-            let mut v = json!({"key": key, "enabled": s.enabled});
-            if !s.config.is_empty()
-                && let Some(obj) = v.as_object_mut()
-            {
-                obj.insert("config".into(), value(&s.config));
-            }
-            v
+            // No `config` means xcs leaves XNAT's alone; `{}` means no overrides. Null keeps
+            // the two apart (an absent map would read as an empty one).
+            let config = s.config.as_ref().map_or(Value::Null, value);
+            json!({"key": key, "enabled": s.enabled, "config": config})
         })
         .collect();
     (json!({ "wrappers": items }), carried)
