@@ -30,7 +30,8 @@
 //! credentials, backend settings, automation triggers and inputs, and any change to an
 //! Environment are risky; additions, `advanced`, e-mail and bookkeeping settings are safe;
 //! a Project, Site or backend no longer declared is safe (XNAT keeps its settings; xcs stops
-//! managing them).
+//! managing them). A wrapper setting's `config` newly declared is risky (overrides it does not
+//! list are removed); dropped, safe (XNAT keeps its overrides).
 
 use super::Class::{self, Breaking, Risky, Safe};
 use super::tree::{Op, Raw, shape};
