@@ -1,11 +1,15 @@
 //! xcs: GitOps for the XNAT Container Service.
 //!
 //! The pipeline: [`load`] reads files into positioned trees, [`model`] holds the declarations,
-//! [`validate`] turns both into [`diag`]nostics. Everything past loading is IO-free.
+//! [`validate`] turns both into [`diag`]nostics, [`environment`] narrows a repo to one XNAT and
+//! [`diff`] compares two revisions. Everything past loading is IO-free.
 
 pub mod diag;
+pub mod diff;
+pub mod environment;
 pub mod load;
 pub mod model;
+pub mod review;
 pub mod schema;
 pub mod validate;
 pub mod xnat;

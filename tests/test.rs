@@ -4,5 +4,9 @@
 mod support;
 
 mod corpus;
+mod diff;
+mod environments;
+mod review;
 mod sim;
 mod validate;
+mod workflows;

@@ -2,7 +2,9 @@
 //! dispatch to one subcommand. Each file holds one subcommand's arguments and the few lines that
 //! call the library.
 
+mod diff;
 mod output;
+mod review;
 mod rules;
 mod schema;
 mod validate;
@@ -40,6 +42,12 @@ enum Command {
     /// Check a declaration repo: JSON Schema, XNAT's own rules, and the ones XNAT forgets.
     #[command(after_help = EXIT_CODES)]
     Validate(validate::Args),
+    /// Compare two revisions object by object; classify each change breaking, risky or safe.
+    #[command(after_help = EXIT_CODES)]
+    Diff(diff::Args),
+    /// Write the pull-request comment: validation, the diff and the plan, in Markdown.
+    #[command(after_help = EXIT_CODES)]
+    Review(review::Args),
     /// List every validation rule: code, severity, and what XNAT does with the problem.
     Rules(rules::Args),
     /// Print the JSON Schema of a declaration kind.
@@ -50,6 +58,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let color = cli.color.enabled();
     match cli.command {
         Command::Validate(args) => validate::run(args, color),
+        Command::Diff(args) => diff::run(args),
+        Command::Review(args) => review::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Schema(args) => schema::run(args),
     }

@@ -183,6 +183,11 @@ impl Ptr {
     pub fn index(&self, index: usize) -> Ptr {
         Ptr(format!("{}/{}", self.0, index))
     }
+    /// `other`, read as relative to this pointer.
+    #[must_use]
+    pub fn join(&self, other: &Ptr) -> Ptr {
+        Ptr(format!("{}{}", self.0, other.0))
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -9,7 +9,8 @@ use crate::load::{Limits, Node, ParseIssueKind, Pos, Ptr, RawFile, parse_file};
 use crate::model::backend::{BackendKind, ComputeBackend};
 use crate::model::secret::SecretRef;
 use crate::model::{
-    Automation, Command, CommandSource, Declared, Kind, Origin, Project, Registry, Repo, Site,
+    Automation, Command, CommandSource, Declared, Environment, Kind, Origin, Project, Registry,
+    Repo, Site,
 };
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -125,12 +126,15 @@ pub fn locate(file: &Arc<str>, node: &Node, findings: Vec<Finding>, out: &mut Ve
 }
 
 fn kind_of(file: &FileRef, node: &Node, f: &mut Findings) -> Option<Kind> {
-    let under_commands = file.rel.starts_with("commands/") || file.rel.contains("/commands/");
+    let under = |dir: &str| {
+        file.rel.starts_with(&format!("{dir}/")) || file.rel.contains(&format!("/{dir}/"))
+    };
     match node.get("kind") {
-        None if under_commands => Some(Kind::Command),
+        None if under("commands") => Some(Kind::Command),
+        None if under("environments") => Some(Kind::Environment),
         None => {
             f.add(KIND, &Ptr::root(), "document has no `kind`").hint(format!(
-                "add `kind:` with one of {} (documents under commands/ are Commands by default)",
+                "add `kind:` with one of {} (documents under commands/ are Commands, under environments/ Environments, by default)",
                 known_list(Kind::ALL.iter().map(|k| k.as_str()))
             ));
             None
@@ -244,6 +248,12 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
                 repo.automations.push(Declared { spec, origin });
             }
         }
+        Kind::Environment => {
+            if let Some(spec) = typed::<Environment>(value, result.has_errors, &mut f) {
+                environment_rules(&spec, &mut f);
+                repo.environments.push(Declared { spec, origin });
+            }
+        }
     }
     report
         .via
@@ -321,10 +331,57 @@ fn secret_field(value: Option<&SecretRef>, field: &str, f: &mut Findings) {
     }
 }
 
+/// What an Environment document can get wrong on its own; its names are resolved (and its
+/// overlay validated) once the whole repo is read.
+fn environment_rules(e: &Environment, f: &mut Findings) {
+    let root = Ptr::root();
+    for (key, name) in e.xnat.all() {
+        let valid = !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !name.as_bytes()[0].is_ascii_digit();
+        if !valid {
+            f.add(
+                ENV_VARIABLE,
+                &root.key("xnat").key(key),
+                format!("`{name}` is not an environment variable name"),
+            )
+            .hint("letters, digits and `_`, not starting with a digit, e.g. `XNAT_PROD_URL`");
+        }
+    }
+    for (name, r) in &e.overrides.registries {
+        let at = root.key("overrides").key("registries").key(name);
+        for (field, value) in [("password", &r.password), ("token", &r.token)] {
+            if let Some(v) = value
+                && let Err(err) = v.source()
+            {
+                f.add(LITERAL_SECRET, &at.key(field), format!("`{field}` {err}"))
+                    .sensitive()
+                    .hint("secrets never belong in git: reference a CI secret with `${env:NAME}` or a mounted file with `${file:PATH}`");
+            }
+        }
+        if let Some(url) = &r.url {
+            registry_url(url, &at.key("url"), f);
+        }
+    }
+    if let Some(b) = &e.overrides.compute_backend {
+        let mut inner = Findings::default();
+        backend_rules(b, &mut inner);
+        let prefix = root.key("overrides").key("compute-backend");
+        for mut finding in inner.into_vec() {
+            finding.at = prefix.join(&finding.at);
+            f.0.push(finding);
+        }
+    }
+}
+
 fn registry_rules(r: &Registry, f: &mut Findings) {
     secret_field(r.password.as_ref(), "password", f);
     secret_field(r.token.as_ref(), "token", f);
-    let url = r.url.trim();
+    registry_url(&r.url, &Ptr::root().key("url"), f);
+}
+
+fn registry_url(url: &str, at: &Ptr, f: &mut Findings) {
+    let url = url.trim();
     let valid = ["https://", "http://"].iter().any(|scheme| {
         url.strip_prefix(scheme)
             .is_some_and(|rest| !rest.is_empty() && !rest.contains(' '))
@@ -332,7 +389,7 @@ fn registry_rules(r: &Registry, f: &mut Findings) {
     if !valid {
         f.add(
             REGISTRY_URL,
-            &Ptr::root().key("url"),
+            at,
             format!("registry url `{url}` is not an http(s) URL"),
         )
         .hint("e.g. `https://index.docker.io/v1/` or `https://registry.example.org`");

@@ -5,6 +5,7 @@
 
 mod command;
 mod document;
+pub mod environments;
 pub mod finding;
 pub mod references;
 pub mod rules;
@@ -81,11 +82,23 @@ fn locate_via(
     out
 }
 
+pub use environments::Environments;
+
+/// Validate a repo and every environment it declares.
 pub fn validate_source(source: &Source) -> Result<Validation, LoadError> {
     Ok(validate(&source.files()?, &Limits::default()))
 }
 
+/// Validate a repo and the environments `which` selects.
+pub fn validate_source_with(source: &Source, which: Environments) -> Result<Validation, LoadError> {
+    Ok(validate_with(&source.files()?, &Limits::default(), which))
+}
+
 pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
+    validate_with(files, limits, Environments::All)
+}
+
+pub fn validate_with(files: &[RawFile], limits: &Limits, which: Environments) -> Validation {
     let reports: Vec<document::FileReport> = files
         .par_iter()
         .map(|f| document::check_file(f, limits))
@@ -110,6 +123,7 @@ pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
         v.repo.sites.extend(repo.sites);
         v.repo.projects.extend(repo.projects);
         v.repo.automations.extend(repo.automations);
+        v.repo.environments.extend(repo.environments);
     }
     let mut cross = references::check(&v.repo);
     cross.extend(locate_via(
@@ -117,6 +131,7 @@ pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
         limits,
         references::check_via(&v.repo, &via),
     ));
+    cross.extend(environments::check(&v.repo, &via, which));
     for d in &cross {
         if let Some(loc) = &d.location
             && !v.sources.contains_key(&loc.file)
