@@ -4,11 +4,15 @@
 //! [`validate`] turns both into [`diag`]nostics, [`environment`] narrows a repo to one XNAT and
 //! [`diff`] compares two revisions. Everything past loading is IO-free.
 
+pub mod apply;
 pub mod diag;
 pub mod diff;
 pub mod environment;
 pub mod load;
 pub mod model;
+pub mod observe;
+pub mod plan;
+pub mod record;
 pub mod review;
 pub mod schema;
 pub mod validate;

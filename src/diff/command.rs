@@ -38,7 +38,7 @@ fn leaf(key: &str) -> bool {
 }
 
 pub(super) fn canonical(c: &Command) -> Value {
-    serde_json::to_value(super::canonical::command(c)).unwrap_or(Value::Null)
+    serde_json::to_value(crate::model::canonical::command(c)).unwrap_or(Value::Null)
 }
 
 fn without_name(mut v: Value) -> Value {

@@ -7,14 +7,13 @@
 //! rename, not a removal plus an addition. The classification table is [`classify`]'s doc and
 //! the README's.
 
-mod canonical;
 pub mod classify;
 mod command;
 mod objects;
 pub mod render;
 pub mod tree;
 
-pub use canonical::command as canonical_command;
+pub use crate::model::canonical::command as canonical_command;
 pub use tree::{Op, Seg};
 
 use crate::model::{Kind, Origin, Repo};

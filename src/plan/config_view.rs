@@ -8,7 +8,10 @@ use crate::xnat::wrappers::{CommandConfiguration, ConfigInput, ConfigOutput};
 use std::collections::HashSet;
 
 /// Merge a project's overrides over the site's: non-null project values win (ref §6).
-pub fn merge(site: Option<&WrapperConfig>, project: Option<&WrapperConfig>) -> Option<WrapperConfig> {
+pub fn merge(
+    site: Option<&WrapperConfig>,
+    project: Option<&WrapperConfig>,
+) -> Option<WrapperConfig> {
     match (site, project) {
         (None, None) => None,
         (Some(s), None) => Some(s.clone()),
@@ -41,7 +44,11 @@ pub fn merge(site: Option<&WrapperConfig>, project: Option<&WrapperConfig>) -> O
 }
 
 /// The materialised configuration XNAT would show for `stored` overrides.
-pub fn materialise(cmd: &Command, wrapper: &Wrapper, stored: Option<&WrapperConfig>) -> CommandConfiguration {
+pub fn materialise(
+    cmd: &Command,
+    wrapper: &Wrapper,
+    stored: Option<&WrapperConfig>,
+) -> CommandConfiguration {
     let mut view = CommandConfiguration::default();
     let stored_input = |name: &str| stored.and_then(|s| s.inputs.get(name));
     let mut fed: HashSet<&str> = HashSet::new();
@@ -123,7 +130,14 @@ pub fn to_body(config: &WrapperConfig) -> CommandConfiguration {
         outputs: config
             .outputs
             .iter()
-            .map(|(k, v)| (k.clone(), ConfigOutput { label: v.label.clone() }))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    ConfigOutput {
+                        label: v.label.clone(),
+                    },
+                )
+            })
             .collect(),
     }
 }

@@ -22,7 +22,12 @@ pub async fn list(client: &Client) -> Result<Vec<Command>> {
 }
 
 /// `GET /xapi/commands?name=&image=&version=`: the id of the command with this identity.
-pub async fn find(client: &Client, name: &str, image: &str, version: Option<&str>) -> Result<Option<i64>> {
+pub async fn find(
+    client: &Client,
+    name: &str,
+    image: &str,
+    version: Option<&str>,
+) -> Result<Option<i64>> {
     let mut query = vec![("name", name.to_string()), ("image", image.to_string())];
     if let Some(v) = version {
         query.push(("version", v.to_string()));
@@ -34,14 +39,29 @@ pub async fn find(client: &Client, name: &str, image: &str, version: Option<&str
 /// `POST /xapi/commands` → 201 with the new id as a bare number. Not repeated blindly: after a
 /// failure whose outcome is unknown (no answer, or a 5xx), the command is looked up by its
 /// identity (name, image, version), which XNAT keeps unique.
-pub async fn create(client: &Client, body: &Value, identity: (&str, &str, Option<&str>)) -> Result<i64> {
+pub async fn create(
+    client: &Client,
+    body: &Value,
+    identity: (&str, &str, Option<&str>),
+) -> Result<i64> {
     let path = "/xapi/commands";
-    match client.request(Method::POST, path, &[], Body::Json(body.clone()), Repeat::Once).await {
+    match client
+        .request(
+            Method::POST,
+            path,
+            &[],
+            Body::Json(body.clone()),
+            Repeat::Once,
+        )
+        .await
+    {
         Ok(r) => decode::<i64>(&Method::POST, path, r.text.trim()),
-        Err(e) if e.is_transient() => match find(client, identity.0, identity.1, identity.2).await {
-            Ok(Some(id)) => Ok(id),
-            _ => Err(e),
-        },
+        Err(e) if e.is_transient() => {
+            match find(client, identity.0, identity.1, identity.2).await {
+                Ok(Some(id)) => Ok(id),
+                _ => Err(e),
+            }
+        }
         Err(e) => Err(e),
     }
 }
@@ -55,7 +75,13 @@ pub async fn update(client: &Client, id: i64, body: &Value) -> Result<()> {
         o.insert("id".into(), Value::from(id));
     }
     client
-        .request(Method::POST, &format!("/xapi/commands/{id}"), &[], Body::Json(body), Repeat::Safe)
+        .request(
+            Method::POST,
+            &format!("/xapi/commands/{id}"),
+            &[],
+            Body::Json(body),
+            Repeat::Safe,
+        )
         .await
         .map(drop)
 }
@@ -63,7 +89,13 @@ pub async fn update(client: &Client, id: i64, body: &Value) -> Result<()> {
 /// `DELETE /xapi/commands/{id}`: 204, also for an unknown id; deletes its wrappers.
 pub async fn delete(client: &Client, id: i64) -> Result<()> {
     client
-        .request(Method::DELETE, &format!("/xapi/commands/{id}"), &[], Body::None, Repeat::Safe)
+        .request(
+            Method::DELETE,
+            &format!("/xapi/commands/{id}"),
+            &[],
+            Body::None,
+            Repeat::Safe,
+        )
         .await
         .map(drop)
 }

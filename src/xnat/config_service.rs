@@ -19,8 +19,14 @@ fn path(name: &str) -> String {
 
 /// Contents of a site-scope entry, or None when absent or disabled.
 pub async fn get(client: &Client, name: &str) -> Result<Option<String>> {
-    let query = [("contents", "true".to_string()), ("accept-not-found", "true".to_string())];
-    match client.request(Method::GET, &path(name), &query, Body::None, Repeat::Safe).await {
+    let query = [
+        ("contents", "true".to_string()),
+        ("accept-not-found", "true".to_string()),
+    ];
+    match client
+        .request(Method::GET, &path(name), &query, Body::None, Repeat::Safe)
+        .await
+    {
         Ok(r) if r.status == StatusCode::NO_CONTENT => Ok(None),
         Ok(r) => Ok(Some(r.text)),
         Err(XnatError::Status { status: 404, .. }) => Ok(None),
@@ -30,14 +36,32 @@ pub async fn get(client: &Client, name: &str) -> Result<Option<String>> {
 
 /// Store contents (a site-admin write). An unchanged PUT writes no new version.
 pub async fn put(client: &Client, name: &str, contents: &str) -> Result<()> {
-    let query = [("inbody", "true".to_string()), ("status", "enabled".to_string())];
-    client.request(Method::PUT, &path(name), &query, Body::Text(contents.to_string()), Repeat::Safe).await.map(drop)
+    let query = [
+        ("inbody", "true".to_string()),
+        ("status", "enabled".to_string()),
+    ];
+    client
+        .request(
+            Method::PUT,
+            &path(name),
+            &query,
+            Body::Text(contents.to_string()),
+            Repeat::Safe,
+        )
+        .await
+        .map(drop)
 }
 
 /// Mark the entry disabled (XNAT keeps it as a new version). Absent entries are fine.
 pub async fn delete(client: &Client, name: &str) -> Result<()> {
-    match client.request(Method::DELETE, &path(name), &[], Body::None, Repeat::Safe).await {
-        Ok(_) | Err(XnatError::Status { status: 404 | 500, .. }) => Ok(()),
+    match client
+        .request(Method::DELETE, &path(name), &[], Body::None, Repeat::Safe)
+        .await
+    {
+        Ok(_)
+        | Err(XnatError::Status {
+            status: 404 | 500, ..
+        }) => Ok(()),
         Err(e) => Err(e),
     }
 }

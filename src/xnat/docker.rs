@@ -4,7 +4,7 @@ use super::http::{Body, Repeat, decode};
 use super::{Client, Result, XnatError};
 use crate::model::Secret;
 use reqwest::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// `GET /xapi/docker/server`; 404 means none is configured.
@@ -16,11 +16,20 @@ pub async fn server(client: &Client) -> Result<Option<Value>> {
 /// one; booleans left out are stored as false, so every field is sent (ref §1). Repeating it
 /// only makes another identical row.
 pub async fn set_server(client: &Client, body: &Value) -> Result<()> {
-    client.request(Method::POST, "/xapi/docker/server", &[], Body::Json(body.clone()), Repeat::Safe).await.map(drop)
+    client
+        .request(
+            Method::POST,
+            "/xapi/docker/server",
+            &[],
+            Body::Json(body.clone()),
+            Repeat::Safe,
+        )
+        .await
+        .map(drop)
 }
 
 /// An image host as XNAT shows it: the password and token are write-only and never shown.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Hub {
     pub id: i64,
@@ -72,10 +81,23 @@ impl HubBody<'_> {
 pub async fn create_hub(client: &Client, hub: &HubBody<'_>, default: bool) -> Result<i64> {
     let path = "/xapi/docker/hubs";
     let query = [("default", default.to_string())];
-    match client.request(Method::POST, path, &query, Body::Json(hub.json(None)), Repeat::Once).await {
+    match client
+        .request(
+            Method::POST,
+            path,
+            &query,
+            Body::Json(hub.json(None)),
+            Repeat::Once,
+        )
+        .await
+    {
         Ok(r) => decode::<Hub>(&Method::POST, path, &r.text).map(|h| h.id),
         Err(e) if e.is_transient() => match hubs(client).await {
-            Ok(all) => all.into_iter().find(|h| h.name == hub.name).map(|h| h.id).ok_or(e),
+            Ok(all) => all
+                .into_iter()
+                .find(|h| h.name == hub.name)
+                .map(|h| h.id)
+                .ok_or(e),
             Err(_) => Err(e),
         },
         Err(e) => Err(e),
@@ -87,14 +109,29 @@ pub async fn create_hub(client: &Client, hub: &HubBody<'_>, default: bool) -> Re
 pub async fn update_hub(client: &Client, id: i64, hub: &HubBody<'_>, default: bool) -> Result<()> {
     let query = [("default", default.to_string())];
     client
-        .request(Method::POST, &format!("/xapi/docker/hubs/{id}"), &query, Body::Json(hub.json(Some(id))), Repeat::Safe)
+        .request(
+            Method::POST,
+            &format!("/xapi/docker/hubs/{id}"),
+            &query,
+            Body::Json(hub.json(Some(id))),
+            Repeat::Safe,
+        )
         .await
         .map(drop)
 }
 
 /// `DELETE /xapi/docker/hubs/{id}`: 409 for the default hub, which xcs never deletes.
 pub async fn delete_hub(client: &Client, id: i64) -> Result<()> {
-    match client.request(Method::DELETE, &format!("/xapi/docker/hubs/{id}"), &[], Body::None, Repeat::Safe).await {
+    match client
+        .request(
+            Method::DELETE,
+            &format!("/xapi/docker/hubs/{id}"),
+            &[],
+            Body::None,
+            Repeat::Safe,
+        )
+        .await
+    {
         Ok(_) | Err(XnatError::Status { status: 404, .. }) => Ok(()),
         Err(e) => Err(e),
     }

@@ -12,7 +12,9 @@ pub fn action_key(wrapper_id: i64) -> String {
 }
 
 pub fn wrapper_of_action(key: &str) -> Option<i64> {
-    key.strip_prefix("org.nrg.containers.services.CommandActionProvider:")?.parse().ok()
+    key.strip_prefix("org.nrg.containers.services.CommandActionProvider:")?
+        .parse()
+        .ok()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,13 +53,25 @@ struct Prefs {
 
 /// `GET /xapi/events/prefs` → `{"enabled": bool}`; the code default is false.
 pub async fn enabled(client: &Client) -> Result<bool> {
-    client.get_json::<Prefs>("/xapi/events/prefs", &[]).await.map(|p| p.enabled)
+    client
+        .get_json::<Prefs>("/xapi/events/prefs", &[])
+        .await
+        .map(|p| p.enabled)
 }
 
 /// `PUT /xapi/events/prefs` (site admin).
 pub async fn enable(client: &Client) -> Result<()> {
     let body = serde_json::json!({"enabled": true});
-    client.request(Method::PUT, "/xapi/events/prefs", &[], Body::Json(body), Repeat::Safe).await.map(drop)
+    client
+        .request(
+            Method::PUT,
+            "/xapi/events/prefs",
+            &[],
+            Body::Json(body),
+            Repeat::Safe,
+        )
+        .await
+        .map(drop)
 }
 
 /// `GET /xapi/events/subscriptions` (site admin): every subscription.
@@ -73,17 +87,26 @@ pub async fn create(client: &Client, sub: &Subscription, project: Option<&str>) 
         None => "/xapi/events/subscription".to_string(),
     };
     let body = serde_json::to_value(sub).unwrap_or_default();
-    match client.request(Method::POST, &path, &[], Body::Json(body), Repeat::Once).await {
+    match client
+        .request(Method::POST, &path, &[], Body::Json(body), Repeat::Once)
+        .await
+    {
         Ok(r) => {
             let text = r.text.trim().trim_matches('"');
-            text.rsplit_once(':').and_then(|(_, id)| id.trim().parse().ok()).ok_or_else(|| super::XnatError::Decode {
-                method: "POST".into(),
-                path,
-                message: format!("expected `<name>:<id>`, got `{text}`"),
-            })
+            text.rsplit_once(':')
+                .and_then(|(_, id)| id.trim().parse().ok())
+                .ok_or_else(|| super::XnatError::Decode {
+                    method: "POST".into(),
+                    path,
+                    message: format!("expected `<name>:<id>`, got `{text}`"),
+                })
         }
         Err(e) if e.is_transient() => match list(client).await {
-            Ok(all) => all.into_iter().find(|s| s.name == sub.name).and_then(|s| s.id).ok_or(e),
+            Ok(all) => all
+                .into_iter()
+                .find(|s| s.name == sub.name)
+                .and_then(|s| s.id)
+                .ok_or(e),
             Err(_) => Err(e),
         },
         Err(e) => Err(e),
@@ -93,14 +116,29 @@ pub async fn create(client: &Client, sub: &Subscription, project: Option<&str>) 
 /// `PUT /xapi/events/subscription/{id}`.
 pub async fn update(client: &Client, id: i64, sub: &Subscription) -> Result<()> {
     let body = serde_json::to_value(sub).unwrap_or_default();
-    client.request(Method::PUT, &format!("/xapi/events/subscription/{id}"), &[], Body::Json(body), Repeat::Safe).await.map(drop)
+    client
+        .request(
+            Method::PUT,
+            &format!("/xapi/events/subscription/{id}"),
+            &[],
+            Body::Json(body),
+            Repeat::Safe,
+        )
+        .await
+        .map(drop)
 }
 
 /// `POST /xapi/events/subscription/{id}/activate` or `/deactivate`.
 pub async fn set_active(client: &Client, id: i64, active: bool) -> Result<()> {
     let verb = if active { "activate" } else { "deactivate" };
     client
-        .request(Method::POST, &format!("/xapi/events/subscription/{id}/{verb}"), &[], Body::None, Repeat::Safe)
+        .request(
+            Method::POST,
+            &format!("/xapi/events/subscription/{id}/{verb}"),
+            &[],
+            Body::None,
+            Repeat::Safe,
+        )
         .await
         .map(drop)
 }
@@ -108,7 +146,13 @@ pub async fn set_active(client: &Client, id: i64, active: bool) -> Result<()> {
 /// `DELETE /xapi/events/subscription/{id}` → 204.
 pub async fn delete(client: &Client, id: i64) -> Result<()> {
     client
-        .request(Method::DELETE, &format!("/xapi/events/subscription/{id}"), &[], Body::None, Repeat::Safe)
+        .request(
+            Method::DELETE,
+            &format!("/xapi/events/subscription/{id}"),
+            &[],
+            Body::None,
+            Repeat::Safe,
+        )
         .await
         .map(drop)
 }

@@ -9,7 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{Mutex, Semaphore};
 
-const USER_AGENT: &str = concat!("xcs/", env!("CARGO_PKG_VERSION"), " (XNAT Container Service reconciler)");
+const USER_AGENT: &str = concat!(
+    "xcs/",
+    env!("CARGO_PKG_VERSION"),
+    " (XNAT Container Service reconciler)"
+);
 
 /// Requests made, for reports and the bench.
 #[derive(Debug, Default)]
@@ -69,13 +73,20 @@ impl Client {
             .connect_timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none());
         if let Some(path) = &endpoint.ca_cert {
-            let pem = std::fs::read(path)
-                .map_err(|e| XnatError::Setup(format!("cannot read CA certificate {}: {e}", path.display())))?;
-            let cert = reqwest::Certificate::from_pem(&pem)
-                .map_err(|e| XnatError::Setup(format!("{} is not a PEM certificate: {e}", path.display())))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                XnatError::Setup(format!(
+                    "cannot read CA certificate {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                XnatError::Setup(format!("{} is not a PEM certificate: {e}", path.display()))
+            })?;
             builder = builder.add_root_certificate(cert);
         }
-        let http = builder.build().map_err(|e| XnatError::Setup(format!("HTTP client: {e}")))?;
+        let http = builder
+            .build()
+            .map_err(|e| XnatError::Setup(format!("HTTP client: {e}")))?;
         Ok(Client {
             http,
             limit: Arc::new(Semaphore::new(endpoint.concurrency.max(1))),
@@ -103,7 +114,11 @@ impl Client {
             return Ok(()); // another request already logged in again
         }
         let url = format!("{}/data/JSESSION", self.endpoint.url);
-        let _permit = self.limit.acquire().await.map_err(|e| XnatError::Setup(e.to_string()))?;
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .map_err(|e| XnatError::Setup(e.to_string()))?;
         self.stats.logins.fetch_add(1, Ordering::Relaxed);
         let failed = |message: String| XnatError::Login {
             url: self.endpoint.url.clone(),
@@ -131,9 +146,19 @@ impl Client {
     }
 
     /// Send a request under `/xapi` or `/data` and return the raw answer (any status).
-    async fn send_once(&self, method: &Method, path: &str, query: &[(&str, String)], body: &Body) -> Result<Response> {
+    async fn send_once(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: &Body,
+    ) -> Result<Response> {
         let url = format!("{}{path}", self.endpoint.url);
-        let _permit = self.limit.acquire().await.map_err(|e| XnatError::Setup(e.to_string()))?;
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .map_err(|e| XnatError::Setup(e.to_string()))?;
         if method == Method::GET {
             self.stats.reads.fetch_add(1, Ordering::Relaxed);
         } else {
@@ -143,7 +168,9 @@ impl Client {
         req = match body {
             Body::None => req,
             Body::Json(v) => req.json(v),
-            Body::Text(t) => req.header(reqwest::header::CONTENT_TYPE, "text/plain").body(t.clone()),
+            Body::Text(t) => req
+                .header(reqwest::header::CONTENT_TYPE, "text/plain")
+                .body(t.clone()),
         };
         let response = req.send().await.map_err(|e| XnatError::Transport {
             method: method.to_string(),
@@ -182,13 +209,16 @@ impl Client {
             if generation == 0 {
                 self.log_in(0).await?;
             }
-            let outcome = self.send_once(&method, path, query, &body).await.and_then(|r| {
-                if r.status.is_success() || r.status == StatusCode::UNAUTHORIZED && !relogged {
-                    Ok(r)
-                } else {
-                    Err(status_error(&method, path, &r))
-                }
-            });
+            let outcome = self
+                .send_once(&method, path, query, &body)
+                .await
+                .and_then(|r| {
+                    if r.status.is_success() || r.status == StatusCode::UNAUTHORIZED && !relogged {
+                        Ok(r)
+                    } else {
+                        Err(status_error(&method, path, &r))
+                    }
+                });
             match outcome {
                 // The session expired (XNAT idle timeout, ref core §1.2): log in again once.
                 Ok(r) if r.status == StatusCode::UNAUTHORIZED => {
@@ -207,8 +237,14 @@ impl Client {
         }
     }
 
-    pub async fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<T> {
-        let r = self.request(Method::GET, path, query, Body::None, Repeat::Safe).await?;
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T> {
+        let r = self
+            .request(Method::GET, path, query, Body::None, Repeat::Safe)
+            .await?;
         decode(&Method::GET, path, &r.text)
     }
 
@@ -260,5 +296,9 @@ fn transport_message(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
-    if detail.is_empty() { kind.to_string() } else { format!("{kind} ({detail})") }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({detail})")
+    }
 }

@@ -77,7 +77,11 @@ pub enum XnatError {
         message: String,
     },
     #[error("cannot log in to {url} as `{user}`: {message}")]
-    Login { url: String, user: String, message: String },
+    Login {
+        url: String,
+        user: String,
+        message: String,
+    },
     #[error("{0}")]
     Setup(String),
 }

@@ -25,7 +25,11 @@ impl Capabilities {
             .split(|c: char| !c.is_ascii_digit())
             .filter(|p| !p.is_empty())
             .map(|p| p.parse().unwrap_or(0));
-        (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+        (
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+        )
     }
 
     pub fn at_least(&self, major: u32, minor: u32) -> bool {
@@ -46,7 +50,8 @@ impl Capabilities {
     /// Before CS 3.7.0 there is no ContainerManager role: admin endpoints need a site admin
     /// (ref §12).
     pub fn may_manage(&self) -> bool {
-        self.roles.iter().any(|r| r == "ContainerManager") || (!self.at_least(3, 7) && self.roles.iter().any(|r| r == "Administrator"))
+        self.roles.iter().any(|r| r == "ContainerManager")
+            || (!self.at_least(3, 7) && self.roles.iter().any(|r| r == "Administrator"))
     }
 }
 
@@ -61,7 +66,13 @@ pub async fn probe(client: &Client) -> Result<Capabilities> {
         )));
     };
     let r = client
-        .request(reqwest::Method::GET, "/xapi/users/username", &[], super::http::Body::None, super::http::Repeat::Safe)
+        .request(
+            reqwest::Method::GET,
+            "/xapi/users/username",
+            &[],
+            super::http::Body::None,
+            super::http::Repeat::Safe,
+        )
         .await?;
     let username = r.text.trim().trim_matches('"').to_string();
     let roles: Vec<String> = client
