@@ -3,6 +3,7 @@
 
 mod support;
 
+mod apply;
 mod corpus;
 mod diff;
 mod environments;
