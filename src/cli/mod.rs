@@ -5,6 +5,7 @@
 mod output;
 mod rules;
 mod schema;
+mod site;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +45,9 @@ enum Command {
     Rules(rules::Args),
     /// Print the JSON Schema of a declaration kind.
     Schema(schema::Args),
+    /// The command catalog website: build it, or serve it while you edit.
+    #[command(after_help = EXIT_CODES)]
+    Site(site::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -52,5 +56,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(args, color),
         Command::Rules(args) => rules::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Site(args) => site::run(args, color),
     }
 }
