@@ -271,3 +271,36 @@ fn rules_table_is_in_the_readme() {
         "README's rule table is stale; paste `xcs rules --format markdown`"
     );
 }
+
+/// Rules across documents, each at the position of the offending reference.
+#[test]
+fn cross_document_rules() {
+    let dcm2niix = std::fs::read_to_string(project_dir().join("catalog/commands/dcm2niix.yaml"))
+        .expect("catalog");
+    let run = Xcs::new()
+        .file("commands/dcm2niix.yaml", &dcm2niix)
+        .file("commands/copy.yaml", &dcm2niix)
+        .file("commands/v2.yaml", dcm2niix.replace("version: \"1.0.20240202\"", "version: \"2.0\""))
+        .file(
+            "registries.yaml",
+            "kind: Registry\nname: hub\nurl: https://index.docker.io/v1/\ndefault: true\n---\n\
+             kind: Registry\nname: hub\nurl: https://index.docker.io/v1\ndefault: true\n",
+        )
+        .file(
+            "site.yaml",
+            "kind: Site\nwrappers:\n  - command: dcm2niks\n    wrapper: dcm2niix-scan\n  - command: dcm2niix@1.0.20240202\n    wrapper: dcm2niix-scna\n  - command: dcm2niix\n    wrapper: dcm2niix-scan\n",
+        )
+        .file("site2.yaml", "kind: Site\nwrappers: []\n")
+        .file(
+            "projects/p.yaml",
+            "kind: Project\nid: P1\nwrappers:\n  - command: dcm2niix@2.0\n    wrapper: dcm2niix-scan\n    config:\n      inputs:\n        bidss: {default-value: 'n'}\n        compress: {default-value: 'gz'}\n      outputs:\n        nifti: {label: X}\n",
+        )
+        .file(
+            "automations.yaml",
+            "kind: Automation\nname: a\nproject: P1\nevent: {type: SessionEvnt, status: CREATED}\ncommand: dcm2niix@1.0.20240202\nwrapper: dcm2niix-scan\ninputs: {nope: '1'}\n",
+        )
+        .args(["validate", "."])
+        .run()
+        .code(1);
+    snapshot!("validate_cross_document", run.stdout);
+}

@@ -246,14 +246,22 @@ impl Builder<'_> {
 
 /// Lines of the source, to look at what follows a plain scalar on its line.
 struct LineIndex<'t> {
-    lines: Vec<&'t str>,
+    /// Only the lines that contain ` #`, by 1-based line number; most files have few.
+    lines: HashMap<usize, &'t str>,
 }
 
 impl<'t> LineIndex<'t> {
     fn new(text: &'t str) -> Self {
-        LineIndex {
-            lines: text.split('\n').collect(),
-        }
+        let lines = if text.contains(" #") || text.contains("\t#") {
+            text.split('\n')
+                .enumerate()
+                .filter(|(_, l)| l.contains(" #") || l.contains("\t#"))
+                .map(|(i, l)| (i + 1, l))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        LineIndex { lines }
     }
 
     /// `command-line: run #IN# #OUT#` is the value `run` and a comment: a classic way to lose a
@@ -262,10 +270,7 @@ impl<'t> LineIndex<'t> {
         if span.end.line() != span.start.line() {
             return None;
         }
-        let line = self.lines.get(span.end.line().checked_sub(1)?)?;
-        if !line.contains(" #") && !line.contains("\t#") {
-            return None;
-        }
+        let line = self.lines.get(&span.end.line())?;
         let rest: String = line.chars().skip(span.end.col()).collect();
         let comment = rest.trim_start().strip_prefix('#')?;
         let looks_like_key = crate::validate::template_tokens(&format!("#{comment}"))
@@ -328,6 +333,14 @@ fn resolve_scalar(
 /// YAML 1.2 core schema resolution of a plain scalar: `yes`, `on` and `012` stay strings/ints
 /// the way YAML 1.2 says, not the YAML 1.1 way some parsers still use.
 pub fn resolve_plain(text: &str) -> Value {
+    // Fast path: most plain scalars are words, which only the string case can match.
+    let numeric_start = text
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'));
+    if !numeric_start && !matches!(text.len(), 0..=5) {
+        return Value::String(text.to_string());
+    }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         _ => {}

@@ -13,7 +13,8 @@ pub struct Origin {
     pub rel: Arc<str>,
     /// Index of the document in its file (0 for single-document files).
     pub doc: usize,
-    /// Where the document starts.
+    /// Where the document's `name` (or `id`) is, else where the document starts: the place to
+    /// point at for problems with the whole document.
     pub pos: Pos,
     /// The parsed document, kept for the small kinds whose fields later cross-document checks
     /// point into. Commands drop theirs after their own checks: they are many and large.
@@ -108,8 +109,14 @@ impl Repo {
                         .is_none_or(|v| c.spec.version.as_deref() == Some(v))
             })
             .collect();
+        // Exact duplicates (same name, image and version) are reported on their own; a reference
+        // to them is not ambiguous.
+        let distinct = |a: &&Declared<Command>, b: &&Declared<Command>| {
+            a.spec.version == b.spec.version && a.spec.image == b.spec.image
+        };
+        let all_same = matches.windows(2).all(|w| distinct(&w[0], &w[1]));
         match matches.as_slice() {
-            [one] => Ok(one),
+            [one, ..] if all_same => Ok(one),
             [] => {
                 // A command name may itself contain '@'; try the whole text as a name.
                 if r.version.is_some()

@@ -150,7 +150,10 @@ fn check_document(file: &ParsedFile, index: usize, node: &Node, report: &mut Fil
         file: file.path.clone(),
         rel: file.rel.clone(),
         doc: index,
-        pos: node.pos,
+        pos: node
+            .get("name")
+            .or_else(|| node.get("id"))
+            .map_or(node.pos, |n| n.pos),
         node: keep.then(|| Arc::new(node.clone())),
     };
     let repo = &mut report.repo;

@@ -311,6 +311,27 @@ pub fn configurable_inputs<'c>(cmd: &'c Command, w: &'c Wrapper) -> Vec<&'c str>
         .collect()
 }
 
+/// When `name` is a select-type command input of this command, whether `value` is one of its
+/// choices (a select-many value may be a JSON list of choices).
+fn choice_error(cmd: &Command, name: &str, value: &str) -> Option<String> {
+    let input = cmd
+        .inputs
+        .iter()
+        .find(|i| i.name == name && i.is_select())?;
+    let choices = &input.select_values;
+    let ok = |v: &str| choices.iter().any(|c| c == v);
+    let valid = match serde_json::from_str::<Vec<String>>(value) {
+        Ok(list) if input.input_type() == "select-many" => list.iter().all(|v| ok(v)),
+        _ => ok(value),
+    };
+    (!valid).then(|| {
+        format!(
+            "`{value}` is not one of the choices of `{name}`: {}",
+            known_list(choices.iter().map(String::as_str))
+        )
+    })
+}
+
 type WrapperKey = (String, String);
 
 /// Check Site and Project entries; returns the wrappers enabled site-wide, when a Site is declared.
@@ -390,6 +411,24 @@ fn settings(cx: &mut Ctx, origin: &Origin, list: &[WrapperSetting]) -> HashSet<W
                 );
             }
         }
+        for (name, over) in &s.config.inputs {
+            if let Some(value) = over.default_value.as_deref()
+                && let Some(message) = choice_error(&cmd.spec, name, value)
+            {
+                cx.push(
+                    origin,
+                    &base
+                        .key("config")
+                        .key("inputs")
+                        .key(name)
+                        .key("default-value"),
+                    false,
+                    NOT_A_CHOICE,
+                    message,
+                    None,
+                );
+            }
+        }
         let handlers: Vec<&str> = w.output_handlers.iter().map(|h| h.name.as_str()).collect();
         for name in s.config.outputs.keys() {
             if !handlers.contains(&name.as_str()) {
@@ -419,8 +458,14 @@ fn context_matches(event: &str, context: &str) -> bool {
         "ScanEvent" => lower.ends_with("scandata"),
         "SubjectEvent" => lower == "xnat:subjectdata",
         "ProjectEvent" => lower == "xnat:projectdata",
+        // Assessor types are many and custom (`xnat:qcAssessmentData`, `icr:roiCollectionData`);
+        // without XNAT's type hierarchy, anything that is clearly another kind of object fails.
         "ImageAssessorEvent" | "SubjectAssessorEvent" => {
-            lower.ends_with("assessordata") || lower.ends_with("data")
+            !(lower.ends_with("sessiondata")
+                || lower.ends_with("scandata")
+                || lower == "xnat:subjectdata"
+                || lower == "xnat:projectdata"
+                || lower == "site")
         }
         _ => true,
     }
@@ -477,6 +522,18 @@ fn automations(cx: &mut Ctx, site_enabled: &Option<HashSet<WrapperKey>>) {
             );
         }
         let inputs = configurable_inputs(&cmd.spec, w);
+        for (name, value) in &a.spec.inputs {
+            if let Some(message) = choice_error(&cmd.spec, name, value) {
+                cx.push(
+                    &a.origin,
+                    &root.key("inputs").key(name),
+                    false,
+                    NOT_A_CHOICE,
+                    message,
+                    None,
+                );
+            }
+        }
         for name in a.spec.inputs.keys() {
             if !inputs.contains(&name.as_str()) {
                 let hint = did_you_mean(name, inputs.iter().copied()).or(Some(format!(

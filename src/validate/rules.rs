@@ -94,6 +94,7 @@ rules! {
     AUTOMATION_CONTEXT = "XCS210", Warning, "Automation's event type does not match any of the wrapper's contexts", "Subscription fires but the launch fails";
     AUTOMATION_INPUT = "XCS211", Error, "Automation sets an input the wrapper does not have", "Passes it; it is ignored";
     EVENT_TYPE = "XCS212", Warning, "Event type or status the XNAT event service does not emit", "Subscription never fires";
+    NOT_A_CHOICE = "XCS213", Warning, "Configured default or automation input value is not among the input's `select-values`", "Stores it; the launch gets a value the command never offers";
     LITERAL_SECRET = "XCS301", Error, "A secret field holds a literal value instead of `${env:…}` or `${file:…}`", "Not applicable: secrets never belong in git";
     BACKEND = "XCS302", Error, "Compute backend setting XNAT refuses (host, container-user, gpu-vendor, PVCs, constraints)", "Rejects the server (400)";
     K8S_CREDENTIALS = "XCS303", Warning, "Kubernetes backend with registry credentials but no `kubernetes.pull-secret`", "Does not use registry credentials on Kubernetes; private pulls fail";

@@ -61,7 +61,13 @@ pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
         dropped: Vec::new(),
     };
     let from_source = kind == Kind::Command && doc.get("from").is_some();
-    for error in c.validator.iter_errors(doc) {
+    // Most documents are valid; asking first is much cheaper than collecting errors.
+    let errors = if c.validator.is_valid(doc) {
+        None
+    } else {
+        Some(c.validator.iter_errors(doc))
+    };
+    for error in errors.into_iter().flatten() {
         let instance = error.instance_path().to_string();
         let tokens = pointer_tokens(&instance);
         let prop = property_schema(&c.schema, from_source, &tokens);
