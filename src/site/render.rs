@@ -61,6 +61,19 @@ impl Renderer {
                 message: e.to_string(),
             })?;
         env.set_syntax(syntax);
+        // minijinja's HTML escaping also escapes `/`, which is safe but makes every path
+        // `&#x2f;`; this escapes exactly what HTML needs and defers to it for everything else.
+        env.set_formatter(|out, state, value| {
+            if *state.auto_escape() == AutoEscape::Html
+                && !value.is_safe()
+                && let Some(text) = value.as_str()
+            {
+                return out.write_str(&escape(text)).map_err(|_| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed")
+                });
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         env.add_filter("code_spans", code_spans);
         env.add_filter("anchor", |s: &str| super::command_view::anchor(s));
         for (name, source) in TEMPLATES {
