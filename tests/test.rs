@@ -3,5 +3,8 @@
 
 mod support;
 
+mod browser;
 mod corpus;
+mod site;
+mod site_serve;
 mod validate;
