@@ -59,7 +59,10 @@ impl Driver {
         let url = format!("http://127.0.0.1:{port}");
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Driver { child, url }
@@ -79,11 +82,18 @@ impl Drop for Driver {
 struct BrowserLog;
 
 impl WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
         base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
     }
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(json!({"type": "browser"}).to_string()))
+        (
+            http::Method::POST,
+            Some(json!({"type": "browser"}).to_string()),
+        )
     }
 }
 
@@ -138,7 +148,10 @@ async fn wait_until(c: &Client, script: &str, what: &str) {
         if c.execute(script, vec![]).await.expect("script") == Value::Bool(true) {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -170,9 +183,22 @@ async fn search_navigate_and_stay_safe_in_chromium() {
 
     // The index: the script shows the search form.
     c.goto(&server.url).await.expect("index");
-    wait_until(&c, "return !document.getElementById('finder').hidden", "the search form").await;
-    assert_eq!(console_errors(&c).await, Vec::<String>::new(), "console errors on the index");
-    assert_eq!(broken_links_on_page(&c).await, json!([]), "links on the index");
+    wait_until(
+        &c,
+        "return !document.getElementById('finder').hidden",
+        "the search form",
+    )
+    .await;
+    assert_eq!(
+        console_errors(&c).await,
+        Vec::<String>::new(),
+        "console errors on the index"
+    );
+    assert_eq!(
+        broken_links_on_page(&c).await,
+        json!([]),
+        "links on the index"
+    );
 
     // Search for an input name: only FastSurfer has `vox-size`.
     let q = c.find(Locator::Id("q")).await.expect("search box");
@@ -187,8 +213,18 @@ async fn search_navigate_and_stay_safe_in_chromium() {
         .execute("return [...document.querySelectorAll('#search-results .card h3 a')].map(a => a.textContent)", vec![])
         .await
         .expect("titles");
-    assert_eq!(titles, json!(["FastSurfer segmentation (GPU)"]), "search for vox-size");
-    let status = c.find(Locator::Id("status")).await.expect("status").text().await.expect("text");
+    assert_eq!(
+        titles,
+        json!(["FastSurfer segmentation (GPU)"]),
+        "search for vox-size"
+    );
+    let status = c
+        .find(Locator::Id("status"))
+        .await
+        .expect("status")
+        .text()
+        .await
+        .expect("text");
     assert_eq!(status, "1 command matches.");
 
     // Follow it; its inputs table has the input.
@@ -205,14 +241,36 @@ async fn search_navigate_and_stay_safe_in_chromium() {
         .await
         .expect("the input's row");
     let text = row.text().await.expect("row text");
-    assert!(text.contains("vox-size") && text.contains("select-one"), "{text}");
-    assert!(c.current_url().await.expect("url").path().ends_with("/commands/fastsurfer/"));
-    assert_eq!(console_errors(&c).await, Vec::<String>::new(), "console errors on the command page");
-    assert_eq!(broken_links_on_page(&c).await, json!([]), "links on the command page");
+    assert!(
+        text.contains("vox-size") && text.contains("select-one"),
+        "{text}"
+    );
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/commands/fastsurfer/")
+    );
+    assert_eq!(
+        console_errors(&c).await,
+        Vec::<String>::new(),
+        "console errors on the command page"
+    );
+    assert_eq!(
+        broken_links_on_page(&c).await,
+        json!([]),
+        "links on the command page"
+    );
 
     // Filters: back on the index, "needs a GPU" leaves FastSurfer alone.
     c.goto(&server.url).await.expect("index");
-    wait_until(&c, "return !document.getElementById('finder').hidden", "the search form").await;
+    wait_until(
+        &c,
+        "return !document.getElementById('finder').hidden",
+        "the search form",
+    )
+    .await;
     c.find(Locator::Css("input[name=gpu][value='needs a GPU']"))
         .await
         .expect("GPU filter")
@@ -227,7 +285,9 @@ async fn search_navigate_and_stay_safe_in_chromium() {
     .await;
 
     // The XSS canary: markup in a command's text shows as text and never runs.
-    c.goto(&format!("{}commands/hostile/", server.url)).await.expect("hostile page");
+    c.goto(&format!("{}commands/hostile/", server.url))
+        .await
+        .expect("hostile page");
     let seen = c
         .execute(
             "return [typeof window.__xss, document.querySelector('.description').textContent, document.querySelector('h1').textContent]",
@@ -236,12 +296,25 @@ async fn search_navigate_and_stay_safe_in_chromium() {
         .await
         .expect("canary");
     assert_eq!(seen[0], "undefined", "injected script ran: {seen}");
-    assert!(seen[1].as_str().unwrap_or_default().contains("<img src=x onerror="), "{seen}");
-    assert!(seen[2].as_str().unwrap_or_default().contains("<script>"), "{seen}");
+    assert!(
+        seen[1]
+            .as_str()
+            .unwrap_or_default()
+            .contains("<img src=x onerror="),
+        "{seen}"
+    );
+    assert!(
+        seen[2].as_str().unwrap_or_default().contains("<script>"),
+        "{seen}"
+    );
     if let Ok(link) = c.find(Locator::LinkText("javascript:window.__xss=3")).await {
         panic!("a javascript: URL became a link: {link:?}");
     }
-    assert_eq!(console_errors(&c).await, Vec::<String>::new(), "console errors on the canary page");
+    assert_eq!(
+        console_errors(&c).await,
+        Vec::<String>::new(),
+        "console errors on the canary page"
+    );
     c.close().await.expect("close");
 }
 
@@ -268,8 +341,14 @@ async fn browsing_works_without_javascript() {
         .expect("connect");
     c.goto(&server.url).await.expect("index");
     let form = c.find(Locator::Id("finder")).await.expect("form");
-    assert!(!form.is_displayed().await.expect("displayed"), "search needs JavaScript; it stays hidden");
-    let cards = c.find_all(Locator::Css("#listing .card")).await.expect("cards");
+    assert!(
+        !form.is_displayed().await.expect("displayed"),
+        "search needs JavaScript; it stays hidden"
+    );
+    let cards = c
+        .find_all(Locator::Css("#listing .card"))
+        .await
+        .expect("cards");
     assert!(cards.len() >= 8, "{} cards", cards.len());
     c.find(Locator::LinkText("needs a GPU"))
         .await
@@ -277,7 +356,13 @@ async fn browsing_works_without_javascript() {
         .click()
         .await
         .expect("click");
-    let h1 = c.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text");
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .expect("h1")
+        .text()
+        .await
+        .expect("text");
     assert_eq!(h1, "GPU: needs a GPU");
     c.find(Locator::LinkText("FastSurfer segmentation (GPU)"))
         .await
@@ -285,6 +370,8 @@ async fn browsing_works_without_javascript() {
         .click()
         .await
         .expect("click");
-    c.find(Locator::Css("tr#input-vox-size")).await.expect("inputs table");
+    c.find(Locator::Css("tr#input-vox-size"))
+        .await
+        .expect("inputs table");
     c.close().await.expect("close");
 }

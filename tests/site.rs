@@ -7,7 +7,8 @@ use crate::support::{Xcs, corpus_dir, project_dir};
 
 fn built_catalog() -> Xcs {
     let xcs = Xcs::new().catalog("catalog");
-    xcs.exec(["site", "build", "catalog", "--out", "public"]).code(0);
+    xcs.exec(["site", "build", "catalog", "--out", "public"])
+        .code(0);
     xcs
 }
 
@@ -20,16 +21,31 @@ fn catalog_pages_golden() {
     let xcs = built_catalog();
     for (name, page) in [
         ("site_index", "public/index.html"),
-        ("site_command_dcm2niix", "public/commands/dcm2niix/index.html"),
-        ("site_command_batch_launch", "public/commands/batch-launch/index.html"),
-        ("site_project_brainage", "public/projects/brainage/index.html"),
+        (
+            "site_command_dcm2niix",
+            "public/commands/dcm2niix/index.html",
+        ),
+        (
+            "site_command_batch_launch",
+            "public/commands/batch-launch/index.html",
+        ),
+        (
+            "site_project_brainage",
+            "public/projects/brainage/index.html",
+        ),
         ("site_projects", "public/projects/index.html"),
         ("site_registries", "public/registries/index.html"),
-        ("site_image_dcm2niix", "public/images/xnat-dcm2niix/index.html"),
+        (
+            "site_image_dcm2niix",
+            "public/images/xnat-dcm2niix/index.html",
+        ),
     ] {
         snapshot!(name, main_of(&read(&xcs, page)));
     }
-    snapshot!("site_api_dcm2niix", read(&xcs, "public/api/commands/dcm2niix.json"));
+    snapshot!(
+        "site_api_dcm2niix",
+        read(&xcs, "public/api/commands/dcm2niix.json")
+    );
 }
 
 #[test]
@@ -77,8 +93,14 @@ fn every_page_is_small_has_a_language_and_a_csp() {
                 && html.contains("script-src 'self' 'wasm-unsafe-eval'"),
             "{f}: no CSP"
         );
-        assert!(!html.contains("style=\""), "{f}: inline style breaks the CSP");
-        assert!(!html.contains("<script>"), "{f}: inline script breaks the CSP");
+        assert!(
+            !html.contains("style=\""),
+            "{f}: inline style breaks the CSP"
+        );
+        assert!(
+            !html.contains("<script>"),
+            "{f}: inline script breaks the CSP"
+        );
         assert!(html.len() < 300 * 1024, "{f}: {} bytes", html.len());
     }
 }
@@ -96,7 +118,10 @@ fn install_snippets_round_trip() {
     assert!(page.contains("LABEL org.nrg.commands="));
     // The raw JSON, dropped into a repo as is, validates.
     Xcs::new()
-        .file("commands/dcm2niix.json", serde_json::to_vec(&raw).expect("bytes"))
+        .file(
+            "commands/dcm2niix.json",
+            serde_json::to_vec(&raw).expect("bytes"),
+        )
         .args(["validate", ".", "--deny-warnings"])
         .run()
         .code(0);
@@ -133,18 +158,27 @@ xnat:
 #[test]
 fn command_text_is_escaped() {
     let xcs = Xcs::new().file("repo/commands/hostile.yaml", HOSTILE);
-    xcs.exec(["site", "build", "repo", "--out", "public"]).code(0);
+    xcs.exec(["site", "build", "repo", "--out", "public"])
+        .code(0);
     let site = xcs.root().join("public");
     for f in files(&site).iter().filter(|f| f.ends_with(".html")) {
         let html = std::fs::read_to_string(site.join(f)).expect("page");
-        for bad in ["<script>window", "<img src=x", "<b onmouseover", "href=\"javascript:"] {
+        for bad in [
+            "<script>window",
+            "<img src=x",
+            "<b onmouseover",
+            "href=\"javascript:",
+        ] {
             assert!(!html.contains(bad), "{f} contains {bad}");
         }
     }
     let page = std::fs::read_to_string(site.join("commands/hostile/index.html")).expect("page");
     assert!(page.contains("Shows &lt;img src=x onerror=&quot;window.__xss=2&quot;&gt; as text"));
     assert!(page.contains("<code>code</code>"), "backticks become code");
-    assert!(page.contains("<code>javascript:window.__xss=3</code>"), "a non-web info URL is text");
+    assert!(
+        page.contains("<code>javascript:window.__xss=3</code>"),
+        "a non-web info URL is text"
+    );
 }
 
 #[test]
@@ -164,20 +198,27 @@ fn secrets_never_reach_the_site() {
             "kind: Automation\nname: auto\nevent: {type: SessionEvent, status: CREATED}\ncommand: hostile\nwrapper: hostile-session\ninputs:\n  secret-key: canary-auto-1c9d\n",
         )
         .env("REG_PASS", "canary-registry-3e4f");
-    xcs.exec(["site", "build", "repo", "--out", "public"]).code(0);
+    xcs.exec(["site", "build", "repo", "--out", "public"])
+        .code(0);
     let site = xcs.root().join("public");
     let mut checked = 0;
     for f in files(&site) {
         let bytes = std::fs::read(site.join(&f)).expect("file");
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains("canary"), "{f} leaks a secret");
-        assert!(!text.contains("REG_PASS"), "{f} names the registry's secret reference");
+        assert!(
+            !text.contains("REG_PASS"),
+            "{f} names the registry's secret reference"
+        );
         checked += 1;
     }
     assert!(checked > 20);
     let page = std::fs::read_to_string(site.join("commands/hostile/index.html")).expect("page");
     assert!(page.contains("withheld: sensitive"));
-    assert!(page.contains("<code>fast</code>"), "ordinary variables are shown");
+    assert!(
+        page.contains("<code>fast</code>"),
+        "ordinary variables are shown"
+    );
 }
 
 #[test]
@@ -191,7 +232,9 @@ fn validation_errors_stop_the_build() {
         .stdout_has("error[XCS")
         .stdout_has("the site was not built");
     assert!(!xcs.root().join("public").exists());
-    let json = xcs.exec(["site", "build", "repo", "--out", "public", "--format", "json"]);
+    let json = xcs.exec([
+        "site", "build", "repo", "--out", "public", "--format", "json",
+    ]);
     assert_eq!(json.status, 1);
     let doc = json.json();
     assert_eq!(doc["built"], false);
@@ -202,15 +245,25 @@ fn validation_errors_stop_the_build() {
 fn json_summary() {
     let xcs = Xcs::new().catalog("catalog");
     let run = xcs
-        .exec(["site", "build", "catalog", "--out", "public", "--format", "json"])
+        .exec([
+            "site", "build", "catalog", "--out", "public", "--format", "json",
+        ])
         .code(0);
     let mut doc = run.json();
-    assert!(doc["summary"]["largest_page"]["bytes"].as_u64().unwrap_or(0) > 1000);
+    assert!(
+        doc["summary"]["largest_page"]["bytes"]
+            .as_u64()
+            .unwrap_or(0)
+            > 1000
+    );
     for volatile in ["elapsed_ms", "bytes", "files"] {
         doc["summary"][volatile] = serde_json::json!("[redacted]");
     }
     doc["summary"]["largest_page"]["bytes"] = serde_json::json!("[redacted]");
-    snapshot!("site_build_json", serde_json::to_string_pretty(&doc).expect("json"));
+    snapshot!(
+        "site_build_json",
+        serde_json::to_string_pretty(&doc).expect("json")
+    );
 }
 
 #[test]
@@ -226,9 +279,11 @@ fn output_directory_is_guarded() {
         .stderr_has("refusing to replace it");
     assert!(xcs.root().join("mine/notes.txt").is_file());
     // A site it built is replaced, stale files and all.
-    xcs.exec(["site", "build", "catalog", "--out", "public"]).code(0);
+    xcs.exec(["site", "build", "catalog", "--out", "public"])
+        .code(0);
     std::fs::write(xcs.root().join("public/stale.html"), "old").expect("write");
-    xcs.exec(["site", "build", "catalog", "--out", "public"]).code(0);
+    xcs.exec(["site", "build", "catalog", "--out", "public"])
+        .code(0);
     assert!(!xcs.root().join("public/stale.html").exists());
 }
 
@@ -238,9 +293,14 @@ fn history_comes_from_git() {
     xcs.commit("Add the catalog");
     let path = xcs.root().join("catalog/commands/dcm2niix.yaml");
     let text = std::fs::read_to_string(&path).expect("read");
-    std::fs::write(&path, text.replace("limit-memory: 2048", "limit-memory: 3072")).expect("write");
+    std::fs::write(
+        &path,
+        text.replace("limit-memory: 2048", "limit-memory: 3072"),
+    )
+    .expect("write");
     let second = xcs.commit("dcm2niix: more memory");
-    xcs.exec(["site", "build", "catalog", "--out", "public"]).code(0);
+    xcs.exec(["site", "build", "catalog", "--out", "public"])
+        .code(0);
     let page = read(&xcs, "public/commands/dcm2niix/index.html");
     let history = &page[page.find("id=\"history\"").expect("history")..];
     assert!(history.contains("<strong>added</strong>"), "{history}");
@@ -250,7 +310,10 @@ fn history_comes_from_git() {
         serde_json::from_str(&read(&xcs, "public/api/commands/dcm2niix.json")).expect("json");
     assert_eq!(api["history"].as_array().map(Vec::len), Some(2));
     // The site of the first commit, built without a checkout.
-    xcs.exec(["site", "build", "catalog", "--rev", "HEAD~1", "--out", "old"]).code(0);
+    xcs.exec([
+        "site", "build", "catalog", "--rev", "HEAD~1", "--out", "old",
+    ])
+    .code(0);
     assert!(read(&xcs, "old/commands/dcm2niix/index.html").contains("2 GiB"));
     assert!(read(&xcs, "public/commands/dcm2niix/index.html").contains("3 GiB"));
 }
@@ -266,8 +329,15 @@ fn corpus_site_builds_with_working_links() {
     let mut xcs = Xcs::new();
     for entry in std::fs::read_dir(corpus.join("commands")).expect("corpus") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
-        xcs = xcs.file(&format!("repo/commands/{name}"), std::fs::read(&path).expect("read"));
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        xcs = xcs.file(
+            &format!("repo/commands/{name}"),
+            std::fs::read(&path).expect("read"),
+        );
     }
     // Drop the files validation rejects (the corpus keeps broken ones on purpose).
     let report = xcs.exec(["validate", "repo", "--format", "json"]).json();
@@ -284,7 +354,9 @@ fn corpus_site_builds_with_working_links() {
         std::fs::remove_file(xcs.root().join(f)).expect("remove");
     }
     let run = xcs
-        .exec(["site", "build", "repo", "--out", "public", "--format", "json"])
+        .exec([
+            "site", "build", "repo", "--out", "public", "--format", "json",
+        ])
         .code(0);
     let commands = run.json()["summary"]["commands"].as_u64().unwrap_or(0);
     assert!(commands >= 40, "only {commands} corpus commands rendered");

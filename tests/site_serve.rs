@@ -27,7 +27,10 @@ fn serves_the_site() {
     let (status, body) = http_get(&format!("{}commands/dcm2niix/", server.url));
     assert_eq!(status, 200);
     assert!(body.contains("<h1 id=\"title\">dcm2niix"), "{body}");
-    assert!(!body.contains("reload.js"), "no reload script without --watch");
+    assert!(
+        !body.contains("reload.js"),
+        "no reload script without --watch"
+    );
     let (status, _) = http_get(&format!("{}no/such/page", server.url));
     assert_eq!(status, 404);
     let (status, _) = http_get(&format!("{}../../etc/passwd", server.url));
@@ -57,8 +60,11 @@ fn watch_rebuilds_on_change_and_shows_problems() {
     assert!(took < Duration::from_secs(3), "rebuild took {took:?}");
 
     // A broken file: the server stays up and every page shows the problem.
-    std::fs::write(&file, text.replace("image: xnat/dcm2niix:1.0.20240202", "image: \"\""))
-        .expect("write");
+    std::fs::write(
+        &file,
+        text.replace("image: xnat/dcm2niix:1.0.20240202", "image: \"\""),
+    )
+    .expect("write");
     wait_for(&page, "XCS102", Duration::from_secs(10));
     let (status, body) = http_get(&server.url);
     assert_eq!(status, 200);

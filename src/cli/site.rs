@@ -144,9 +144,9 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn serve_site(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let out = args.out.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("xcs-site-{}", std::process::id()))
-    });
+    let out = args
+        .out
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("xcs-site-{}", std::process::id())));
     let options = ServeOptions {
         build: BuildOptions {
             dir: args.dir,

@@ -158,8 +158,12 @@ impl Catalog {
             .iter()
             .zip(&slugs)
             .map(|(c, slug)| {
-                let mut view =
-                    CommandView::new(&c.spec, slug.clone(), &c.origin.rel, history.of(&c.origin.rel));
+                let mut view = CommandView::new(
+                    &c.spec,
+                    slug.clone(),
+                    &c.origin.rel,
+                    history.of(&c.origin.rel),
+                );
                 view.shares_file = file_counts.get(c.origin.rel.as_ref()).copied().unwrap_or(0) > 1;
                 view
             })
@@ -191,7 +195,9 @@ impl Catalog {
             .flat_map(|s| &s.wrappers)
             .filter(|w| w.enabled)
             .filter_map(|w| {
-                let i = commands.iter().position(|c| Some(&c.slug) == w.command_slug.as_ref())?;
+                let i = commands
+                    .iter()
+                    .position(|c| Some(&c.slug) == w.command_slug.as_ref())?;
                 Some((i, w.wrapper.clone()))
             })
             .collect();
@@ -642,7 +648,11 @@ fn facets(commands: &[CommandView], projects: &[ScopeView], declared_site: bool)
                 }
             })
             .collect();
-        values.sort_by(|a, b| rank(&a.value).cmp(&rank(&b.value)).then(a.value.cmp(&b.value)));
+        values.sort_by(|a, b| {
+            rank(&a.value)
+                .cmp(&rank(&b.value))
+                .then(a.value.cmp(&b.value))
+        });
         Facet { key, title, values }
     }
     let mut project_order: Vec<&str> = vec!["whole site"];
@@ -667,7 +677,14 @@ fn facets(commands: &[CommandView], projects: &[ScopeView], declared_site: bool)
             "GPU",
             &["needs a GPU", "CPU only"],
             |c| {
-                vec![if c.needs_gpu() { "needs a GPU" } else { "CPU only" }.to_string()]
+                vec![
+                    if c.needs_gpu() {
+                        "needs a GPU"
+                    } else {
+                        "CPU only"
+                    }
+                    .to_string(),
+                ]
             },
             commands,
         ),
@@ -707,6 +724,9 @@ mod tests {
             strip_userinfo("https://bob:hunter2@reg.example.org/v2/"),
             "https://reg.example.org/v2/"
         );
-        assert_eq!(strip_userinfo("https://reg.example.org"), "https://reg.example.org");
+        assert_eq!(
+            strip_userinfo("https://reg.example.org"),
+            "https://reg.example.org"
+        );
     }
 }

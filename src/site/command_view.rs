@@ -290,7 +290,11 @@ impl CommandView {
             resources: resources(&cmd),
             gpu: gpu(&cmd),
             memory_bucket: words::memory_bucket(memory),
-            wrappers: cmd.xnat.iter().map(|w| wrapper_view(&cmd, w, &sensitive)).collect(),
+            wrappers: cmd
+                .xnat
+                .iter()
+                .map(|w| wrapper_view(&cmd, w, &sensitive))
+                .collect(),
             contexts,
             tags: tags(&cmd),
             metadata: cmd
@@ -334,14 +338,23 @@ fn segments(cmd: &Command) -> Vec<Segment> {
     let mut keys: Vec<(String, String, String)> = cmd
         .inputs
         .iter()
-        .map(|i| (i.key(), i.name.clone(), format!("input-{}", anchor(&i.name))))
+        .map(|i| {
+            (
+                i.key(),
+                i.name.clone(),
+                format!("input-{}", anchor(&i.name)),
+            )
+        })
         .collect();
     for w in &cmd.xnat {
         let at = format!("wrapper-{}", words::slug(&w.name));
-        keys.extend(
-            w.inputs()
-                .map(|i| (i.key(), i.name.clone(), format!("{at}-input-{}", anchor(&i.name)))),
-        );
+        keys.extend(w.inputs().map(|i| {
+            (
+                i.key(),
+                i.name.clone(),
+                format!("{at}-input-{}", anchor(&i.name)),
+            )
+        }));
     }
     // Longest first, so `#A_B#` wins over a key that is its prefix.
     keys.sort_by_key(|(k, _, _)| std::cmp::Reverse(k.len()));
@@ -400,7 +413,13 @@ fn segments(cmd: &Command) -> Vec<Segment> {
 /// have spaces); case is kept, since `A` and `a` are different inputs.
 pub fn anchor(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -435,7 +454,10 @@ fn input_rows(cmd: &Command, sensitive: &HashSet<String>) -> Vec<InputRow> {
                 .collect();
             let user_settable = if feeders.is_empty() {
                 "yes".to_string()
-            } else if feeders.iter().all(|(_, wi)| wi.user_settable == Some(false)) {
+            } else if feeders
+                .iter()
+                .all(|(_, wi)| wi.user_settable == Some(false))
+            {
                 "no (set by the wrapper)".to_string()
             } else {
                 "via the wrapper input".to_string()
@@ -446,10 +468,7 @@ fn input_rows(cmd: &Command, sensitive: &HashSet<String>) -> Vec<InputRow> {
                 key: i.key(),
                 input_type: i.input_type().to_string(),
                 required: i.required.unwrap_or(false),
-                default: shown_default(
-                    i.default_value.as_deref(),
-                    sensitive.contains(&i.name),
-                ),
+                default: shown_default(i.default_value.as_deref(), sensitive.contains(&i.name)),
                 flag: i.command_line_flag.clone().filter(|f| !f.is_empty()),
                 user_settable,
                 description: i.description.clone(),
@@ -567,7 +586,11 @@ fn resources(cmd: &Command) -> Vec<(String, String)> {
 /// A GPU is needed when the command asks for the nvidia runtime, sets `gpus`, or requests a
 /// `gpu` (Kubernetes) or VRAM (swarm) generic resource.
 fn gpu(cmd: &Command) -> Option<String> {
-    if let Some(r) = cmd.runtime.as_deref().filter(|r| r.eq_ignore_ascii_case("nvidia")) {
+    if let Some(r) = cmd
+        .runtime
+        .as_deref()
+        .filter(|r| r.eq_ignore_ascii_case("nvidia"))
+    {
         return Some(format!("runtime {r}"));
     }
     if let Some(g) = cmd.gpus.as_deref().filter(|g| !g.trim().is_empty()) {
@@ -640,7 +663,10 @@ fn wrapper_view(cmd: &Command, w: &Wrapper, sensitive: &HashSet<String>) -> Wrap
             .output_handlers
             .iter()
             .map(|h| {
-                let output = cmd.outputs.iter().find(|o| o.name == h.accepts_command_output);
+                let output = cmd
+                    .outputs
+                    .iter()
+                    .find(|o| o.name == h.accepts_command_output);
                 let parent = h.as_a_child_of.clone().unwrap_or_default();
                 let parent_type = w
                     .input(&parent)

@@ -37,7 +37,11 @@ impl History {
 
 /// The history of `paths` (relative to `dir`) reachable from `rev` (HEAD when `None`).
 /// A directory outside git has no history; that is not an error.
-pub fn read(dir: &Path, rev: Option<&str>, paths: &HashSet<String>) -> Result<History, git2::Error> {
+pub fn read(
+    dir: &Path,
+    rev: Option<&str>,
+    paths: &HashSet<String>,
+) -> Result<History, git2::Error> {
     let Ok((repo, within)) = discover_repo(dir) else {
         return Ok(History::default());
     };
@@ -78,7 +82,8 @@ pub fn read(dir: &Path, rev: Option<&str>, paths: &HashSet<String>) -> Result<Hi
             parents.iter().map(|p| p.tree().ok()).collect()
         };
         for parent_tree in &parent_trees {
-            let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))?;
+            let diff =
+                repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))?;
             let mut here = HashMap::new();
             for delta in diff.deltas() {
                 if delta.status() == git2::Delta::Deleted {
@@ -112,7 +117,12 @@ pub fn read(dir: &Path, rev: Option<&str>, paths: &HashSet<String>) -> Result<Hi
             commit: id,
             date: civil_date(time.seconds() + i64::from(time.offset_minutes()) * 60),
             author: commit.author().name().unwrap_or_default().to_string(),
-            summary: commit.summary().ok().flatten().unwrap_or_default().to_string(),
+            summary: commit
+                .summary()
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .to_string(),
             added: false,
         };
         for (rel, added) in changed {

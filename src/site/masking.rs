@@ -48,7 +48,11 @@ pub fn mask(cmd: &Command) -> Command {
         }
     }
     for w in &mut out.xnat {
-        for input in w.external_inputs.iter_mut().chain(w.derived_inputs.iter_mut()) {
+        for input in w
+            .external_inputs
+            .iter_mut()
+            .chain(w.derived_inputs.iter_mut())
+        {
             if input.sensitive == Some(true) && input.default_value.is_some() {
                 input.default_value = Some(WITHHELD.to_string());
             }
@@ -72,7 +76,8 @@ mod tests {
             .insert("API_TOKEN".into(), "canary-1".into());
         cmd.environment_variables
             .insert("DB_PASSWORD".into(), "#PASS#".into());
-        cmd.environment_variables.insert("MODE".into(), "fast".into());
+        cmd.environment_variables
+            .insert("MODE".into(), "fast".into());
         cmd.inputs.push(CommandInput {
             name: "key".into(),
             sensitive: Some(true),
@@ -81,6 +86,9 @@ mod tests {
         });
         let masked = serde_json::to_string(&mask(&cmd)).expect("json");
         assert!(!masked.contains("canary"), "{masked}");
-        assert!(masked.contains("#PASS#") && masked.contains("fast"), "{masked}");
+        assert!(
+            masked.contains("#PASS#") && masked.contains("fast"),
+            "{masked}"
+        );
     }
 }

@@ -113,7 +113,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
     let renderer = render::Renderer::new()?;
     let mut files = render::render(&catalog, &renderer)?;
     files.extend(search::index(&catalog, &catalog.facets_by_command())?);
-    let pages: Vec<&render::OutputFile> = files.iter().filter(|f| f.path.ends_with(".html")).collect();
+    let pages: Vec<&render::OutputFile> =
+        files.iter().filter(|f| f.path.ends_with(".html")).collect();
     let largest_page = pages
         .iter()
         .max_by_key(|f| f.bytes.len())
@@ -191,8 +192,11 @@ fn write(out: &Path, files: &[render::OutputFile]) -> Result<(), SiteError> {
         std::fs::write(&path, &f.bytes).map_err(io(&path))
     })?;
     let marker = staging.join(MARKER);
-    std::fs::write(&marker, "built by xcs site build; the whole directory is replaced on rebuild\n")
-        .map_err(io(&marker))?;
+    std::fs::write(
+        &marker,
+        "built by xcs site build; the whole directory is replaced on rebuild\n",
+    )
+    .map_err(io(&marker))?;
     if out.exists() {
         let is_empty = std::fs::read_dir(out).map_err(io(out))?.next().is_none();
         if !is_empty && !out.join(MARKER).exists() {

@@ -33,7 +33,7 @@ const TEMPLATES: &[(&str, &str)] = embedded!("templates":
 );
 
 /// Static assets, copied under `static/`.
-pub const STATIC: &[(&str, &str)] = embedded!("static": "site.css", "site.js");
+pub const STATIC: &[(&str, &str)] = embedded!("static": "site.css", "site.js", "favicon.svg");
 
 /// One file of the built site, by path relative to its root (`/`-separated).
 #[derive(Debug)]
@@ -91,10 +91,13 @@ impl Renderer {
     pub fn page(&self, template: &str, path: &str, ctx: Value) -> Result<OutputFile, SiteError> {
         let depth = path.matches('/').count();
         let root = "../".repeat(depth);
-        let t = self.env.get_template(template).map_err(|e| SiteError::Template {
-            name: template.to_string(),
-            message: format!("{e:#}"),
-        })?;
+        let t = self
+            .env
+            .get_template(template)
+            .map_err(|e| SiteError::Template {
+                name: template.to_string(),
+                message: format!("{e:#}"),
+            })?;
         let full = context! { root => root, csp => CSP, path => path, ..ctx };
         let html = t.render(full).map_err(|e| SiteError::Template {
             name: format!("{template} ({path})"),

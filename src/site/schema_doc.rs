@@ -173,13 +173,15 @@ fn type_of(s: &Value) -> (String, Option<String>) {
             .collect(),
         _ => Vec::new(),
     };
-    if types.len() == 1 && types[0] == "array"
+    if types.len() == 1
+        && types[0] == "array"
         && let Some(items) = s.get("items")
     {
         let (inner, link) = type_of(items);
         return (format!("list of {inner}"), link);
     }
-    if types.len() == 1 && types[0] == "object"
+    if types.len() == 1
+        && types[0] == "object"
         && let Some(values) = s.get("additionalProperties").filter(|v| v.is_object())
     {
         let (inner, link) = type_of(values);
@@ -210,6 +212,11 @@ mod tests {
             .expect("mounts");
         assert_eq!(mounts.type_text, "list of Mount");
         let registry = doc(Kind::Registry);
-        assert!(registry.sections[0].fields.iter().any(|f| f.name == "password" && f.sensitive));
+        assert!(
+            registry.sections[0]
+                .fields
+                .iter()
+                .any(|f| f.name == "password" && f.sensitive)
+        );
     }
 }

@@ -59,9 +59,14 @@ pub fn index(catalog: &Catalog, facets: &[CommandFacets]) -> Result<Vec<OutputFi
             // Pagefind's own UI bundles: the catalog has its own small script instead.
             .filter(|f| {
                 let name = f.filename.to_string_lossy();
-                !["pagefind-ui.", "pagefind-component-ui.", "pagefind-modular-ui.", "pagefind-highlight."]
-                    .iter()
-                    .any(|prefix| name.starts_with(prefix))
+                ![
+                    "pagefind-ui.",
+                    "pagefind-component-ui.",
+                    "pagefind-modular-ui.",
+                    "pagefind-highlight.",
+                ]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
             })
             .map(|f| OutputFile {
                 path: format!(

@@ -61,18 +61,21 @@ const RELOAD_JS: &str = "\
 })();
 ";
 
-type Watcher =
-    notify_debouncer_full::Debouncer<notify::RecommendedWatcher, notify_debouncer_full::RecommendedCache>;
+type Watcher = notify_debouncer_full::Debouncer<
+    notify::RecommendedWatcher,
+    notify_debouncer_full::RecommendedCache,
+>;
 
 /// Build, serve, and (with `watch`) rebuild until the process is stopped.
 /// Reports what happens, from the server's threads.
 pub type Reporter = Arc<dyn Fn(ServeEvent) + Send + Sync>;
 
 pub fn serve(options: &ServeOptions, report: Reporter) -> Result<(), SiteError> {
-    let listener = TcpListener::bind(("127.0.0.1", options.port)).map_err(|source| SiteError::Io {
-        path: PathBuf::from(format!("127.0.0.1:{}", options.port)),
-        source,
-    })?;
+    let listener =
+        TcpListener::bind(("127.0.0.1", options.port)).map_err(|source| SiteError::Io {
+            path: PathBuf::from(format!("127.0.0.1:{}", options.port)),
+            source,
+        })?;
     let state = Arc::new(Mutex::new(State::default()));
     let renderer = Arc::new(Renderer::new()?);
     rebuild(&options.build, &state, &renderer, &report);
@@ -102,12 +105,7 @@ pub fn serve(options: &ServeOptions, report: Reporter) -> Result<(), SiteError> 
     Ok(())
 }
 
-fn rebuild(
-    options: &BuildOptions,
-    state: &Mutex<State>,
-    renderer: &Renderer,
-    report: &Reporter,
-) {
+fn rebuild(options: &BuildOptions, state: &Mutex<State>, renderer: &Renderer, report: &Reporter) {
     let problems = match super::build(options) {
         Ok(BuildOutcome::Built(r)) => {
             report(ServeEvent::Built {
@@ -123,12 +121,20 @@ fn rebuild(
                 errors,
                 text: text.clone(),
             });
-            Some(problems_page(renderer, &format!("{} found", diag::plural(errors, "error")), &text))
+            Some(problems_page(
+                renderer,
+                &format!("{} found", diag::plural(errors, "error")),
+                &text,
+            ))
         }
         Err(e) => {
             let text = format!("{e}");
             report(ServeEvent::Failed(text.clone()));
-            Some(problems_page(renderer, "The site could not be built", &text))
+            Some(problems_page(
+                renderer,
+                "The site could not be built",
+                &text,
+            ))
         }
     };
     if let Ok(mut s) = state.lock() {
@@ -146,7 +152,12 @@ fn problems_page(renderer: &Renderer, title: &str, text: &str) -> String {
             context! { title => title, text => text, root => "/", nav => (), section => "" },
         )
         .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
-        .unwrap_or_else(|e| format!("<!doctype html><title>xcs</title><pre>{}</pre>", render::escape(&format!("{title}\n{text}\n{e}"))))
+        .unwrap_or_else(|e| {
+            format!(
+                "<!doctype html><title>xcs</title><pre>{}</pre>",
+                render::escape(&format!("{title}\n{text}\n{e}"))
+            )
+        })
 }
 
 fn watch(
@@ -155,10 +166,14 @@ fn watch(
     renderer: &Arc<Renderer>,
     report: Reporter,
 ) -> Result<Watcher, SiteError> {
-    let dir = options.build.dir.canonicalize().map_err(|source| SiteError::Io {
-        path: options.build.dir.clone(),
-        source,
-    })?;
+    let dir = options
+        .build
+        .dir
+        .canonicalize()
+        .map_err(|source| SiteError::Io {
+            path: options.build.dir.clone(),
+            source,
+        })?;
     let out = super::absolute(&options.build.out);
     let (tx, rx) = std::sync::mpsc::channel::<DebounceEventResult>();
     let mut debouncer = new_debouncer(Duration::from_millis(250), None, tx)
@@ -189,7 +204,10 @@ pub fn describe(e: &ServeEvent) -> String {
     match e {
         ServeEvent::Listening(url) => format!("     Serving {url}"),
         ServeEvent::Built { commands, millis } => {
-            format!("       Built {} in {millis} ms", diag::plural(*commands, "command"))
+            format!(
+                "       Built {} in {millis} ms",
+                diag::plural(*commands, "command")
+            )
         }
         ServeEvent::Invalid { errors, text } => format!(
             "     Invalid {} (shown on every page until fixed)\n{text}",
@@ -208,19 +226,20 @@ fn is_relevant(path: &Path, dir: &Path, out: &Path) -> bool {
     let Ok(rel) = path.strip_prefix(dir) else {
         return false;
     };
-    !rel
-        .components()
+    !rel.components()
         .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
-        && !path
-            .parent()
-            .zip(out.file_name())
-            .is_some_and(|(_, name)| {
-                path.to_string_lossy()
-                    .contains(&format!(".{}.xcs-partial", name.to_string_lossy()))
-            })
+        && !path.parent().zip(out.file_name()).is_some_and(|(_, name)| {
+            path.to_string_lossy()
+                .contains(&format!(".{}.xcs-partial", name.to_string_lossy()))
+        })
 }
 
-fn handle(stream: TcpStream, out: &Path, state: &Mutex<State>, watching: bool) -> std::io::Result<()> {
+fn handle(
+    stream: TcpStream,
+    out: &Path,
+    state: &Mutex<State>,
+    watching: bool,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -237,18 +256,42 @@ fn handle(stream: TcpStream, out: &Path, state: &Mutex<State>, watching: bool) -
     let target = parts.next().unwrap_or("/");
     let mut stream = stream;
     if method != "GET" && method != "HEAD" {
-        return respond(&mut stream, method, 405, "text/plain; charset=utf-8", b"method not allowed\n");
+        return respond(
+            &mut stream,
+            method,
+            405,
+            "text/plain; charset=utf-8",
+            b"method not allowed\n",
+        );
     }
     let path = target.split(['?', '#']).next().unwrap_or("/");
     if path == "/__xcs/generation" {
         let generation = state.lock().map(|s| s.generation).unwrap_or(0);
-        return respond(&mut stream, method, 200, "text/plain; charset=utf-8", generation.to_string().as_bytes());
+        return respond(
+            &mut stream,
+            method,
+            200,
+            "text/plain; charset=utf-8",
+            generation.to_string().as_bytes(),
+        );
     }
     if path == "/__xcs/reload.js" {
-        return respond(&mut stream, method, 200, "text/javascript; charset=utf-8", RELOAD_JS.as_bytes());
+        return respond(
+            &mut stream,
+            method,
+            200,
+            "text/javascript; charset=utf-8",
+            RELOAD_JS.as_bytes(),
+        );
     }
     let Some(rel) = decode_path(path) else {
-        return respond(&mut stream, method, 400, "text/plain; charset=utf-8", b"bad path\n");
+        return respond(
+            &mut stream,
+            method,
+            400,
+            "text/plain; charset=utf-8",
+            b"bad path\n",
+        );
     };
     let problems = state.lock().ok().and_then(|s| s.problems.clone());
     let mut file = out.join(&rel);
@@ -264,7 +307,13 @@ fn handle(stream: TcpStream, out: &Path, state: &Mutex<State>, watching: bool) -
     }
     let is_html = file.extension().is_some_and(|e| e == "html") || path.ends_with('/');
     if let Some(page) = problems.filter(|_| is_html) {
-        return respond(&mut stream, method, 200, "text/html; charset=utf-8", &with_reload(page.into_bytes(), watching));
+        return respond(
+            &mut stream,
+            method,
+            200,
+            "text/html; charset=utf-8",
+            &with_reload(page.into_bytes(), watching),
+        );
     }
     let (status, file) = if file.is_file() {
         (200, file)
@@ -273,7 +322,13 @@ fn handle(stream: TcpStream, out: &Path, state: &Mutex<State>, watching: bool) -
         if let Some(name) = rel.strip_prefix("static/").ok().and_then(|p| p.to_str())
             && let Some((_, text)) = render::STATIC.iter().find(|(n, _)| *n == name)
         {
-            return respond(&mut stream, method, 200, content_type(Path::new(name)), text.as_bytes());
+            return respond(
+                &mut stream,
+                method,
+                200,
+                content_type(Path::new(name)),
+                text.as_bytes(),
+            );
         }
         (404, out.join("404.html"))
     };
@@ -326,7 +381,11 @@ fn decode_path(path: &str) -> Option<PathBuf> {
 }
 
 pub fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or_default() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+    {
         "html" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",
         "js" => "text/javascript; charset=utf-8",
@@ -339,7 +398,13 @@ pub fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn respond(stream: &mut TcpStream, method: &str, status: u16, ctype: &str, body: &[u8]) -> std::io::Result<()> {
+fn respond(
+    stream: &mut TcpStream,
+    method: &str,
+    status: u16,
+    ctype: &str,
+    body: &[u8],
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         301 => "Moved Permanently",
@@ -365,7 +430,10 @@ mod tests {
 
     #[test]
     fn paths_cannot_climb_out() {
-        assert_eq!(decode_path("/a%20b/c.html"), Some(PathBuf::from("a b/c.html")));
+        assert_eq!(
+            decode_path("/a%20b/c.html"),
+            Some(PathBuf::from("a b/c.html"))
+        );
         assert_eq!(decode_path("/../etc/passwd"), None);
         assert_eq!(decode_path("/%2e%2e/x"), None);
         assert_eq!(decode_path("/"), Some(PathBuf::new()));

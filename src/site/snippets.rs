@@ -47,7 +47,10 @@ pub fn snippets(command: &Value, file_stem: &str) -> Snippets {
         json: serde_json::to_string_pretty(command).unwrap_or_default(),
         json_file,
         curl,
-        dockerfile: format!("LABEL org.nrg.commands=\"{}\"", dockerfile_escape(&label_json)),
+        dockerfile: format!(
+            "LABEL org.nrg.commands=\"{}\"",
+            dockerfile_escape(&label_json)
+        ),
     }
 }
 
@@ -206,11 +209,18 @@ mod tests {
 
     #[test]
     fn label_line_survives_dockerfile_quoting() {
-        let s = snippets(&json!({"name": "a", "image": "x/y:1", "command-line": "echo \"$HOME\" \\"}), "a");
+        let s = snippets(
+            &json!({"name": "a", "image": "x/y:1", "command-line": "echo \"$HOME\" \\"}),
+            "a",
+        );
         assert_eq!(
             s.dockerfile,
             r#"LABEL org.nrg.commands="[{\"name\":\"a\",\"command-line\":\"echo \\\"\$HOME\\\" \\\\\"}]""#
         );
-        assert!(s.curl.contains("/xapi/commands?image=x%2Fy%3A1\""), "{}", s.curl);
+        assert!(
+            s.curl.contains("/xapi/commands?image=x%2Fy%3A1\""),
+            "{}",
+            s.curl
+        );
     }
 }

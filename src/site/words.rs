@@ -111,9 +111,10 @@ pub fn registry_host(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let host = rest.split('/').next().unwrap_or(rest).to_ascii_lowercase();
     match host.as_str() {
-        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" | "hub.docker.com" => {
-            DOCKER_HUB.to_string()
-        }
+        "index.docker.io"
+        | "registry-1.docker.io"
+        | "registry.hub.docker.com"
+        | "hub.docker.com" => DOCKER_HUB.to_string(),
         _ => host,
     }
 }
@@ -221,14 +222,20 @@ mod tests {
         assert_eq!(i.tag.as_deref(), Some("1.2"));
         assert_eq!(i.digest.as_deref(), Some("sha256:abc"));
         let h = image_ref("xnat/dcm2niix:1.0");
-        assert_eq!((h.host.as_str(), h.tag.as_deref()), (DOCKER_HUB, Some("1.0")));
+        assert_eq!(
+            (h.host.as_str(), h.tag.as_deref()),
+            (DOCKER_HUB, Some("1.0"))
+        );
         assert_eq!(image_ref("localhost:5000/x").tag, None);
         assert_eq!(registry_host("https://index.docker.io/v1/"), DOCKER_HUB);
     }
 
     #[test]
     fn slugs_and_summaries() {
-        assert_eq!(slug("Debug (with setup) Command"), "debug-with-setup-command");
+        assert_eq!(
+            slug("Debug (with setup) Command"),
+            "debug-with-setup-command"
+        );
         assert_eq!(slug("../.."), "x");
         assert_eq!(summary("One. Two.", 80), "One.");
         assert_eq!(summary("abcdef", 4), "abc…");
