@@ -628,10 +628,11 @@ fn tags(cmd: &Command) -> Vec<String> {
 }
 
 fn settable(input: &WrapperInput) -> String {
+    // XNAT's launch form treats an unset `user-settable` as settable.
     match input.user_settable {
         Some(true) => "yes",
         Some(false) => "no",
-        None => "default",
+        None => "yes (default)",
     }
     .to_string()
 }
