@@ -42,9 +42,11 @@ fn catalog_pages_golden() {
     ] {
         snapshot!(name, main_of(&read(&xcs, page)));
     }
+    let api: serde_json::Value =
+        serde_json::from_str(&read(&xcs, "public/api/commands/dcm2niix.json")).expect("json");
     snapshot!(
         "site_api_dcm2niix",
-        read(&xcs, "public/api/commands/dcm2niix.json")
+        serde_json::to_string_pretty(&api).expect("json")
     );
 }
 

@@ -6,6 +6,7 @@ use super::history::History;
 use super::masking::{WITHHELD, sensitive_inputs};
 use super::words::{self, ImageRef};
 use crate::model::{Automation, Command, Declared, Repo, WrapperSetting};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -155,7 +156,7 @@ impl Catalog {
         }
         let mut commands: Vec<CommandView> = repo
             .commands
-            .iter()
+            .par_iter()
             .zip(&slugs)
             .map(|(c, slug)| {
                 let mut view = CommandView::new(

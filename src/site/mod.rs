@@ -19,9 +19,9 @@ pub mod words;
 
 use crate::load::{LoadError, Source};
 use crate::validate::Validation;
-use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Marks a directory as one `xcs site build` wrote, so a rebuild may replace it.
@@ -111,34 +111,47 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
     let history = history::read(&options.dir, options.rev.as_deref(), &paths)?;
     let catalog = catalog::Catalog::build(&validation.repo, &history);
     let renderer = render::Renderer::new()?;
-    let mut files = render::render(&catalog, &renderer)?;
-    files.extend(search::index(&catalog, &catalog.facets_by_command())?);
-    let pages: Vec<&render::OutputFile> =
-        files.iter().filter(|f| f.path.ends_with(".html")).collect();
-    let largest_page = pages
-        .iter()
-        .max_by_key(|f| f.bytes.len())
-        .map(|f| (f.path.clone(), f.bytes.len()))
-        .unwrap_or_default();
-    let report = BuildReport {
-        commands: catalog.commands.len(),
-        pages: pages.len(),
-        files: files.len(),
-        bytes: files.iter().map(|f| f.bytes.len() as u64).sum(),
-        largest_page,
-        elapsed: Duration::ZERO,
-        validation,
-    };
-    write(&options.out, &files)?;
+    let staging = Staging::new(&options.out)?;
+    let facets = catalog.facets_by_command();
+    // Pagefind indexes on one thread while the pages render and are written on the others:
+    // on a small machine the build is as long as the longer of the two, not their sum.
+    std::thread::scope(|scope| {
+        let search = scope.spawn(|| -> Result<(), SiteError> {
+            for f in search::index(&catalog, &facets)? {
+                staging.put(f)?;
+            }
+            Ok(())
+        });
+        let pages = render::render(&catalog, &renderer, &facets, &|f| staging.put(f));
+        let search = search
+            .join()
+            .unwrap_or_else(|_| Err(SiteError::Search("the indexing thread panicked".into())));
+        pages.and(search)
+    })?;
+    let stats = staging.finish()?;
     Ok(BuildOutcome::Built(BuildReport {
+        commands: catalog.commands.len(),
+        pages: stats.pages,
+        files: stats.files,
+        bytes: stats.bytes,
+        largest_page: stats.largest_page,
         elapsed: started.elapsed(),
-        ..report
+        validation,
     }))
 }
 
 /// The output must not be inside the declaration directory: the loader would read the JSON API
 /// as declarations on the next run. (A hidden directory is fine: the loader skips those.)
 fn check_out_dir(options: &BuildOptions) -> Result<(), SiteError> {
+    // Refuse to replace a directory we did not write before doing any work (checked again at
+    // the swap).
+    let out = &options.out;
+    if out.is_dir()
+        && !out.join(MARKER).exists()
+        && std::fs::read_dir(out).map_err(io(out))?.next().is_some()
+    {
+        return Err(SiteError::NotASiteDir(out.clone()));
+    }
     let Ok(dir) = options.dir.canonicalize() else {
         return Ok(()); // Loading reports the missing directory.
     };
@@ -167,44 +180,86 @@ fn absolute(path: &Path) -> PathBuf {
     }
 }
 
-/// Write into a staging directory beside `out`, then swap it in, so a server never shows a
-/// half-written site and a failed build leaves the previous one.
-fn write(out: &Path, files: &[render::OutputFile]) -> Result<(), SiteError> {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "site".to_string());
-    let staging = out.with_file_name(format!(".{name}.xcs-partial"));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
-    }
-    let mut dirs: Vec<PathBuf> = files
-        .iter()
-        .filter_map(|f| staging.join(&f.path).parent().map(Path::to_path_buf))
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    for d in &dirs {
-        std::fs::create_dir_all(d).map_err(io(d))?;
-    }
-    files.par_iter().try_for_each(|f| {
-        let path = staging.join(&f.path);
-        std::fs::write(&path, &f.bytes).map_err(io(&path))
-    })?;
-    let marker = staging.join(MARKER);
-    std::fs::write(
-        &marker,
-        "built by xcs site build; the whole directory is replaced on rebuild\n",
-    )
-    .map_err(io(&marker))?;
-    if out.exists() {
-        let is_empty = std::fs::read_dir(out).map_err(io(out))?.next().is_none();
-        if !is_empty && !out.join(MARKER).exists() {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(SiteError::NotASiteDir(out.to_path_buf()));
+#[derive(Debug, Default)]
+struct Stats {
+    pages: usize,
+    files: usize,
+    bytes: u64,
+    largest_page: (String, usize),
+}
+
+/// A directory beside `out` that files are written into as they are made (so the whole site
+/// never sits in memory), then swapped in: a server never shows a half-written site and a
+/// failed build leaves the previous one.
+struct Staging {
+    dir: PathBuf,
+    out: PathBuf,
+    made: Mutex<HashSet<PathBuf>>,
+    stats: Mutex<Stats>,
+}
+
+impl Staging {
+    fn new(out: &Path) -> Result<Staging, SiteError> {
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "site".to_string());
+        let dir = out.with_file_name(format!(".{name}.xcs-partial"));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
         }
-        std::fs::remove_dir_all(out).map_err(io(out))?;
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        Ok(Staging {
+            dir,
+            out: out.to_path_buf(),
+            made: Mutex::new(HashSet::new()),
+            stats: Mutex::new(Stats::default()),
+        })
     }
-    std::fs::rename(&staging, out).map_err(io(out))?;
-    Ok(())
+
+    fn put(&self, file: render::OutputFile) -> Result<(), SiteError> {
+        let path = self.dir.join(&file.path);
+        if let Some(parent) = path.parent() {
+            let new = self
+                .made
+                .lock()
+                .map(|mut m| m.insert(parent.to_path_buf()))
+                .unwrap_or(true);
+            if new {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+        }
+        std::fs::write(&path, &file.bytes).map_err(io(&path))?;
+        if let Ok(mut s) = self.stats.lock() {
+            s.files += 1;
+            s.bytes += file.bytes.len() as u64;
+            if file.path.ends_with(".html") {
+                s.pages += 1;
+                if file.bytes.len() > s.largest_page.1 {
+                    s.largest_page = (file.path, file.bytes.len());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Stats, SiteError> {
+        let marker = self.dir.join(MARKER);
+        std::fs::write(
+            &marker,
+            "built by xcs site build; the whole directory is replaced on rebuild\n",
+        )
+        .map_err(io(&marker))?;
+        let out = &self.out;
+        if out.exists() {
+            let is_empty = std::fs::read_dir(out).map_err(io(out))?.next().is_none();
+            if !is_empty && !out.join(MARKER).exists() {
+                let _ = std::fs::remove_dir_all(&self.dir);
+                return Err(SiteError::NotASiteDir(out.to_path_buf()));
+            }
+            std::fs::remove_dir_all(out).map_err(io(out))?;
+        }
+        std::fs::rename(&self.dir, out).map_err(io(out))?;
+        Ok(self.stats.into_inner().unwrap_or_default())
+    }
 }

@@ -218,10 +218,14 @@ enum Job {
     NotFound,
 }
 
-/// Every page and JSON file of the catalog.
-pub fn render(catalog: &Catalog, renderer: &Renderer) -> Result<Vec<OutputFile>, SiteError> {
+/// Every page and JSON file of the catalog, handed to `sink` as each is made.
+pub fn render(
+    catalog: &Catalog,
+    renderer: &Renderer,
+    facets: &[CommandFacets],
+    sink: &(dyn Fn(OutputFile) -> Result<(), SiteError> + Sync),
+) -> Result<(), SiteError> {
     let schemas = schema_doc::docs();
-    let facets = catalog.facets_by_command();
     let mut jobs = Vec::new();
     let pages = catalog.commands.len().div_ceil(PER_PAGE).max(1);
     jobs.extend((1..=pages).map(Job::CommandList));
@@ -245,19 +249,19 @@ pub fn render(catalog: &Catalog, renderer: &Renderer) -> Result<Vec<OutputFile>,
     jobs.push(Job::NotFound);
 
     let nav = nav(catalog);
-    let rendered: Result<Vec<Vec<OutputFile>>, SiteError> = jobs
-        .par_iter()
-        .map(|job| render_job(job, catalog, &facets, &schemas, &nav, renderer))
-        .collect();
-    let mut files: Vec<OutputFile> = rendered?.into_iter().flatten().collect();
+    jobs.par_iter().try_for_each(|job| {
+        for file in render_job(job, catalog, facets, &schemas, &nav, renderer)? {
+            sink(file)?;
+        }
+        Ok::<(), SiteError>(())
+    })?;
     for (name, text) in STATIC {
-        files.push(OutputFile {
+        sink(OutputFile {
             path: format!("static/{name}"),
             bytes: text.as_bytes().to_vec(),
-        });
+        })?;
     }
-    files.push(api_index(catalog, &facets));
-    Ok(files)
+    sink(api_index(catalog, facets))
 }
 
 /// Counts for the header navigation.
@@ -420,6 +424,14 @@ fn render_job(
     Ok(vec![file])
 }
 
+/// The JSON API is for programs: compact, a tenth smaller at ten thousand commands.
+fn compact(value: &serde_json::Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+/// The raw download is for people too.
 fn pretty(value: &serde_json::Value) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
     bytes.push(b'\n');
@@ -466,7 +478,7 @@ fn command_json(c: &CommandView, facets: &CommandFacets) -> Result<OutputFile, S
     }
     Ok(OutputFile {
         path: format!("api/commands/{}.json", c.slug),
-        bytes: pretty(&record),
+        bytes: compact(&record),
     })
 }
 
@@ -487,6 +499,6 @@ fn api_index(catalog: &Catalog, facets: &[CommandFacets]) -> OutputFile {
         .collect();
     OutputFile {
         path: "api/commands.json".to_string(),
-        bytes: pretty(&json!({ "api_version": 1, "count": commands.len(), "commands": commands })),
+        bytes: compact(&json!({ "api_version": 1, "count": commands.len(), "commands": commands })),
     }
 }
