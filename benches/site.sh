@@ -70,6 +70,8 @@ echo "   $(ls "$repo/commands" | wc -l) command files"
 echo "== xcs site build"
 "$xcs" site build "$repo" --out "$work/public" --format json > "$work/xcs.json" 2> "$work/xcs.time" ||
   { cat "$work/xcs.time"; head -c 3000 "$work/xcs.json"; exit 1; }
+# Timed: a build into an empty directory (replacing an earlier site adds deleting it).
+rm -rf "$work/public"
 /usr/bin/time -v "$xcs" site build "$repo" --out "$work/public" > /dev/null 2> "$work/xcs.time"
 xcs_wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/xcs.time")"
 xcs_rss="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/xcs.time")"
