@@ -230,13 +230,15 @@ pub fn render_github(diagnostics: &[Diagnostic]) -> String {
     out
 }
 
-fn escape_data(s: &str) -> String {
+/// Escape a workflow command's message.
+pub fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-fn escape_property(s: &str) -> String {
+/// Escape a workflow command's property value (`file=`, `title=`).
+pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -4,7 +4,7 @@
 //! validator uses the in-memory copies.
 
 use crate::model::{
-    Automation, Command, CommandSource, ComputeBackend, Kind, Project, Registry, Site,
+    Automation, Command, CommandSource, ComputeBackend, Environment, Kind, Project, Registry, Site,
 };
 use schemars::{JsonSchema, generate::SchemaSettings};
 use serde_json::{Value, json};
@@ -21,6 +21,7 @@ pub fn schema(kind: Kind) -> Value {
         Kind::Site => with_kind(generate::<Site>(), kind),
         Kind::Project => with_kind(generate::<Project>(), kind),
         Kind::Automation => with_kind(generate::<Automation>(), kind),
+        Kind::Environment => with_kind(generate::<Environment>(), kind),
     };
     if let Some(obj) = root.as_object_mut() {
         let mut head = serde_json::Map::new();

@@ -5,6 +5,11 @@ mod support;
 
 mod browser;
 mod corpus;
+mod diff;
+mod environments;
+mod review;
+mod sim;
 mod site;
 mod site_serve;
 mod validate;
+mod workflows;

@@ -2,10 +2,16 @@
 //! dispatch to one subcommand. Each file holds one subcommand's arguments and the few lines that
 //! call the library.
 
+mod apply;
+mod connection;
+mod diff;
 mod output;
+mod plan;
+mod review;
 mod rules;
 mod schema;
 mod site;
+mod unlock;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -16,7 +22,8 @@ pub use output::{Color, EXIT_COULD_NOT_RUN};
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success: no problems (warnings allowed unless --deny-warnings)
-  1  problems found (validation errors, failed actions, --fail-on matched)
+  1  problems found: validation errors, a failed action, a stale saved plan, the apply lock
+     held elsewhere, or --fail-on matched
   2  could not run: bad arguments, unreadable path, unknown revision
   `plan --detailed-exitcode` instead uses 0 = no changes, 1 = error, 2 = changes.";
 
@@ -41,6 +48,20 @@ enum Command {
     /// Check a declaration repo: JSON Schema, XNAT's own rules, and the ones XNAT forgets.
     #[command(after_help = EXIT_CODES)]
     Validate(validate::Args),
+    /// Compare two revisions object by object; classify each change breaking, risky or safe.
+    #[command(after_help = EXIT_CODES)]
+    Diff(diff::Args),
+    /// Write the pull-request comment: validation, the diff and the plan, in Markdown.
+    #[command(after_help = EXIT_CODES)]
+    Review(review::Args),
+    /// Compare a live XNAT with the repo and print what `apply` would do.
+    #[command(after_help = EXIT_CODES)]
+    Plan(plan::Args),
+    /// Make a live XNAT match the repo (or carry out a saved plan).
+    #[command(after_help = EXIT_CODES)]
+    Apply(apply::Args),
+    /// Clear a stale apply lock, saying who held it.
+    Unlock(unlock::Args),
     /// List every validation rule: code, severity, and what XNAT does with the problem.
     Rules(rules::Args),
     /// Print the JSON Schema of a declaration kind.
@@ -54,6 +75,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let color = cli.color.enabled();
     match cli.command {
         Command::Validate(args) => validate::run(args, color),
+        Command::Plan(args) => plan::run(args, color),
+        Command::Apply(args) => apply::run(args, color),
+        Command::Unlock(args) => unlock::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Review(args) => review::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Site(args) => site::run(args, color),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use xcs::diag::{self, plural};
 use xcs::load::Source;
+use xcs::validate::Environments;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -14,6 +15,9 @@ pub struct Args {
     /// Read the declarations from this git revision instead of the work tree.
     #[arg(long, value_name = "REF")]
     rev: Option<String>,
+    /// Check only this environment's overlay (`environments/<NAME>.yaml`); all by default.
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Exit 1 on warnings too.
@@ -33,7 +37,20 @@ enum Format {
 
 pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let source = Source::new(&args.dir, args.rev.as_deref());
-    let v = xcs::validate::validate_source(&source)?;
+    let which = args
+        .env
+        .as_deref()
+        .map_or(Environments::All, Environments::Only);
+    let v = xcs::validate::validate_source_with(&source, which)?;
+    if let Some(name) = &args.env
+        && v.repo.environment(name).is_none()
+    {
+        anyhow::bail!(
+            "no environment `{name}` in {} (known: {})",
+            args.dir.display(),
+            xcs::environment::known_environments(&v.repo)
+        );
+    }
     let counts = v.counts();
     let documents = v.documents;
     match args.format {
@@ -53,8 +70,13 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
                     plural(counts.warnings, "warning")
                 )
             };
+            let env = args
+                .env
+                .as_deref()
+                .map(|e| format!(" (environment {e})"))
+                .unwrap_or_default();
             println!(
-                "{}{at}: {}, {}: {found}",
+                "{}{at}{env}: {}, {}: {found}",
                 args.dir.display(),
                 plural(v.files, "file"),
                 plural(documents, "document")
@@ -63,7 +85,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         Format::Json => print_json(&json!({
             "version": JSON_VERSION,
             "command": "validate",
-            "source": {"dir": args.dir.display().to_string(), "rev": args.rev},
+            "source": {"dir": args.dir.display().to_string(), "rev": args.rev, "environment": args.env},
             "summary": {"files": v.files, "documents": documents, "errors": counts.errors, "warnings": counts.warnings},
             "diagnostics": v.diagnostics,
         }))?,

@@ -7,7 +7,7 @@ pub mod source;
 pub mod yaml;
 
 pub use node::{Node, Pos, Ptr};
-pub use source::{LoadError, RawFile, Source};
+pub use source::{Content, LoadError, RawFile, Source};
 
 use std::sync::Arc;
 
@@ -80,6 +80,15 @@ pub struct ParsedFile {
     pub issues: Vec<ParseIssue>,
 }
 
+/// Parse the documents of a text again (to find positions once a problem is known).
+pub fn reparse(rel: &str, text: &str, limits: &Limits) -> Vec<Node> {
+    let result = match Format::of(rel) {
+        Some(Format::Json) => json::parse(text, limits).map(|(node, _)| vec![node]),
+        _ => yaml::parse(text, limits).map(|(docs, _)| docs),
+    };
+    result.unwrap_or_default()
+}
+
 pub fn parse_file(raw: &RawFile, limits: &Limits) -> ParsedFile {
     let mut parsed = ParsedFile {
         path: raw.path.clone(),
@@ -88,19 +97,30 @@ pub fn parse_file(raw: &RawFile, limits: &Limits) -> ParsedFile {
         documents: Vec::new(),
         issues: Vec::new(),
     };
-    if raw.bytes.len() > limits.max_file_bytes {
+    let bytes = match raw.content.read() {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            parsed.issues.push(ParseIssue {
+                pos: Pos { line: 1, col: 1 },
+                kind: ParseIssueKind::Encoding,
+                message: format!("cannot read the file: {e}"),
+            });
+            return parsed;
+        }
+    };
+    if bytes.len() > limits.max_file_bytes {
         parsed.issues.push(ParseIssue {
             pos: Pos { line: 1, col: 1 },
             kind: ParseIssueKind::TooLarge,
             message: format!(
                 "file is {} bytes; declaration files are limited to {} bytes",
-                raw.bytes.len(),
+                bytes.len(),
                 limits.max_file_bytes
             ),
         });
         return parsed;
     }
-    let text = match decode(&raw.bytes) {
+    let text = match decode(&bytes) {
         Ok(text) => text,
         Err(issue) => {
             parsed.issues.push(issue);
@@ -157,7 +177,7 @@ mod tests {
         RawFile {
             path: Arc::from(rel),
             rel: Arc::from(rel),
-            bytes: bytes.to_vec(),
+            content: source::Content::Memory(bytes.to_vec()),
         }
     }
 

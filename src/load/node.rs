@@ -66,6 +66,21 @@ impl Node {
         }
     }
 
+    /// The plain JSON value, consuming the tree (no copies of its strings).
+    pub fn into_json(self) -> Value {
+        match self.value {
+            NodeValue::Scalar(v) => v,
+            NodeValue::Seq(items) => Value::Array(items.into_iter().map(Node::into_json).collect()),
+            NodeValue::Map(entries) => {
+                let mut map = Map::with_capacity(entries.len());
+                for e in entries {
+                    map.insert(e.key, e.value.into_json());
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
             NodeValue::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
@@ -167,6 +182,11 @@ impl Ptr {
     #[must_use]
     pub fn index(&self, index: usize) -> Ptr {
         Ptr(format!("{}/{}", self.0, index))
+    }
+    /// `other`, read as relative to this pointer.
+    #[must_use]
+    pub fn join(&self, other: &Ptr) -> Ptr {
+        Ptr(format!("{}{}", self.0, other.0))
     }
     pub fn as_str(&self) -> &str {
         &self.0

@@ -23,14 +23,31 @@ pub enum LoadError {
     Git(#[from] git2::Error),
 }
 
-/// A file's bytes as found, before parsing.
+/// A declaration file, before parsing.
 #[derive(Debug, Clone)]
 pub struct RawFile {
     /// Path to show a person (as given on the command line, plus the file's place in the repo).
     pub path: Arc<str>,
     /// Path relative to the declaration repo's root, `/`-separated.
     pub rel: Arc<str>,
-    pub bytes: Vec<u8>,
+    pub content: Content,
+}
+
+/// Where a file's bytes are. Files on disk are read when they are parsed (in parallel, and
+/// dropped right after), so a big repo is never all in memory at once.
+#[derive(Debug, Clone)]
+pub enum Content {
+    Disk(PathBuf),
+    Memory(Vec<u8>),
+}
+
+impl Content {
+    pub fn read(&self) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            Content::Disk(path) => std::fs::read(path).map(std::borrow::Cow::Owned),
+            Content::Memory(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
+        }
+    }
 }
 
 /// A declaration repo: the work tree, or a revision of the git repository it lives in.
@@ -103,11 +120,10 @@ fn read_dir(root: &Path) -> Result<Vec<RawFile>, LoadError> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let bytes = std::fs::read(root).map_err(io(root))?;
         return Ok(vec![RawFile {
             path: Arc::from(root.display().to_string()),
             rel: Arc::from(name),
-            bytes,
+            content: Content::Disk(root.to_path_buf()),
         }]);
     }
     let mut out = Vec::new();
@@ -135,11 +151,10 @@ fn read_dir(root: &Path) -> Result<Vec<RawFile>, LoadError> {
                 pending.push((entry.path(), rel));
             } else if is_declaration_file(&name) && (file_type.is_file() || entry.path().is_file())
             {
-                let bytes = std::fs::read(entry.path()).map_err(io(&entry.path()))?;
                 out.push(RawFile {
                     path: display_path(root, &rel),
                     rel: Arc::from(rel),
-                    bytes,
+                    content: Content::Disk(entry.path()),
                 });
             }
         }
@@ -224,7 +239,7 @@ fn read_git(dir: &Path, rev: &str) -> Result<Vec<RawFile>, LoadError> {
                 Ok(blob) => out.push(RawFile {
                     path: display_path(dir, &rel),
                     rel: Arc::from(rel),
-                    bytes: blob.content().to_vec(),
+                    content: Content::Memory(blob.content().to_vec()),
                 }),
                 Err(e) => {
                     failure = Some(e);

@@ -246,20 +246,18 @@ impl Builder<'_> {
 
 /// Lines of the source, to look at what follows a plain scalar on its line.
 struct LineIndex<'t> {
-    /// Only the lines that contain ` #`, by 1-based line number; most files have few.
-    lines: HashMap<usize, &'t str>,
+    /// Lines by 0-based number, kept only for the lines that contain ` #` (most files: none).
+    lines: Vec<Option<&'t str>>,
 }
 
 impl<'t> LineIndex<'t> {
     fn new(text: &'t str) -> Self {
         let lines = if text.contains(" #") || text.contains("\t#") {
             text.split('\n')
-                .enumerate()
-                .filter(|(_, l)| l.contains(" #") || l.contains("\t#"))
-                .map(|(i, l)| (i + 1, l))
+                .map(|l| (l.contains(" #") || l.contains("\t#")).then_some(l))
                 .collect()
         } else {
-            HashMap::new()
+            Vec::new()
         };
         LineIndex { lines }
     }
@@ -270,7 +268,7 @@ impl<'t> LineIndex<'t> {
         if span.end.line() != span.start.line() {
             return None;
         }
-        let line = self.lines.get(&span.end.line())?;
+        let line = (*self.lines.get(span.end.line().checked_sub(1)?)?)?;
         let rest: String = line.chars().skip(span.end.col()).collect();
         let comment = rest.trim_start().strip_prefix('#')?;
         let looks_like_key = crate::validate::template_tokens(&format!("#{comment}"))

@@ -43,9 +43,10 @@ pub struct WrapperSetting {
     /// Whether the wrapper is enabled here. Default true.
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Overrides of the wrapper's input defaults and output labels at this scope.
-    #[serde(default, skip_serializing_if = "WrapperConfig::is_empty")]
-    pub config: WrapperConfig,
+    /// Overrides of the wrapper's input defaults and output labels at this scope. Absent: xcs
+    /// leaves whatever XNAT has; `{}`: no overrides (xcs removes any it finds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<WrapperConfig>,
 }
 
 fn yes() -> bool {

@@ -4,8 +4,10 @@
 
 pub mod automation;
 pub mod backend;
+pub mod canonical;
 pub mod command;
 pub mod enablement;
+pub mod environment;
 pub mod registry;
 pub mod repo;
 pub mod secret;
@@ -17,6 +19,7 @@ pub use command::{
     Command, CommandInput, CommandOutput, Mount, OutputHandler, Wrapper, WrapperInput,
 };
 pub use enablement::{Project, Site, WrapperConfig, WrapperSetting};
+pub use environment::Environment;
 pub use registry::Registry;
 pub use repo::{CommandRef, Declared, Origin, Repo};
 pub use secret::{Secret, SecretRef};
@@ -33,16 +36,18 @@ pub enum Kind {
     Site,
     Project,
     Automation,
+    Environment,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Command,
         Kind::Registry,
         Kind::ComputeBackend,
         Kind::Site,
         Kind::Project,
         Kind::Automation,
+        Kind::Environment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +58,7 @@ impl Kind {
             Kind::Site => "Site",
             Kind::Project => "Project",
             Kind::Automation => "Automation",
+            Kind::Environment => "Environment",
         }
     }
 
@@ -74,6 +80,7 @@ impl Kind {
             Kind::Site => "site",
             Kind::Project => "project",
             Kind::Automation => "automation",
+            Kind::Environment => "environment",
         }
     }
 }

@@ -1,6 +1,8 @@
 //! A whole declaration repo in memory, and the lookups every consumer needs.
 
-use super::{Automation, Command, CommandSource, ComputeBackend, Kind, Project, Registry, Site};
+use super::{
+    Automation, Command, CommandSource, ComputeBackend, Environment, Kind, Project, Registry, Site,
+};
 use crate::load::{Node, Pos};
 use std::sync::Arc;
 
@@ -49,6 +51,7 @@ pub struct Repo {
     pub sites: Vec<Declared<Site>>,
     pub projects: Vec<Declared<Project>>,
     pub automations: Vec<Declared<Automation>>,
+    pub environments: Vec<Declared<Environment>>,
 }
 
 /// A reference to a command from a Site, Project or Automation: `name` or `name@version`.
@@ -90,6 +93,7 @@ impl Repo {
             Kind::Site => self.sites.len(),
             Kind::Project => self.projects.len(),
             Kind::Automation => self.automations.len(),
+            Kind::Environment => self.environments.len(),
         }
     }
 
@@ -151,5 +155,9 @@ impl Repo {
 
     pub fn project(&self, id: &str) -> Option<&Declared<Project>> {
         self.projects.iter().find(|p| p.spec.id == id)
+    }
+
+    pub fn environment(&self, name: &str) -> Option<&Declared<Environment>> {
+        self.environments.iter().find(|e| e.spec.name == name)
     }
 }

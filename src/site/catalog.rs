@@ -472,10 +472,11 @@ fn scope_view(
                 site_enabled: site_enabled
                     .zip(index)
                     .map(|(set, i)| set.contains(&(i, s.wrapper.clone()))),
+                // No `config` means xcs leaves XNAT's configuration alone: nothing to show.
                 inputs: s
                     .config
-                    .inputs
                     .iter()
+                    .flat_map(|c| c.inputs.iter())
                     .map(|(name, o)| {
                         let mut settings = Vec::new();
                         if let Some(v) = &o.default_value {
@@ -503,8 +504,8 @@ fn scope_view(
                     .collect(),
                 outputs: s
                     .config
-                    .outputs
                     .iter()
+                    .flat_map(|c| c.outputs.iter())
                     .map(|(name, o)| ConfigRow {
                         name: name.clone(),
                         settings: o

@@ -5,11 +5,12 @@ use super::finding::{Finding, Findings, did_you_mean, known_list};
 use super::rules::*;
 use super::{command, schema};
 use crate::diag::{Diagnostic, Location};
-use crate::load::{Limits, Node, ParseIssueKind, ParsedFile, Pos, Ptr, RawFile, parse_file};
+use crate::load::{Limits, Node, ParseIssueKind, Pos, Ptr, RawFile, parse_file};
 use crate::model::backend::{BackendKind, ComputeBackend};
 use crate::model::secret::SecretRef;
 use crate::model::{
-    Automation, Command, CommandSource, Declared, Kind, Origin, Project, Registry, Repo, Site,
+    Automation, Command, CommandSource, Declared, Environment, Kind, Origin, Project, Registry,
+    Repo, Site,
 };
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -18,7 +19,8 @@ use std::sync::Arc;
 pub struct FileReport {
     pub repo: Repo,
     pub diagnostics: Vec<Diagnostic>,
-    pub text: Arc<str>,
+    /// The file's text, kept only when it has diagnostics to quote.
+    pub text: Option<Arc<str>>,
     pub path: Arc<str>,
     pub documents: usize,
     /// Setup/wrapup command references, resolved against the whole repo later.
@@ -30,7 +32,7 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
     let mut report = FileReport {
         repo: Repo::default(),
         diagnostics: Vec::new(),
-        text: parsed.text.clone(),
+        text: None,
         path: parsed.path.clone(),
         documents: parsed.documents.len(),
         via: Vec::new(),
@@ -53,10 +55,39 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
             hint,
         ));
     }
-    for (index, node) in parsed.documents.iter().enumerate() {
-        check_document(&parsed, index, node, &mut report);
+    let file = FileRef {
+        path: parsed.path.clone(),
+        rel: parsed.rel.clone(),
+        text: parsed.text.clone(),
+        limits,
+        reparsed: std::cell::OnceCell::new(),
+    };
+    for (index, node) in parsed.documents.into_iter().enumerate() {
+        check_document(&file, index, node, &mut report);
+    }
+    if !report.diagnostics.is_empty() {
+        report.text = Some(file.text.clone());
     }
     report
+}
+
+/// A file being checked. Commands give up their position tree to become JSON (most have no
+/// problems, so most never need it again); when one has, the file is parsed once more to find
+/// where each problem is.
+struct FileRef<'l> {
+    path: Arc<str>,
+    rel: Arc<str>,
+    text: Arc<str>,
+    limits: &'l Limits,
+    reparsed: std::cell::OnceCell<Vec<Node>>,
+}
+
+impl FileRef<'_> {
+    fn node(&self, index: usize) -> Option<&Node> {
+        self.reparsed
+            .get_or_init(|| crate::load::reparse(&self.rel, &self.text, self.limits))
+            .get(index)
+    }
 }
 
 fn diagnostic(
@@ -94,13 +125,16 @@ pub fn locate(file: &Arc<str>, node: &Node, findings: Vec<Finding>, out: &mut Ve
     }
 }
 
-fn kind_of(file: &ParsedFile, node: &Node, f: &mut Findings) -> Option<Kind> {
-    let under_commands = file.rel.starts_with("commands/") || file.rel.contains("/commands/");
+fn kind_of(file: &FileRef, node: &Node, f: &mut Findings) -> Option<Kind> {
+    let under = |dir: &str| {
+        file.rel.starts_with(&format!("{dir}/")) || file.rel.contains(&format!("/{dir}/"))
+    };
     match node.get("kind") {
-        None if under_commands => Some(Kind::Command),
+        None if under("commands") => Some(Kind::Command),
+        None if under("environments") => Some(Kind::Environment),
         None => {
             f.add(KIND, &Ptr::root(), "document has no `kind`").hint(format!(
-                "add `kind:` with one of {} (documents under commands/ are Commands by default)",
+                "add `kind:` with one of {} (documents under commands/ are Commands, under environments/ Environments, by default)",
                 known_list(Kind::ALL.iter().map(|k| k.as_str()))
             ));
             None
@@ -126,7 +160,14 @@ fn kind_of(file: &ParsedFile, node: &Node, f: &mut Findings) -> Option<Kind> {
     }
 }
 
-fn check_document(file: &ParsedFile, index: usize, node: &Node, report: &mut FileReport) {
+/// A `via-setup-command` / `via-wrapup-command` found in a command, before it is located.
+struct PendingVia {
+    at: Ptr,
+    reference: String,
+    expected_type: &'static str,
+}
+
+fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileReport) {
     let mut f = Findings::default();
     if !matches!(node.value, crate::load::node::NodeValue::Map(_)) {
         let hint = if matches!(node.value, crate::load::node::NodeValue::Seq(_)) {
@@ -136,95 +177,98 @@ fn check_document(file: &ParsedFile, index: usize, node: &Node, report: &mut Fil
         };
         f.add(SCHEMA, &Ptr::root(), "document is not a mapping")
             .hint(hint);
-        locate(&file.path, node, f.into_vec(), &mut report.diagnostics);
+        locate(&file.path, &node, f.into_vec(), &mut report.diagnostics);
         return;
     }
-    let Some(kind) = kind_of(file, node, &mut f) else {
-        locate(&file.path, node, f.into_vec(), &mut report.diagnostics);
+    let Some(kind) = kind_of(file, &node, &mut f) else {
+        locate(&file.path, &node, f.into_vec(), &mut report.diagnostics);
         return;
     };
-    let mut value = node.to_json();
+    if kind == Kind::Command && node.get("xnat").is_some() {
+        legacy_keys(&node, &mut f);
+    }
+    let pos = node
+        .get("name")
+        .or_else(|| node.get("id"))
+        .map_or(node.pos, |n| n.pos);
+    // Small kinds keep their tree: rules across documents point into them.
+    let kept = (kind != Kind::Command).then(|| Arc::new(node.clone()));
+    let mut value = node.into_json();
     let mut result = schema::check(kind, &value, &mut f);
     schema::repair(&mut value, &mut result);
-    let origin = |keep: bool| Origin {
+    let origin = Origin {
         file: file.path.clone(),
         rel: file.rel.clone(),
         doc: index,
-        pos: node
-            .get("name")
-            .or_else(|| node.get("id"))
-            .map_or(node.pos, |n| n.pos),
-        node: keep.then(|| Arc::new(node.clone())),
+        pos,
+        node: kept.clone(),
     };
+    let mut via = Vec::new();
     let repo = &mut report.repo;
     match kind {
         Kind::Command if value.get("from").is_some() => {
             if let Some(spec) = typed::<CommandSource>(value, result.has_errors, &mut f) {
                 source_rules(&spec, &mut f);
-                repo.command_sources.push(Declared {
-                    spec,
-                    origin: origin(false),
-                });
+                repo.command_sources.push(Declared { spec, origin });
             }
         }
         Kind::Command => {
-            if node.get("xnat").is_some() {
-                legacy_keys(node, &mut f);
-            }
             if let Some(spec) = typed::<Command>(value, result.has_errors, &mut f) {
                 f.0.extend(command::check(&spec).into_vec());
                 env_secrets(&spec, &mut f);
-                via_refs(&file.path, node, &spec, &mut report.via);
-                repo.commands.push(Declared {
-                    spec,
-                    origin: origin(false),
-                });
+                via = via_refs(&spec);
+                repo.commands.push(Declared { spec, origin });
             }
         }
         Kind::Registry => {
             if let Some(spec) = typed::<Registry>(value, result.has_errors, &mut f) {
                 registry_rules(&spec, &mut f);
-                repo.registries.push(Declared {
-                    spec,
-                    origin: origin(true),
-                });
+                repo.registries.push(Declared { spec, origin });
             }
         }
         Kind::ComputeBackend => {
             if let Some(spec) = typed::<ComputeBackend>(value, result.has_errors, &mut f) {
                 backend_rules(&spec, &mut f);
-                repo.backends.push(Declared {
-                    spec,
-                    origin: origin(true),
-                });
+                repo.backends.push(Declared { spec, origin });
             }
         }
         Kind::Site => {
             if let Some(spec) = typed::<Site>(value, result.has_errors, &mut f) {
-                repo.sites.push(Declared {
-                    spec,
-                    origin: origin(true),
-                });
+                repo.sites.push(Declared { spec, origin });
             }
         }
         Kind::Project => {
             if let Some(spec) = typed::<Project>(value, result.has_errors, &mut f) {
-                repo.projects.push(Declared {
-                    spec,
-                    origin: origin(true),
-                });
+                repo.projects.push(Declared { spec, origin });
             }
         }
         Kind::Automation => {
             if let Some(spec) = typed::<Automation>(value, result.has_errors, &mut f) {
                 super::references::event_rules(&spec, &mut f);
-                repo.automations.push(Declared {
-                    spec,
-                    origin: origin(true),
-                });
+                repo.automations.push(Declared { spec, origin });
+            }
+        }
+        Kind::Environment => {
+            if let Some(spec) = typed::<Environment>(value, result.has_errors, &mut f) {
+                environment_rules(&spec, &mut f);
+                repo.environments.push(Declared { spec, origin });
             }
         }
     }
+    report
+        .via
+        .extend(via.into_iter().map(|v| super::references::ViaRef {
+            file: file.path.clone(),
+            doc: index,
+            at: v.at,
+            reference: v.reference,
+            expected_type: v.expected_type,
+        }));
+    if f.0.is_empty() {
+        return;
+    }
+    let node = kept.as_deref().or_else(|| file.node(index));
+    let Some(node) = node else { return };
     locate(&file.path, node, f.into_vec(), &mut report.diagnostics);
 }
 
@@ -287,10 +331,57 @@ fn secret_field(value: Option<&SecretRef>, field: &str, f: &mut Findings) {
     }
 }
 
+/// What an Environment document can get wrong on its own; its names are resolved (and its
+/// overlay validated) once the whole repo is read.
+fn environment_rules(e: &Environment, f: &mut Findings) {
+    let root = Ptr::root();
+    for (key, name) in e.xnat.all() {
+        let valid = !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !name.as_bytes()[0].is_ascii_digit();
+        if !valid {
+            f.add(
+                ENV_VARIABLE,
+                &root.key("xnat").key(key),
+                format!("`{name}` is not an environment variable name"),
+            )
+            .hint("letters, digits and `_`, not starting with a digit, e.g. `XNAT_PROD_URL`");
+        }
+    }
+    for (name, r) in &e.overrides.registries {
+        let at = root.key("overrides").key("registries").key(name);
+        for (field, value) in [("password", &r.password), ("token", &r.token)] {
+            if let Some(v) = value
+                && let Err(err) = v.source()
+            {
+                f.add(LITERAL_SECRET, &at.key(field), format!("`{field}` {err}"))
+                    .sensitive()
+                    .hint("secrets never belong in git: reference a CI secret with `${env:NAME}` or a mounted file with `${file:PATH}`");
+            }
+        }
+        if let Some(url) = &r.url {
+            registry_url(url, &at.key("url"), f);
+        }
+    }
+    if let Some(b) = &e.overrides.compute_backend {
+        let mut inner = Findings::default();
+        backend_rules(b, &mut inner);
+        let prefix = root.key("overrides").key("compute-backend");
+        for mut finding in inner.into_vec() {
+            finding.at = prefix.join(&finding.at);
+            f.0.push(finding);
+        }
+    }
+}
+
 fn registry_rules(r: &Registry, f: &mut Findings) {
     secret_field(r.password.as_ref(), "password", f);
     secret_field(r.token.as_ref(), "token", f);
-    let url = r.url.trim();
+    registry_url(&r.url, &Ptr::root().key("url"), f);
+}
+
+fn registry_url(url: &str, at: &Ptr, f: &mut Findings) {
+    let url = url.trim();
     let valid = ["https://", "http://"].iter().any(|scheme| {
         url.strip_prefix(scheme)
             .is_some_and(|rest| !rest.is_empty() && !rest.contains(' '))
@@ -298,7 +389,7 @@ fn registry_rules(r: &Registry, f: &mut Findings) {
     if !valid {
         f.add(
             REGISTRY_URL,
-            &Ptr::root().key("url"),
+            at,
             format!("registry url `{url}` is not an http(s) URL"),
         )
         .hint("e.g. `https://index.docker.io/v1/` or `https://registry.example.org`");
@@ -406,19 +497,8 @@ fn source_rules(s: &CommandSource, f: &mut Findings) {
     }
 }
 
-fn via_refs(file: &Arc<str>, node: &Node, cmd: &Command, out: &mut Vec<super::references::ViaRef>) {
-    let mut push = |ptr: Ptr, reference: &str, expected_type: &'static str| {
-        let pos = node.locate(ptr.as_str());
-        out.push(super::references::ViaRef {
-            location: Location {
-                file: file.clone(),
-                line: pos.line,
-                col: pos.col,
-            },
-            reference: reference.to_string(),
-            expected_type,
-        });
-    };
+fn via_refs(cmd: &Command) -> Vec<PendingVia> {
+    let mut out = Vec::new();
     for (wi, w) in cmd.xnat.iter().enumerate() {
         let at = Ptr::root().key("xnat").index(wi);
         for (list, inputs) in [
@@ -431,11 +511,11 @@ fn via_refs(file: &Arc<str>, node: &Node, cmd: &Command, out: &mut Vec<super::re
                     .as_deref()
                     .filter(|v| !v.trim().is_empty())
                 {
-                    push(
-                        at.key(list).index(i).key("via-setup-command"),
-                        via,
-                        "docker-setup",
-                    );
+                    out.push(PendingVia {
+                        at: at.key(list).index(i).key("via-setup-command"),
+                        reference: via.to_string(),
+                        expected_type: "docker-setup",
+                    });
                 }
             }
         }
@@ -445,14 +525,15 @@ fn via_refs(file: &Arc<str>, node: &Node, cmd: &Command, out: &mut Vec<super::re
                 .as_deref()
                 .filter(|v| !v.trim().is_empty())
             {
-                push(
-                    at.key("output-handlers").index(i).key("via-wrapup-command"),
-                    via,
-                    "docker-wrapup",
-                );
+                out.push(PendingVia {
+                    at: at.key("output-handlers").index(i).key("via-wrapup-command"),
+                    reference: via.to_string(),
+                    expected_type: "docker-wrapup",
+                });
             }
         }
     }
+    out
 }
 
 /// Credentials in plain environment variables are visible to anyone who can read the command.

@@ -5,6 +5,7 @@
 
 mod command;
 mod document;
+pub mod environments;
 pub mod finding;
 pub mod references;
 pub mod rules;
@@ -43,11 +44,61 @@ impl Validation {
     }
 }
 
+/// Place setup/wrapup reference problems: parse their files again for positions.
+fn locate_via(
+    files: &[RawFile],
+    limits: &Limits,
+    problems: Vec<references::ViaProblem>,
+) -> Vec<Diagnostic> {
+    let mut parsed: std::collections::HashMap<&str, crate::load::ParsedFile> =
+        std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for p in problems {
+        let file = &p.via.file;
+        if !parsed.contains_key(file.as_ref())
+            && let Some(raw) = files.iter().find(|f| &f.path == file)
+        {
+            parsed.insert(file, crate::load::parse_file(raw, limits));
+        }
+        let pos = parsed
+            .get(file.as_ref())
+            .and_then(|f| f.documents.get(p.via.doc))
+            .map_or(crate::load::Pos { line: 1, col: 1 }, |n| {
+                n.locate(p.via.at.as_str())
+            });
+        out.push(Diagnostic {
+            code: p.rule.code,
+            severity: p.rule.severity,
+            message: p.message,
+            hint: p.hint,
+            location: Some(crate::diag::Location {
+                file: file.clone(),
+                line: pos.line,
+                col: pos.col,
+            }),
+            masked: false,
+        });
+    }
+    out
+}
+
+pub use environments::Environments;
+
+/// Validate a repo and every environment it declares.
 pub fn validate_source(source: &Source) -> Result<Validation, LoadError> {
     Ok(validate(&source.files()?, &Limits::default()))
 }
 
+/// Validate a repo and the environments `which` selects.
+pub fn validate_source_with(source: &Source, which: Environments) -> Result<Validation, LoadError> {
+    Ok(validate_with(&source.files()?, &Limits::default(), which))
+}
+
 pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
+    validate_with(files, limits, Environments::All)
+}
+
+pub fn validate_with(files: &[RawFile], limits: &Limits, which: Environments) -> Validation {
     let reports: Vec<document::FileReport> = files
         .par_iter()
         .map(|f| document::check_file(f, limits))
@@ -58,8 +109,8 @@ pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
     };
     let mut via = Vec::new();
     for r in reports {
-        if !r.diagnostics.is_empty() || !r.via.is_empty() {
-            v.sources.insert(r.path.clone(), r.text.clone());
+        if let Some(text) = r.text {
+            v.sources.insert(r.path.clone(), text);
         }
         v.diagnostics.extend(r.diagnostics);
         v.documents += r.documents;
@@ -72,16 +123,24 @@ pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
         v.repo.sites.extend(repo.sites);
         v.repo.projects.extend(repo.projects);
         v.repo.automations.extend(repo.automations);
+        v.repo.environments.extend(repo.environments);
     }
-    let cross = references::check(&v.repo, &via);
+    let mut cross = references::check(&v.repo);
+    cross.extend(locate_via(
+        files,
+        limits,
+        references::check_via(&v.repo, &via),
+    ));
+    cross.extend(environments::check(&v.repo, &via, which));
     for d in &cross {
         if let Some(loc) = &d.location
             && !v.sources.contains_key(&loc.file)
             && let Some(f) = files.iter().find(|f| f.path == loc.file)
+            && let Ok(bytes) = f.content.read()
         {
             v.sources.insert(
                 f.path.clone(),
-                std::sync::Arc::from(String::from_utf8_lossy(&f.bytes).as_ref()),
+                std::sync::Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
             );
         }
     }

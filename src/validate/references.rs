@@ -13,10 +13,22 @@ use std::collections::{HashMap, HashSet};
 /// document is read.
 #[derive(Debug, Clone)]
 pub struct ViaRef {
-    pub location: Location,
+    pub file: std::sync::Arc<str>,
+    /// The document's index in its file, and the reference's place in it. Located only when
+    /// there is a problem to report (which needs the file parsed again).
+    pub doc: usize,
+    pub at: Ptr,
     pub reference: String,
     /// `docker-setup` or `docker-wrapup`.
     pub expected_type: &'static str,
+}
+
+/// A problem with a [`ViaRef`], to be located by the caller.
+pub struct ViaProblem<'v> {
+    pub via: &'v ViaRef,
+    pub rule: &'static Rule,
+    pub message: String,
+    pub hint: Option<String>,
 }
 
 /// Split `repo/image:tag[:command]` into the image and the optional command name.
@@ -80,7 +92,7 @@ fn at(
     }
 }
 
-pub fn check(repo: &Repo, via: &[ViaRef]) -> Vec<Diagnostic> {
+pub fn check(repo: &Repo) -> Vec<Diagnostic> {
     let mut cx = Ctx {
         repo,
         out: Vec::new(),
@@ -90,7 +102,6 @@ pub fn check(repo: &Repo, via: &[ViaRef]) -> Vec<Diagnostic> {
     singletons(&mut cx);
     let site_enabled = enablement(&mut cx);
     automations(&mut cx, &site_enabled);
-    via_refs(&mut cx, via);
     cx.out
 }
 
@@ -395,7 +406,7 @@ fn settings(cx: &mut Ctx, origin: &Origin, list: &[WrapperSetting]) -> HashSet<W
             enabled.insert(key);
         }
         let inputs = configurable_inputs(&cmd.spec, w);
-        for name in s.config.inputs.keys() {
+        for name in s.config.iter().flat_map(|c| c.inputs.keys()) {
             if !inputs.contains(&name.as_str()) {
                 let hint = did_you_mean(name, inputs.iter().copied()).or(Some(format!(
                     "inputs: {}",
@@ -411,7 +422,7 @@ fn settings(cx: &mut Ctx, origin: &Origin, list: &[WrapperSetting]) -> HashSet<W
                 );
             }
         }
-        for (name, over) in &s.config.inputs {
+        for (name, over) in s.config.iter().flat_map(|c| &c.inputs) {
             if let Some(value) = over.default_value.as_deref()
                 && let Some(message) = choice_error(&cmd.spec, name, value)
             {
@@ -430,7 +441,7 @@ fn settings(cx: &mut Ctx, origin: &Origin, list: &[WrapperSetting]) -> HashSet<W
             }
         }
         let handlers: Vec<&str> = w.output_handlers.iter().map(|h| h.name.as_str()).collect();
-        for name in s.config.outputs.keys() {
+        for name in s.config.iter().flat_map(|c| c.outputs.keys()) {
             if !handlers.contains(&name.as_str()) {
                 let hint = did_you_mean(name, handlers.iter().copied()).or(Some(format!(
                     "output handlers: {}",
@@ -597,27 +608,30 @@ pub fn event_rules(a: &Automation, f: &mut Findings) {
     }
 }
 
-fn via_refs(cx: &mut Ctx, via: &[ViaRef]) {
+/// Setup and wrapup references against the repo's commands.
+pub fn check_via<'v>(repo: &Repo, via: &'v [ViaRef]) -> Vec<ViaProblem<'v>> {
+    let mut out = Vec::new();
     for v in via {
-        let pos = Pos {
-            line: v.location.line,
-            col: v.location.col,
+        let mut problem = |rule, message, hint| {
+            out.push(ViaProblem {
+                via: v,
+                rule,
+                message,
+                hint,
+            })
         };
         let Some((image, name)) = parse_via(&v.reference) else {
-            cx.out.push(at(
-                &v.location.file,
-                pos,
+            problem(
                 VIA_COMMAND,
                 format!(
                     "`{}` is not `image:tag` or `image:tag:command-name`",
                     v.reference
                 ),
                 None,
-            ));
+            );
             continue;
         };
-        let candidates: Vec<&Command> = cx
-            .repo
+        let candidates: Vec<&Command> = repo
             .commands
             .iter()
             .map(|c| &c.spec)
@@ -625,21 +639,17 @@ fn via_refs(cx: &mut Ctx, via: &[ViaRef]) {
             .filter(|c| name.as_deref().is_none_or(|n| c.name == n))
             .collect();
         match candidates.as_slice() {
-            [] => cx.out.push(at(
-                &v.location.file,
-                pos,
+            [] => problem(
                 VIA_COMMAND_UNKNOWN,
                 format!("no command in this repo matches `{}`", v.reference),
                 Some(format!(
                     "declare the {} command so it is installed with this one",
                     v.expected_type
                 )),
-            )),
+            ),
             found => {
                 if !found.iter().any(|c| c.command_type() == v.expected_type) {
-                    cx.out.push(at(
-                        &v.location.file,
-                        pos,
+                    problem(
                         VIA_COMMAND,
                         format!(
                             "`{}` names a `{}` command, not a `{}` one",
@@ -648,11 +658,12 @@ fn via_refs(cx: &mut Ctx, via: &[ViaRef]) {
                             v.expected_type
                         ),
                         None,
-                    ));
+                    );
                 }
             }
         }
     }
+    out
 }
 
 #[cfg(test)]

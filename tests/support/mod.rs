@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod site;
+pub mod xnat_sim;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

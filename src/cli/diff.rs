@@ -1,0 +1,176 @@
+use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION, print_json};
+use anyhow::Context as _;
+use clap::ValueEnum;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use xcs::diff::{self, Class, Diff, render};
+use xcs::load::Source;
+use xcs::model::Repo;
+use xcs::validate::{Environments, Validation, validate_source_with};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The declaration repo: a directory inside a git repository.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// The revision to compare against: a branch, tag or commit (`origin/main`, `HEAD~1`).
+    #[arg(long, value_name = "REV")]
+    base: String,
+    /// The revision to compare; the work tree when absent.
+    #[arg(long, value_name = "REV")]
+    head: Option<String>,
+    /// Compare the repo as this environment sees it (`environments/<NAME>.yaml`).
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Exit 1 when a change of this class (or a worse one) is found.
+    #[arg(long, value_enum, value_name = "CLASS")]
+    fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// Summary, then each object and its changes.
+    Text,
+    /// For a pull-request comment: summary table, `<details>` per object.
+    Markdown,
+    /// One versioned JSON document.
+    Json,
+    /// GitHub Actions annotations, one per object (error = breaking, warning = risky).
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FailOn {
+    Breaking,
+    Risky,
+}
+
+/// Both revisions read and validated, and their diff.
+pub struct Compared {
+    pub base: Validation,
+    pub head: Validation,
+    pub diff: Diff,
+    pub base_label: String,
+    pub head_label: String,
+    /// Something a reader should know about how the sides were taken.
+    pub notes: Vec<String>,
+}
+
+/// Read `base` and `head` (the work tree when `None`) of the repo at `dir`, narrowed to `env`
+/// when given, and compare them.
+pub fn compare(
+    dir: &Path,
+    base_rev: &str,
+    head_rev: Option<&str>,
+    env: Option<&str>,
+) -> anyhow::Result<Compared> {
+    let which = env.map_or(Environments::All, Environments::Only);
+    // Reading the base also proves `dir` is in a git repository before the work tree is read.
+    let base = validate_source_with(&Source::new(dir, Some(base_rev)), which)
+        .with_context(|| format!("reading the base revision `{base_rev}`"))?;
+    let head = validate_source_with(&Source::new(dir, head_rev), which).with_context(|| {
+        head_rev.map_or("reading the work tree".to_string(), |r| {
+            format!("reading the head revision `{r}`")
+        })
+    })?;
+    let mut notes = Vec::new();
+    let (base_repo, head_repo) = match env {
+        None => (None, None),
+        Some(name) => {
+            let head_repo = xcs::environment::for_environment(&head.repo, name)?;
+            let base_repo = match xcs::environment::for_environment(&base.repo, name) {
+                Ok(r) => r,
+                Err(e) => {
+                    let why = match e {
+                        xcs::environment::OverlayError::UnknownEnvironment { .. } => {
+                            format!("environment `{name}` does not exist at the base")
+                        }
+                        e => format!("environment `{name}` cannot be applied at the base: {e}"),
+                    };
+                    notes.push(format!(
+                        "{why}; the base counts as empty, so everything shows as added"
+                    ));
+                    Repo::default()
+                }
+            };
+            (Some(base_repo), Some(head_repo))
+        }
+    };
+    let diff = diff::diff(
+        base_repo.as_ref().unwrap_or(&base.repo),
+        head_repo.as_ref().unwrap_or(&head.repo),
+    );
+    for (side, v) in [("base", &base), ("head", &head)] {
+        let counts = v.counts();
+        if counts.errors > 0 {
+            notes.push(format!(
+                "the {side} has {}; the diff covers what could be read (run `xcs validate`)",
+                xcs::diag::plural(counts.errors, "validation error")
+            ));
+        }
+    }
+    Ok(Compared {
+        base,
+        head,
+        diff,
+        base_label: base_rev.to_string(),
+        head_label: head_rev.unwrap_or("work tree").to_string(),
+        notes,
+    })
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let c = compare(
+        &args.dir,
+        &args.base,
+        args.head.as_deref(),
+        args.env.as_deref(),
+    )?;
+    let env = args
+        .env
+        .as_deref()
+        .map(|e| format!(" (environment {e})"))
+        .unwrap_or_default();
+    let title = format!("xcs diff {} → {}{env}", c.base_label, c.head_label);
+    match args.format {
+        Format::Text => {
+            for note in &c.notes {
+                eprintln!("note: {note}");
+            }
+            print!("{}", render::text(&c.diff, &title));
+        }
+        Format::Markdown => {
+            print!("{}", render::markdown(&c.diff, &title));
+            for note in &c.notes {
+                println!("\n> **Note:** {}", render::html(note));
+            }
+        }
+        Format::Json => print_json(&json!({
+            "version": JSON_VERSION,
+            "command": "diff",
+            "dir": args.dir.display().to_string(),
+            "base": {"rev": c.base_label, "validation": c.base.counts()},
+            "head": {"rev": args.head, "validation": c.head.counts()},
+            "environment": args.env,
+            "summary": c.diff.summary(),
+            "class": c.diff.class(),
+            "notes": c.notes,
+            "objects": c.diff.objects,
+        }))?,
+        Format::Github => {
+            for note in &c.notes {
+                eprintln!("note: {note}");
+            }
+            print!("{}", render::github(&c.diff));
+        }
+    }
+    let threshold = args.fail_on.map(|f| match f {
+        FailOn::Breaking => Class::Breaking,
+        FailOn::Risky => Class::Risky,
+    });
+    let failed = threshold.is_some_and(|t| c.diff.class().is_some_and(|worst| worst >= t));
+    Ok(ExitCode::from(if failed { EXIT_PROBLEMS } else { EXIT_OK }))
+}

@@ -1,0 +1,76 @@
+use super::connection::{XnatArgs, declarations, print_pretty, runtime};
+use super::output::EXIT_PROBLEMS;
+use anyhow::Context;
+use clap::ValueEnum;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use xcs::plan::{PlanOptions, PlanSource, render};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The declaration repo.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Plan for this environment (`environments/<NAME>.yaml`): its XNAT and its overlay.
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
+    #[command(flatten)]
+    xnat: XnatArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also save the plan (JSON) for `xcs apply PLAN`.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Exit 0 when there is nothing to do, 2 when there are changes (1 on error).
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Include deleting what xcs created and the repo no longer declares.
+    #[arg(long)]
+    prune: bool,
+    /// Markdown: where the full plan is, for the notice when the comment is cut.
+    #[arg(long, value_name = "URL")]
+    artifact_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    /// For a pull-request comment (`<details>` per object, under 60,000 characters).
+    Markdown,
+    /// Versioned; the same document `--out` saves.
+    Json,
+}
+
+pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
+    let (repo, vars) = match declarations(&args.dir, args.env.as_deref(), color)? {
+        Ok(r) => r,
+        Err(code) => return Ok(code),
+    };
+    let client = args.xnat.client(&vars)?;
+    let mut opts = PlanOptions::new(args.dir.clone());
+    opts.prune = args.prune;
+    let (mut plan, _) = runtime()?.block_on(xcs::plan::plan(&client, &repo, &opts))?;
+    plan.source = Some(PlanSource {
+        dir: args.dir.display().to_string(),
+        env: args.env.clone(),
+        prune: args.prune,
+    });
+    if let Some(out) = &args.out {
+        let text = serde_json::to_string_pretty(&render::json(&plan))? + "\n";
+        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    }
+    match args.format {
+        Format::Text => print!("{}", render::text(&plan)),
+        Format::Markdown => print!(
+            "{}",
+            render::markdown(&plan, render::MARKDOWN_LIMIT, args.artifact_url.as_deref())
+        ),
+        Format::Json => print_pretty(&render::json(&plan))?,
+    }
+    let code = match (args.detailed_exitcode, plan.has_changes()) {
+        (true, true) => 2,
+        _ => 0,
+    };
+    let _ = EXIT_PROBLEMS;
+    Ok(ExitCode::from(code))
+}

@@ -1,0 +1,303 @@
+//! Plans: what to do to make a live XNAT match the repo, as an ordered list of actions with
+//! attribute-level changes. Computing a plan is IO-free ([`compute`]); [`plan`] observes the
+//! XNAT first.
+
+pub mod compute;
+pub mod config_view;
+pub mod matching;
+pub mod render;
+
+use crate::model::Repo;
+use crate::model::secret::SecretError;
+use crate::observe::{self, Observed};
+use crate::xnat::wrappers::{CommandConfiguration, Scope};
+use crate::xnat::{self, Client};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The version of the plan JSON; bumped on incompatible changes.
+pub const PLAN_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub version: u32,
+    pub xnat: String,
+    pub container_service: String,
+    /// Digest of the declarations (and credential states) the plan was made from.
+    pub repo_digest: String,
+    /// Digest of the live state the plan was made against.
+    pub live_digest: String,
+    pub actions: Vec<Action>,
+    /// Things a reviewer should know that are not actions.
+    pub notes: Vec<String>,
+    /// Where the plan came from, so `xcs apply plan.json` can check it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<PlanSource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSource {
+    pub dir: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    pub prune: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Op {
+    Create,
+    Update,
+    Delete,
+    NoOp,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::Delete => "delete",
+            Op::NoOp => "no-op",
+        }
+    }
+}
+
+/// A declared command, by name and version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CommandKey {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+impl std::fmt::Display for CommandKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.version {
+            Some(v) => write!(f, "{}@{v}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// What an action is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Target {
+    Registry {
+        name: String,
+    },
+    ComputeBackend {
+        name: String,
+    },
+    Command {
+        command: CommandKey,
+    },
+    Wrapper {
+        scope: Scope,
+        command: CommandKey,
+        wrapper: String,
+    },
+    EventService,
+    Automation {
+        name: String,
+    },
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Registry { name } => write!(f, "registry {name}"),
+            Target::ComputeBackend { name } => write!(f, "compute backend {name}"),
+            Target::Command { command } => write!(f, "command {command}"),
+            Target::Wrapper {
+                scope,
+                command,
+                wrapper,
+            } => write!(f, "wrapper {command}/{wrapper} ({scope})"),
+            Target::EventService => f.write_str("event service"),
+            Target::Automation { name } => write!(f, "automation {name}"),
+        }
+    }
+}
+
+/// How an action is carried out. Holds ids and non-secret payloads only; everything else is
+/// read from the repo when applying, and secrets are resolved then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "kebab-case")]
+pub enum Step {
+    None,
+    CreateRegistry,
+    UpdateRegistry {
+        id: i64,
+    },
+    DeleteRegistry {
+        id: i64,
+    },
+    SetBackend,
+    CreateCommand,
+    UpdateCommand {
+        id: i64,
+    },
+    DeleteCommand {
+        id: i64,
+    },
+    /// Set a wrapper's state at a scope: its flag and/or its stored overrides.
+    SetWrapper {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        enable: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        config: Option<CommandConfiguration>,
+        /// The flag the wrapper should end with (a config write carries it).
+        enabled: bool,
+    },
+    EnableEventService,
+    CreateSubscription,
+    UpdateSubscription {
+        id: i64,
+        /// Only the active flag differs (activate/deactivate, no full update).
+        active_only: bool,
+    },
+    DeleteSubscription {
+        id: i64,
+    },
+}
+
+/// One attribute that differs. Secret values never appear: `sensitive` says a credential
+/// changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    pub id: usize,
+    pub target: Target,
+    pub op: Op,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    /// Consequences a reviewer must see (e.g. a removed wrapper strands its automations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Actions that must succeed first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<usize>,
+    pub step: Step,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub unchanged: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for a in &self.actions {
+            match a.op {
+                Op::Create => s.create += 1,
+                Op::Update => s.update += 1,
+                Op::Delete => s.delete += 1,
+                Op::NoOp => s.unchanged += 1,
+            }
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.actions.iter().any(|a| a.op != Op::NoOp)
+    }
+}
+
+/// What xcs knows about each registry's credential compared with the record's fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialState {
+    /// The registry declares no password or token.
+    NotDeclared,
+    Unchanged,
+    /// Changed, or never recorded: it will be sent.
+    Changed,
+    /// Could not be read here (e.g. the CI secret is not available to this job).
+    Unavailable(String),
+}
+
+pub struct PlanOptions {
+    /// Delete objects xcs created that the repo no longer declares.
+    pub prune: bool,
+    /// Where `${file:…}` references are relative to.
+    pub base: PathBuf,
+    /// Reads an environment variable (the process's, or a test's).
+    pub env: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+}
+
+impl PlanOptions {
+    pub fn new(base: PathBuf) -> PlanOptions {
+        PlanOptions {
+            prune: false,
+            base,
+            env: Box::new(|name| std::env::var(name).ok()),
+        }
+    }
+}
+
+/// Credential states of every declared registry.
+pub fn credential_states(
+    repo: &Repo,
+    record: &crate::record::Record,
+    opts: &PlanOptions,
+) -> BTreeMap<String, CredentialState> {
+    let mut out = BTreeMap::new();
+    for r in &repo.registries {
+        let r = &r.spec;
+        let state = if !r.has_credentials() {
+            CredentialState::NotDeclared
+        } else {
+            let resolve = |s: &Option<crate::model::SecretRef>| -> Result<Option<crate::model::Secret>, SecretError> {
+                s.as_ref().map(|s| s.resolve(&*opts.env, &opts.base)).transpose()
+            };
+            match (resolve(&r.password), resolve(&r.token)) {
+                (Ok(p), Ok(t)) => {
+                    let text = crate::record::credential_text(p.as_ref(), t.as_ref());
+                    match record.fingerprint(&r.name) {
+                        Some(f) if f.matches(&text) => CredentialState::Unchanged,
+                        _ => CredentialState::Changed,
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => CredentialState::Unavailable(e.to_string()),
+            }
+        };
+        out.insert(r.name.clone(), state);
+    }
+    out
+}
+
+/// Observe the XNAT and compute the plan.
+pub async fn plan(
+    client: &Client,
+    repo: &Repo,
+    opts: &PlanOptions,
+) -> xnat::Result<(Plan, Observed)> {
+    let observed = observe::observe(client, repo).await?;
+    let credentials = credential_states(repo, &observed.record, opts);
+    let plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
+    Ok((plan, observed))
+}
+
+pub fn digest(value: &impl Serialize) -> String {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}

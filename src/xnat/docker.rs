@@ -1,0 +1,138 @@
+//! The compute backend (ref §1) and image hosts (ref §2).
+
+use super::http::{Body, Repeat, decode};
+use super::{Client, Result, XnatError};
+use crate::model::Secret;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// `GET /xapi/docker/server`; 404 means none is configured.
+pub async fn server(client: &Client) -> Result<Option<Value>> {
+    client.get_optional("/xapi/docker/server").await
+}
+
+/// `POST /xapi/docker/server` → 201. It creates a new row with a new id and disables the old
+/// one; booleans left out are stored as false, so every field is sent (ref §1). Repeating it
+/// only makes another identical row.
+pub async fn set_server(client: &Client, body: &Value) -> Result<()> {
+    client
+        .request(
+            Method::POST,
+            "/xapi/docker/server",
+            &[],
+            Body::Json(body.clone()),
+            Repeat::Safe,
+        )
+        .await
+        .map(drop)
+}
+
+/// An image host as XNAT shows it: the password and token are write-only and never shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Hub {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub default: bool,
+}
+
+/// `GET /xapi/docker/hubs`.
+pub async fn hubs(client: &Client) -> Result<Vec<Hub>> {
+    client.get_json("/xapi/docker/hubs", &[]).await
+}
+
+/// What xcs sends for a hub. Secrets go only into the request body.
+pub struct HubBody<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
+    pub username: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub password: Option<&'a Secret>,
+    pub token: Option<&'a Secret>,
+}
+
+impl HubBody<'_> {
+    fn json(&self, id: Option<i64>) -> Value {
+        let mut v = json!({
+            "name": self.name,
+            "url": self.url,
+            "username": self.username.unwrap_or(""),
+            "email": self.email.unwrap_or(""),
+            // Blank keeps the stored password when url and username are unchanged (ref §2).
+            "password": self.password.map_or("", |s| s.expose()),
+            "token": self.token.map_or("", |s| s.expose()),
+        });
+        if let (Some(id), Some(o)) = (id, v.as_object_mut()) {
+            o.insert("id".into(), json!(id));
+        }
+        v
+    }
+}
+
+/// `POST /xapi/docker/hubs?default=…` → 201 with the hub. Verified by name on an unknown
+/// outcome, since names are unique.
+pub async fn create_hub(client: &Client, hub: &HubBody<'_>, default: bool) -> Result<i64> {
+    let path = "/xapi/docker/hubs";
+    let query = [("default", default.to_string())];
+    match client
+        .request(
+            Method::POST,
+            path,
+            &query,
+            Body::Json(hub.json(None)),
+            Repeat::Once,
+        )
+        .await
+    {
+        Ok(r) => decode::<Hub>(&Method::POST, path, &r.text).map(|h| h.id),
+        Err(e) if e.is_transient() => match hubs(client).await {
+            Ok(all) => all
+                .into_iter()
+                .find(|h| h.name == hub.name)
+                .map(|h| h.id)
+                .ok_or(e),
+            Err(_) => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /xapi/docker/hubs/{id}?default=…`: full replacement. The body id must equal the path
+/// id (with `default=true` XNAT forwards the body as is; ref §2).
+pub async fn update_hub(client: &Client, id: i64, hub: &HubBody<'_>, default: bool) -> Result<()> {
+    let query = [("default", default.to_string())];
+    client
+        .request(
+            Method::POST,
+            &format!("/xapi/docker/hubs/{id}"),
+            &query,
+            Body::Json(hub.json(Some(id))),
+            Repeat::Safe,
+        )
+        .await
+        .map(drop)
+}
+
+/// `DELETE /xapi/docker/hubs/{id}`: 409 for the default hub, which xcs never deletes.
+pub async fn delete_hub(client: &Client, id: i64) -> Result<()> {
+    match client
+        .request(
+            Method::DELETE,
+            &format!("/xapi/docker/hubs/{id}"),
+            &[],
+            Body::None,
+            Repeat::Safe,
+        )
+        .await
+    {
+        Ok(_) | Err(XnatError::Status { status: 404, .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

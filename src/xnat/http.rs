@@ -1,0 +1,304 @@
+//! Requests, the session, concurrency, retries and counting.
+
+use super::{Endpoint, Result, XnatError};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{Mutex, Semaphore};
+
+const USER_AGENT: &str = concat!(
+    "xcs/",
+    env!("CARGO_PKG_VERSION"),
+    " (XNAT Container Service reconciler)"
+);
+
+/// Requests made, for reports and the bench.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub reads: AtomicUsize,
+    pub writes: AtomicUsize,
+    pub retries: AtomicUsize,
+    pub logins: AtomicUsize,
+}
+
+impl Stats {
+    pub fn reads(&self) -> usize {
+        self.reads.load(Ordering::Relaxed)
+    }
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether a request may be sent again after a failure whose outcome is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeat {
+    /// Reads, and writes that set a state (PUT enabled, POST a full replacement, DELETE).
+    Safe,
+    /// Creates: a retry could create twice. The caller verifies by reading back instead.
+    Once,
+}
+
+pub enum Body {
+    None,
+    Json(Value),
+    /// Raw text (the config service stores it as is).
+    Text(String),
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub text: String,
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    limit: Arc<Semaphore>,
+    /// Held while logging in, so concurrent requests that find the session gone log in once.
+    login: Mutex<u64>,
+    logged_in: std::sync::atomic::AtomicU64,
+    pub stats: Arc<Stats>,
+}
+
+impl Client {
+    pub fn new(endpoint: Endpoint) -> Result<Client> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .cookie_store(true)
+            .timeout(endpoint.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(path) = &endpoint.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| {
+                XnatError::Setup(format!(
+                    "cannot read CA certificate {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                XnatError::Setup(format!("{} is not a PEM certificate: {e}", path.display()))
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| XnatError::Setup(format!("HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            limit: Arc::new(Semaphore::new(endpoint.concurrency.max(1))),
+            endpoint,
+            login: Mutex::new(0),
+            logged_in: std::sync::atomic::AtomicU64::new(0),
+            stats: Arc::new(Stats::default()),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.endpoint.url
+    }
+
+    pub fn user(&self) -> &str {
+        &self.endpoint.user
+    }
+
+    /// Open an XNAT session: `POST /data/JSESSION` with basic auth sets the `JSESSIONID` cookie
+    /// every later request carries (ref core §1.2). An alias token logs in the same way, alias as
+    /// user and secret as password (ref core §1.1).
+    async fn log_in(&self, seen_generation: u64) -> Result<()> {
+        let mut generation = self.login.lock().await;
+        if *generation != seen_generation {
+            return Ok(()); // another request already logged in again
+        }
+        let url = format!("{}/data/JSESSION", self.endpoint.url);
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .map_err(|e| XnatError::Setup(e.to_string()))?;
+        self.stats.logins.fetch_add(1, Ordering::Relaxed);
+        let failed = |message: String| XnatError::Login {
+            url: self.endpoint.url.clone(),
+            user: self.endpoint.user.clone(),
+            message,
+        };
+        let response = self
+            .http
+            .post(&url)
+            .basic_auth(&self.endpoint.user, Some(self.endpoint.password.expose()))
+            .send()
+            .await
+            .map_err(|e| failed(transport_message(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            let hint = match status.as_u16() {
+                401 => "wrong user name or password (or an expired alias token)".to_string(),
+                s => format!("HTTP {s}"),
+            };
+            return Err(failed(hint));
+        }
+        *generation += 1;
+        self.logged_in.store(*generation, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Send a request under `/xapi` or `/data` and return the raw answer (any status).
+    async fn send_once(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: &Body,
+    ) -> Result<Response> {
+        let url = format!("{}{path}", self.endpoint.url);
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .map_err(|e| XnatError::Setup(e.to_string()))?;
+        if method == Method::GET {
+            self.stats.reads.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.stats.writes.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut req = self.http.request(method.clone(), &url).query(query);
+        req = match body {
+            Body::None => req,
+            Body::Json(v) => req.json(v),
+            Body::Text(t) => req
+                .header(reqwest::header::CONTENT_TYPE, "text/plain")
+                .body(t.clone()),
+        };
+        let response = req.send().await.map_err(|e| XnatError::Transport {
+            method: method.to_string(),
+            path: path.to_string(),
+            message: transport_message(&e),
+        })?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| XnatError::Transport {
+            method: method.to_string(),
+            path: path.to_string(),
+            message: transport_message(&e),
+        })?;
+        Ok(Response { status, text })
+    }
+
+    /// A request with the session (logging in when there is none or it expired) and, for
+    /// [`Repeat::Safe`] requests, retries with exponential backoff on transient failures.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Body,
+        repeat: Repeat,
+    ) -> Result<Response> {
+        let attempts = match repeat {
+            Repeat::Safe => self.endpoint.attempts.max(1),
+            Repeat::Once => 1,
+        };
+        let mut delay = Duration::from_millis(200);
+        let mut relogged = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let generation = self.logged_in.load(Ordering::SeqCst);
+            if generation == 0 {
+                self.log_in(0).await?;
+            }
+            let outcome = self
+                .send_once(&method, path, query, &body)
+                .await
+                .and_then(|r| {
+                    if r.status.is_success() || r.status == StatusCode::UNAUTHORIZED && !relogged {
+                        Ok(r)
+                    } else {
+                        Err(status_error(&method, path, &r))
+                    }
+                });
+            match outcome {
+                // The session expired (XNAT idle timeout, ref core §1.2): log in again once.
+                Ok(r) if r.status == StatusCode::UNAUTHORIZED => {
+                    relogged = true;
+                    self.log_in(self.logged_in.load(Ordering::SeqCst)).await?;
+                    attempt -= 1;
+                }
+                Ok(r) => return Ok(r),
+                Err(e) if e.is_transient() && attempt < attempts => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T> {
+        let r = self
+            .request(Method::GET, path, query, Body::None, Repeat::Safe)
+            .await?;
+        decode(&Method::GET, path, &r.text)
+    }
+
+    /// A GET whose 404 means "none".
+    pub async fn get_optional<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
+        match self.get_json(path, &[]).await {
+            Ok(v) => Ok(Some(v)),
+            Err(XnatError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+pub fn decode<T: DeserializeOwned>(method: &Method, path: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| XnatError::Decode {
+        method: method.to_string(),
+        path: path.to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn status_error(method: &Method, path: &str, r: &Response) -> XnatError {
+    let mut message: String = r.text.trim().chars().take(600).collect();
+    if message.starts_with("<!") || message.starts_with("<html") {
+        message = "(an HTML error page)".into();
+    }
+    XnatError::Status {
+        method: method.to_string(),
+        path: path.to_string(),
+        status: r.status.as_u16(),
+        message,
+    }
+}
+
+/// reqwest's error text without the URL's query string or anything it may echo.
+fn transport_message(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke while reading the answer"
+    } else {
+        "the request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({detail})")
+    }
+}

@@ -1,0 +1,706 @@
+//! `xcs diff` over real git repositories: every change class, renames, multi-file changes,
+//! environments, formats and exit codes.
+
+use crate::snapshot;
+use crate::support::{Run, Xcs, copy_dir, project_dir};
+
+const COMMANDS: &str = "decl/commands.yaml";
+const INFRA: &str = "decl/infrastructure.yaml";
+const PRODUCTION: &str = "decl/environments/production.yaml";
+
+fn fixture_text(rel: &str) -> String {
+    std::fs::read_to_string(project_dir().join("tests/fixtures/review").join(rel)).expect("fixture")
+}
+
+/// A git repository holding the review fixture under `decl/`, committed once.
+pub fn fixture() -> Xcs {
+    let repo = Xcs::new().git_init();
+    copy_dir(
+        &project_dir().join("tests/fixtures/review"),
+        &repo.root().join("decl"),
+    );
+    repo.commit("base");
+    repo
+}
+
+/// Replace `from` by `to` in a fixture file of the work tree (the text must be there once).
+fn edit(repo: Xcs, file: &str, from: &str, to: &str) -> Xcs {
+    let original = fixture_text(file.trim_start_matches("decl/"));
+    let path = repo.root().join(file);
+    let current = std::fs::read_to_string(&path).unwrap_or(original);
+    assert_eq!(
+        current.matches(from).count(),
+        1,
+        "{file} holds {from:?} once"
+    );
+    let text = current.replacen(from, to, 1);
+    repo.file(file, text)
+}
+
+/// Put every fixture file back as committed.
+fn restore(mut repo: Xcs) -> Xcs {
+    for file in [COMMANDS, INFRA, PRODUCTION] {
+        repo = repo.file(file, fixture_text(file.trim_start_matches("decl/")));
+    }
+    repo
+}
+
+/// (object, path, op, class) of every change, from `--format json`.
+fn changes(run: &Run) -> Vec<(String, String, String, String)> {
+    let json = run.json();
+    assert_eq!(json["version"], 1);
+    let mut out = Vec::new();
+    for o in json["objects"].as_array().expect("objects") {
+        for c in o["changes"].as_array().expect("changes") {
+            out.push((
+                format!(
+                    "{} {}",
+                    o["kind"].as_str().unwrap_or(""),
+                    o["name"].as_str().unwrap_or("")
+                ),
+                c["path"].as_str().unwrap_or("").to_string(),
+                c["op"].as_str().unwrap_or("").to_string(),
+                c["class"].as_str().unwrap_or("").to_string(),
+            ));
+        }
+    }
+    out
+}
+
+fn diff_json(repo: &Xcs) -> Run {
+    repo.exec(["diff", "--base", "HEAD", "decl", "--format", "json"])
+        .code(0)
+}
+
+/// Each case: edits to the work tree, and the one change it must produce.
+#[test]
+fn every_change_class() {
+    type Case = (
+        &'static str,
+        Vec<(&'static str, &'static str, &'static str)>,
+        (&'static str, &'static str, &'static str, &'static str),
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "wrapper removed",
+            vec![
+                (
+                    COMMANDS,
+                    "      - {name: session-resource, accepts-command-output: result, as-a-child-of: session, label: NIFTI}\n",
+                    "",
+                ),
+                (
+                    COMMANDS,
+                    "  - name: convert-session\n    label: Convert session\n    contexts: [\"xnat:imageSessionData\"]\n    external-inputs:\n      - {name: session, type: Session}\n    output-handlers:\n",
+                    "",
+                ),
+            ],
+            (
+                "Command convert",
+                "xnat[convert-session]",
+                "removed",
+                "breaking",
+            ),
+        ),
+        (
+            "input removed",
+            vec![(
+                COMMANDS,
+                "  - name: LEVEL\n    type: number\n    default-value: \"3\"\n    replacement-key: \"#LEVEL#\"\n",
+                "",
+            )],
+            ("Command convert", "inputs[LEVEL]", "removed", "breaking"),
+        ),
+        (
+            "input renamed",
+            vec![(COMMANDS, "  - name: FLAGS\n", "  - name: OPTIONS\n")],
+            ("Command convert", "inputs[OPTIONS]", "renamed", "breaking"),
+        ),
+        (
+            "input made required",
+            vec![(
+                COMMANDS,
+                "    type: number\n",
+                "    type: number\n    required: true\n",
+            )],
+            (
+                "Command convert",
+                "inputs[LEVEL].required",
+                "changed",
+                "breaking",
+            ),
+        ),
+        (
+            "input type changed",
+            vec![(COMMANDS, "    type: number\n", "    type: string\n")],
+            (
+                "Command convert",
+                "inputs[LEVEL].type",
+                "changed",
+                "breaking",
+            ),
+        ),
+        (
+            "required input added without a default",
+            vec![(
+                COMMANDS,
+                "outputs:\n",
+                "  - {name: MASK, required: true}\noutputs:\n",
+            )],
+            ("Command convert", "inputs[MASK]", "added", "breaking"),
+        ),
+        (
+            "context removed",
+            vec![(
+                COMMANDS,
+                "[\"xnat:imageScanData\", \"xnat:mrScanData\"]",
+                "[\"xnat:imageScanData\"]",
+            )],
+            (
+                "Command convert",
+                "xnat[convert-scan].contexts[xnat:mrScanData]",
+                "removed",
+                "breaking",
+            ),
+        ),
+        (
+            "output handler removed",
+            vec![(
+                COMMANDS,
+                "      - {name: session-resource, accepts-command-output: result, as-a-child-of: session, label: NIFTI}\n",
+                "",
+            )],
+            (
+                "Command convert",
+                "xnat[convert-session].output-handlers[session-resource]",
+                "removed",
+                "breaking",
+            ),
+        ),
+        (
+            "wrapper input removed",
+            vec![(
+                COMMANDS,
+                "      - {name: scan-files, type: Resource, derived-from-wrapper-input: scan, matcher: \"@.label == 'DICOM'\", provides-files-for-command-mount: in}\n",
+                "      []\n",
+            )],
+            (
+                "Command convert",
+                "xnat[convert-scan].derived-inputs[scan-files]",
+                "removed",
+                "breaking",
+            ),
+        ),
+        (
+            "image moved to another repository",
+            vec![(
+                COMMANDS,
+                "image: example/convert:1.0",
+                "image: mirror.example.org/convert:1.0",
+            )],
+            ("Command convert", "image", "changed", "breaking"),
+        ),
+        (
+            "image tag changed",
+            vec![(
+                COMMANDS,
+                "image: example/convert:1.0",
+                "image: example/convert:1.1",
+            )],
+            ("Command convert", "image", "changed", "risky"),
+        ),
+        (
+            "image pinned by digest",
+            vec![(
+                COMMANDS,
+                "image: example/convert:1.0",
+                "image: example/convert:1.0@sha256:0123456789abcdef",
+            )],
+            ("Command convert", "image", "changed", "risky"),
+        ),
+        (
+            "memory limit lowered",
+            vec![(COMMANDS, "limit-memory: 2048", "limit-memory: 1024")],
+            ("Command convert", "limit-memory", "changed", "risky"),
+        ),
+        (
+            "CPU limit raised",
+            vec![(COMMANDS, "limit-cpu: 1.5", "limit-cpu: 4")],
+            ("Command convert", "limit-cpu", "changed", "safe"),
+        ),
+        (
+            "memory reservation raised",
+            vec![(COMMANDS, "reserve-memory: 512", "reserve-memory: 1024")],
+            ("Command convert", "reserve-memory", "changed", "risky"),
+        ),
+        (
+            "command line changed",
+            vec![(
+                COMMANDS,
+                "command-line: \"qc /in\"",
+                "command-line: \"qc --strict /in\"",
+            )],
+            ("Command qc", "command-line", "changed", "risky"),
+        ),
+        (
+            "description changed",
+            vec![(
+                COMMANDS,
+                "description: Quality report",
+                "description: Quality report for sessions",
+            )],
+            ("Command qc", "description", "changed", "safe"),
+        ),
+        (
+            "label changed",
+            vec![(COMMANDS, "label: Convert scan", "label: Convert this scan")],
+            (
+                "Command convert",
+                "xnat[convert-scan].label",
+                "changed",
+                "safe",
+            ),
+        ),
+        (
+            "optional input added",
+            vec![(
+                COMMANDS,
+                "outputs:\n",
+                "  - {name: VERBOSE, type: boolean}\noutputs:\n",
+            )],
+            ("Command convert", "inputs[VERBOSE]", "added", "safe"),
+        ),
+        (
+            "wrapper input made optional",
+            vec![(
+                COMMANDS,
+                "      - {name: session, type: Session}\n",
+                "      - {name: session, type: Session, required: false}\n",
+            )],
+            (
+                "Command convert",
+                "xnat[convert-session].external-inputs[session].required",
+                "changed",
+                "safe",
+            ),
+        ),
+        (
+            "context added",
+            vec![(
+                COMMANDS,
+                "contexts: [\"xnat:imageSessionData\"]\n    external-inputs:\n      - {name: session, type: Session}",
+                "contexts: [\"xnat:imageSessionData\", \"xnat:petSessionData\"]\n    external-inputs:\n      - {name: session, type: Session}",
+            )],
+            (
+                "Command convert",
+                "xnat[convert-session].contexts[xnat:petSessionData]",
+                "added",
+                "safe",
+            ),
+        ),
+        (
+            "registry URL changed",
+            vec![(
+                INFRA,
+                "url: https://registry.example.org",
+                "url: https://mirror.example.org",
+            )],
+            ("Registry lab", "url", "changed", "risky"),
+        ),
+        (
+            "backend host changed",
+            vec![(
+                INFRA,
+                "host: https://swarm.example.org:2376",
+                "host: https://swarm2.example.org:2376",
+            )],
+            ("ComputeBackend swarm", "host", "changed", "risky"),
+        ),
+        (
+            "wrapper disabled in a project",
+            vec![(
+                INFRA,
+                "  - {command: qc, wrapper: qc-session}\n",
+                "  - {command: qc, wrapper: qc-session, enabled: false}\n",
+            )],
+            (
+                "Project NEURO",
+                "wrappers[qc/qc-session].enabled",
+                "changed",
+                "breaking",
+            ),
+        ),
+        (
+            "wrapper dropped from the site",
+            vec![(
+                INFRA,
+                "  - {command: convert, wrapper: convert-session}\n",
+                "",
+            )],
+            (
+                "Site site",
+                "wrappers[convert/convert-session]",
+                "removed",
+                "breaking",
+            ),
+        ),
+        (
+            "project config default changed",
+            vec![(
+                INFRA,
+                "FLAGS: {default-value: \"-z -v\"}",
+                "FLAGS: {default-value: \"-z\"}",
+            )],
+            (
+                "Project NEURO",
+                "wrappers[convert/convert-scan].config.inputs.FLAGS.default-value",
+                "changed",
+                "risky",
+            ),
+        ),
+        (
+            "site config now managed",
+            vec![(
+                INFRA,
+                "{command: convert, wrapper: convert-session}",
+                "{command: convert, wrapper: convert-session, config: {}}",
+            )],
+            (
+                "Site site",
+                "wrappers[convert/convert-session].config",
+                "changed",
+                "risky",
+            ),
+        ),
+        (
+            "automation deactivated",
+            vec![(
+                INFRA,
+                "\ncommand: convert\nwrapper: convert-scan\n",
+                "\ncommand: convert\nwrapper: convert-scan\nactive: false\n",
+            )],
+            (
+                "Automation convert-new-scans",
+                "active",
+                "changed",
+                "breaking",
+            ),
+        ),
+        (
+            "automation trigger changed",
+            vec![(INFRA, "status: CREATED", "status: UPDATED")],
+            (
+                "Automation convert-new-scans",
+                "event.status",
+                "changed",
+                "risky",
+            ),
+        ),
+        (
+            "environment value changed",
+            vec![(PRODUCTION, "limit-memory: 8192", "limit-memory: 4096")],
+            (
+                "Environment production",
+                "overrides.commands.convert.limit-memory",
+                "changed",
+                "risky",
+            ),
+        ),
+    ];
+    let mut repo = fixture();
+    for (name, edits, expected) in cases {
+        for (file, from, to) in edits {
+            repo = edit(repo, file, from, to);
+        }
+        let run = diff_json(&repo);
+        let found = changes(&run);
+        let want = (
+            expected.0.to_string(),
+            expected.1.to_string(),
+            expected.2.to_string(),
+            expected.3.to_string(),
+        );
+        assert_eq!(found, vec![want], "{name}:\n{}", run.stdout);
+        repo = restore(repo);
+    }
+}
+
+#[test]
+fn defaults_key_order_and_file_moves_are_no_change() {
+    let repo = fixture();
+    let repo = edit(
+        repo,
+        COMMANDS,
+        "      - {name: scan, type: Scan, required: true}\n",
+        "      - {type: Scan, load-children: true, name: scan}\n",
+    );
+    let repo = edit(
+        repo,
+        COMMANDS,
+        "image: example/qc:2.0\n",
+        "image: example/qc:2.0\ntype: docker\nvisibility: public\n",
+    );
+    let repo = edit(
+        repo,
+        COMMANDS,
+        "[\"xnat:imageScanData\", \"xnat:mrScanData\"]",
+        "[\"xnat:mrScanData\", \"xnat:imageScanData\"]",
+    );
+    repo.exec(["diff", "--base", "HEAD", "decl", "--fail-on", "risky"])
+        .code(0)
+        .stdout_has("xcs diff HEAD → work tree: no changes");
+}
+
+#[test]
+fn a_renamed_wrapper_is_one_rename_and_its_site_setting_follows() {
+    let repo = fixture();
+    let repo = edit(
+        repo,
+        COMMANDS,
+        "  - name: convert-session\n",
+        "  - name: convert-sessions\n",
+    );
+    let repo = edit(
+        repo,
+        INFRA,
+        "{command: convert, wrapper: convert-session}",
+        "{command: convert, wrapper: convert-sessions}",
+    );
+    let found = changes(&diff_json(&repo));
+    assert_eq!(
+        found,
+        [
+            (
+                "Command convert".to_string(),
+                "xnat[convert-sessions]".to_string(),
+                "renamed".to_string(),
+                "breaking".to_string()
+            ),
+            (
+                "Site site".to_string(),
+                "wrappers[convert/convert-sessions]".to_string(),
+                "renamed".to_string(),
+                "breaking".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_renamed_command_is_not_a_removal_and_an_addition() {
+    let repo = fixture();
+    let repo = edit(repo, COMMANDS, "name: qc\n", "name: quality\n");
+    let repo = edit(repo, INFRA, "  - command: qc\n", "  - command: quality\n");
+    let repo = edit(
+        repo,
+        INFRA,
+        "{command: qc, wrapper: qc-session}",
+        "{command: quality, wrapper: qc-session}",
+    );
+    let run = diff_json(&repo);
+    let json = run.json();
+    let objects = json["objects"].as_array().expect("objects");
+    let command = objects
+        .iter()
+        .find(|o| o["kind"] == "Command")
+        .expect("a command change");
+    assert_eq!(command["action"], "renamed", "{}", run.stdout);
+    assert_eq!(command["name"], "quality");
+    assert_eq!(command["renamed_from"], "qc");
+    assert_eq!(
+        objects.iter().filter(|o| o["kind"] == "Command").count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    // The site and the project follow the rename instead of dropping and adding the wrapper.
+    for scope in ["Site", "Project"] {
+        let o = objects.iter().find(|o| o["kind"] == scope).expect(scope);
+        assert_eq!(o["changes"][0]["op"], "renamed", "{scope}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn a_change_across_files_with_a_moved_command() {
+    let repo = fixture();
+    // Move `qc` to its own file, unchanged, and change things in two other files.
+    let commands = fixture_text("commands.yaml");
+    let (convert, qc) = commands.split_once("---\n").expect("two documents");
+    let repo = repo
+        .file(
+            COMMANDS,
+            convert.replace("example/convert:1.0", "example/convert:1.1"),
+        )
+        .file("decl/commands/qc.yaml", qc);
+    let repo = edit(
+        repo,
+        INFRA,
+        "url: https://registry.example.org",
+        "url: https://mirror.example.org",
+    );
+    repo.commit("move qc, bump convert, mirror the registry");
+    let run = repo
+        .exec(["diff", "--base", "HEAD~1", "--head", "HEAD", "decl"])
+        .code(0);
+    snapshot!("diff_multi_file_text", run.stdout);
+    let found = changes(
+        &repo
+            .exec([
+                "diff", "--base", "HEAD~1", "--head", "HEAD", "decl", "--format", "json",
+            ])
+            .code(0),
+    );
+    let objects: Vec<&str> = found.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(objects, ["Command convert", "Registry lab"]);
+}
+
+#[test]
+fn secret_references_show_as_changed_without_values() {
+    let repo = fixture();
+    let repo = edit(
+        repo,
+        INFRA,
+        "password: ${env:LAB_REGISTRY_PASSWORD}",
+        "password: ${env:LAB_PULL_TOKEN}",
+    );
+    for format in ["text", "markdown", "json", "github"] {
+        let run = repo
+            .exec(["diff", "--base", "HEAD", "decl", "--format", format])
+            .code(0);
+        assert!(
+            run.stdout.contains("secret reference") || run.stdout.contains("\"sensitive\": true"),
+            "{format}: {}",
+            run.stdout
+        );
+        assert!(
+            !run.stdout.contains("LAB_REGISTRY_PASSWORD") && !run.stdout.contains("LAB_PULL_TOKEN"),
+            "{format} shows a secret reference:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn environments_narrow_and_change_what_is_compared() {
+    let repo = fixture();
+    // Production's own limit goes down: only `--env production` sees the command change.
+    let repo = edit(repo, PRODUCTION, "limit-memory: 8192", "limit-memory: 4096");
+    let found = changes(
+        &repo
+            .exec([
+                "diff",
+                "--base",
+                "HEAD",
+                "decl",
+                "--env",
+                "production",
+                "--format",
+                "json",
+            ])
+            .code(0),
+    );
+    assert_eq!(
+        found,
+        [(
+            "Command convert".to_string(),
+            "limit-memory".to_string(),
+            "changed".to_string(),
+            "risky".to_string()
+        )]
+    );
+    // `dev` does not take `convert`, so a change to it is no change there.
+    let repo = restore(repo);
+    let repo = edit(
+        repo,
+        COMMANDS,
+        "image: example/convert:1.0",
+        "image: example/convert:2.0",
+    );
+    repo.exec(["diff", "--base", "HEAD", "decl", "--env", "dev"])
+        .code(0)
+        .stdout_has("no changes");
+    repo.exec(["diff", "--base", "HEAD", "decl", "--env", "production"])
+        .code(0)
+        .stdout_has("image tag or digest changed");
+    repo.exec(["diff", "--base", "HEAD", "decl", "--env", "staging"])
+        .code(2)
+        .stderr_has("no environment `staging`");
+    // An environment new in the head compares against nothing, and says so.
+    let repo = repo.file(
+        "decl/environments/qa.yaml",
+        "kind: Environment\nname: qa\nonly: {commands: [qc], projects: []}\n",
+    );
+    repo.exec(["diff", "--base", "HEAD", "decl", "--env", "qa"])
+        .code(0)
+        .stderr_has("environment `qa` does not exist at the base")
+        .stdout_has("Command qc  [decl/commands.yaml");
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let repo = fixture();
+    let repo = edit(repo, COMMANDS, "limit-memory: 2048", "limit-memory: 1024");
+    let args = |fail: &str| {
+        vec!["diff", "--base", "HEAD", "decl", "--fail-on", fail]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    repo.exec(args("breaking")).code(0);
+    repo.exec(args("risky")).code(1);
+    let repo = edit(repo, COMMANDS, "  - name: FLAGS\n", "  - name: OPTIONS\n");
+    repo.exec(args("breaking")).code(1);
+}
+
+#[test]
+fn could_not_run_exits_2() {
+    fixture()
+        .args(["diff", "--base", "no-such-rev", "decl"])
+        .run()
+        .code(2)
+        .stderr_has("`no-such-rev` not found");
+    Xcs::new()
+        .file("decl/a.yaml", "kind: Site\n")
+        .args(["diff", "--base", "HEAD", "decl"])
+        .run()
+        .code(2)
+        .stderr_has("not inside a git repository");
+    fixture()
+        .args(["diff", "decl"])
+        .run()
+        .code(2)
+        .stderr_has("--base");
+}
+
+#[test]
+fn formats_snapshots() {
+    let repo = fixture();
+    let repo = edit(
+        repo,
+        COMMANDS,
+        "image: example/convert:1.0",
+        "image: example/convert:1.1",
+    );
+    let repo = edit(repo, COMMANDS, "  - name: FLAGS\n", "  - name: OPTIONS\n");
+    let repo = edit(
+        repo,
+        COMMANDS,
+        "description: Quality report",
+        "description: Quality report, per session",
+    );
+    let repo = edit(
+        repo,
+        INFRA,
+        "\ncommand: convert\nwrapper: convert-scan\n",
+        "\ncommand: convert\nwrapper: convert-scan\nactive: false\n",
+    );
+    let run = |format: &str| {
+        repo.exec(["diff", "--base", "HEAD", "decl", "--format", format])
+            .code(0)
+            .stdout
+    };
+    snapshot!("diff_text", run("text"));
+    snapshot!("diff_markdown", run("markdown"));
+    snapshot!("diff_github", run("github"));
+    snapshot!("diff_json", run("json"));
+}
