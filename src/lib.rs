@@ -8,7 +8,9 @@
 pub mod apply;
 pub mod diag;
 pub mod diff;
+pub mod emit;
 pub mod environment;
+pub mod import;
 pub mod load;
 pub mod model;
 pub mod observe;

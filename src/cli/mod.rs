@@ -5,6 +5,7 @@
 mod apply;
 mod connection;
 mod diff;
+mod import;
 mod output;
 mod plan;
 mod review;
@@ -60,6 +61,8 @@ enum Command {
     /// Make a live XNAT match the repo (or carry out a saved plan).
     #[command(after_help = EXIT_CODES)]
     Apply(apply::Args),
+    /// Write a declaration repo from a live XNAT (how an existing site adopts xcs).
+    Import(import::Args),
     /// Clear a stale apply lock, saying who held it.
     Unlock(unlock::Args),
     /// List every validation rule: code, severity, and what XNAT does with the problem.
@@ -77,6 +80,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(args, color),
         Command::Plan(args) => plan::run(args, color),
         Command::Apply(args) => apply::run(args, color),
+        Command::Import(args) => import::run(args, color),
         Command::Unlock(args) => unlock::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Review(args) => review::run(args),

@@ -234,13 +234,15 @@ pub enum CredentialState {
     Unavailable(String),
 }
 
+/// Reads an environment variable: the process's, or a test's.
+pub type EnvReader = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 pub struct PlanOptions {
     /// Delete objects xcs created that the repo no longer declares.
     pub prune: bool,
     /// Where `${file:…}` references are relative to.
     pub base: PathBuf,
-    /// Reads an environment variable (the process's, or a test's).
-    pub env: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub env: EnvReader,
 }
 
 impl PlanOptions {

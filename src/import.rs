@@ -1,0 +1,278 @@
+//! `xcs import`: a declaration repo written from a live XNAT, the way an existing site adopts
+//! xcs. It validates clean and plans to no changes against the XNAT it came from.
+//!
+//! Registry credentials are write-only in XNAT and cannot be imported; the registries are
+//! written without them (add `password: ${env:…}` to manage them). Configuration overrides are
+//! recovered from XNAT's materialised views: what differs from the wrapper's own values.
+
+use crate::emit;
+use crate::model::automation::EVENT_CLASS_PREFIX;
+use crate::model::enablement::{InputOverride, OutputOverride};
+use crate::model::{Command, Wrapper, WrapperConfig};
+use crate::plan::config_view::{materialise, merge};
+use crate::xnat::events::wrapper_of_action;
+use crate::xnat::wrappers::{CommandConfiguration, Scope};
+use crate::xnat::{self, Client, docker, events, wrappers};
+use futures_util::future::try_join_all;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+/// The files of the imported repo, by path, and what could not be carried over.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub files: BTreeMap<String, String>,
+    pub notes: Vec<String>,
+}
+
+struct LiveWrapper {
+    site_enabled: bool,
+    site_view: CommandConfiguration,
+    projects: Vec<String>,
+}
+
+/// Recover the stored overrides from a materialised view: the fields that differ from `base`.
+pub fn overrides(view: &CommandConfiguration, base: &CommandConfiguration) -> WrapperConfig {
+    let mut out = WrapperConfig::default();
+    for (name, v) in &view.inputs {
+        let b = base.inputs.get(name).cloned().unwrap_or_default();
+        if v == &b {
+            continue;
+        }
+        out.inputs.insert(
+            name.clone(),
+            InputOverride {
+                default_value: (v.default_value != b.default_value).then(|| v.default_value.clone()).flatten(),
+                matcher: (v.matcher != b.matcher).then(|| v.matcher.clone()).flatten(),
+                user_settable: if v.user_settable != b.user_settable { v.user_settable } else { None },
+                advanced: v.advanced,
+            },
+        );
+    }
+    for (name, v) in &view.outputs {
+        if base.outputs.get(name) != Some(v) {
+            out.outputs.insert(name.clone(), OutputOverride { label: v.label.clone() });
+        }
+    }
+    out
+}
+
+fn config_value(c: &WrapperConfig) -> Value {
+    serde_json::to_value(c).unwrap_or_default()
+}
+
+fn document(kind: &str, schema: &str, body: Value) -> String {
+    let mut map = Map::new();
+    map.insert("kind".into(), json!(kind));
+    if let Value::Object(b) = body {
+        map.extend(b);
+    }
+    format!("# yaml-language-server: $schema={schema}\n{}", emit::yaml(&Value::Object(map)))
+}
+
+fn file_name(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .collect();
+    cleaned.trim_matches('-').to_string()
+}
+
+pub async fn import(client: &Client) -> xnat::Result<Imported> {
+    let caps = xnat::probe::probe(client).await?;
+    let (commands, hubs, server) = tokio::try_join!(xnat::commands::list(client), docker::hubs(client), docker::server(client))?;
+    let mut imported = Imported::default();
+
+    // Which command names need `@version` to be unambiguous.
+    let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &commands {
+        *versions.entry(c.name.as_str()).or_default() += 1;
+    }
+    let reference = |c: &Command| {
+        if versions.get(c.name.as_str()).copied().unwrap_or(0) > 1 {
+            format!("{}@{}", c.name, c.version.as_deref().unwrap_or(""))
+        } else {
+            c.name.clone()
+        }
+    };
+
+    for c in &commands {
+        let mut v = serde_json::to_value(c).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("id");
+            o.remove("hash");
+            if let Some(Value::Array(ws)) = o.get_mut("xnat") {
+                for w in ws {
+                    if let Some(w) = w.as_object_mut() {
+                        w.remove("id");
+                    }
+                }
+            }
+        }
+        let name = if versions.get(c.name.as_str()).copied().unwrap_or(0) > 1 {
+            format!("{}-{}", c.name, c.version.as_deref().unwrap_or("unversioned"))
+        } else {
+            c.name.clone()
+        };
+        imported.files.insert(format!("commands/{}.yaml", file_name(&name)), document("Command", "../.xcs/schemas/command.schema.json", v));
+    }
+
+    let mut registries = Vec::new();
+    for h in &hubs {
+        let mut body = json!({"name": h.name, "url": h.url, "default": h.default});
+        if let Some(o) = body.as_object_mut() {
+            if let Some(u) = h.username.as_deref().filter(|u| !u.is_empty()) {
+                o.insert("username".into(), json!(u));
+                imported.notes.push(format!(
+                    "registry `{}`: its credentials are write-only in XNAT; add `password: ${{env:…}}` to manage them",
+                    h.name
+                ));
+            }
+            if let Some(e) = h.email.as_deref().filter(|e| !e.is_empty()) {
+                o.insert("email".into(), json!(e));
+            }
+        }
+        registries.push(document("Registry", ".xcs/schemas/registry.schema.json", body));
+    }
+    if !registries.is_empty() {
+        imported.files.insert("registries.yaml".into(), registries.join("---\n"));
+    }
+
+    if let Some(s) = &server {
+        let mut body = Map::new();
+        for key in [
+            "name", "backend", "host", "cert-path", "path-translation-xnat-prefix", "path-translation-docker-prefix",
+            "pull-images-on-xnat-init", "container-user", "auto-cleanup", "swarm-constraints", "max-concurrent-finalizing-jobs",
+            "status-email-enabled", "gpu-vendor", "archive-pvc-name", "build-pvc-name", "combined-pvc-name",
+            "archive-path-translation", "build-path-translation", "combined-path-translation",
+        ] {
+            let Some(mut v) = s.get(key).cloned() else { continue };
+            if key == "swarm-constraints" {
+                if let Value::Array(items) = &mut v {
+                    for item in items.iter_mut() {
+                        if let Some(o) = item.as_object_mut() {
+                            o.remove("id");
+                        }
+                    }
+                }
+            }
+            let blank = matches!(&v, Value::Null) || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty);
+            if !blank {
+                body.insert(key.into(), v);
+            }
+        }
+        for key in ["pull-images-on-xnat-init", "auto-cleanup", "status-email-enabled"] {
+            body.entry(key.to_string()).or_insert(json!(false));
+        }
+        imported.files.insert("backend.yaml".into(), document("ComputeBackend", ".xcs/schemas/compute-backend.schema.json", Value::Object(body)));
+    }
+
+    // Site and project state of every wrapper.
+    let ids: Vec<(usize, usize, i64)> = commands
+        .iter()
+        .enumerate()
+        .flat_map(|(ci, c)| c.xnat.iter().enumerate().filter_map(move |(wi, w)| w.id.map(|id| (ci, wi, id))))
+        .collect();
+    let states = try_join_all(ids.iter().map(|&(_, _, id)| async move {
+        let (site_enabled, site_view, projects) = tokio::try_join!(
+            wrappers::site_enabled(client, id),
+            wrappers::config(client, &Scope::Site, id),
+            wrappers::enabled_projects(client, id),
+        )?;
+        Ok::<_, xnat::XnatError>(LiveWrapper { site_enabled, site_view, projects })
+    }))
+    .await?;
+
+    let mut site_entries = Vec::new();
+    let mut project_entries: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut project_reads = Vec::new();
+    for (&(ci, wi, id), state) in ids.iter().zip(&states) {
+        let c = &commands[ci];
+        let w = &c.xnat[wi];
+        let site_overrides = overrides(&state.site_view, &materialise(c, w, None));
+        if state.site_enabled || !site_overrides.is_empty() {
+            let mut entry = json!({"command": reference(c), "wrapper": w.name, "enabled": state.site_enabled});
+            if !site_overrides.is_empty() {
+                entry["config"] = config_value(&site_overrides);
+            }
+            site_entries.push(entry);
+        }
+        for p in &state.projects {
+            project_reads.push((ci, wi, id, p.clone(), site_overrides.clone()));
+        }
+    }
+    let project_views = try_join_all(project_reads.iter().map(|(_, _, id, p, _)| async move {
+        wrappers::config(client, &Scope::Project(p.clone()), *id).await
+    }))
+    .await?;
+    for ((ci, wi, _, p, site_overrides), view) in project_reads.iter().zip(project_views) {
+        let c = &commands[*ci];
+        let w: &Wrapper = &c.xnat[*wi];
+        let site_side = materialise(c, w, merge(Some(site_overrides), None).as_ref());
+        let mine = overrides(&view, &site_side);
+        let mut entry = json!({"command": reference(c), "wrapper": w.name, "enabled": true});
+        if !mine.is_empty() {
+            entry["config"] = config_value(&mine);
+        }
+        project_entries.entry(p.clone()).or_default().push(entry);
+    }
+    if !site_entries.is_empty() {
+        imported.files.insert("site.yaml".into(), document("Site", ".xcs/schemas/site.schema.json", json!({"wrappers": site_entries})));
+    }
+    for (id, entries) in project_entries {
+        imported.files.insert(
+            format!("projects/{}.yaml", file_name(&id)),
+            document("Project", "../.xcs/schemas/project.schema.json", json!({"id": id, "wrappers": entries})),
+        );
+    }
+
+    // Automations: event-service subscriptions whose action is a Container Service wrapper.
+    if events::enabled(client).await? {
+        let mut docs = Vec::new();
+        for s in events::list(client).await? {
+            let Some(wid) = wrapper_of_action(&s.action_key) else {
+                imported.notes.push(format!("subscription `{}` runs `{}`, not a Container Service wrapper; not imported", s.name, s.action_key));
+                continue;
+            };
+            let Some((c, w)) = commands.iter().find_map(|c| c.xnat.iter().find(|w| w.id == Some(wid)).map(|w| (c, w))) else {
+                imported.notes.push(format!("subscription `{}` names wrapper id {wid}, which no longer exists; not imported", s.name));
+                continue;
+            };
+            if s.event_filter.project_ids.len() > 1 {
+                imported.notes.push(format!("subscription `{}` covers several projects; xcs declares one project per automation; not imported", s.name));
+                continue;
+            }
+            let event_type = s.event_filter.event_type.strip_prefix(EVENT_CLASS_PREFIX).unwrap_or(&s.event_filter.event_type);
+            let mut body = json!({
+                "name": s.name,
+                "event": {"type": event_type, "status": s.event_filter.status.clone().unwrap_or_default()},
+                "command": reference(c),
+                "wrapper": w.name,
+                "active": s.active,
+            });
+            if let Some(p) = s.event_filter.project_ids.first() {
+                body["project"] = json!(p);
+            }
+            if let Some(f) = &s.event_filter.payload_filter {
+                body["event"]["payload-filter"] = json!(f);
+            }
+            if !s.attributes.is_empty() {
+                body["inputs"] = json!(s.attributes);
+            }
+            if s.act_as_event_user {
+                body["act-as-event-user"] = json!(true);
+            }
+            docs.push(document("Automation", ".xcs/schemas/automation.schema.json", body));
+        }
+        if !docs.is_empty() {
+            imported.files.insert("automations.yaml".into(), docs.join("---\n"));
+        }
+    }
+    // The schemas editors validate against, beside the declarations (a hidden directory, which
+    // the loader skips).
+    for kind in crate::model::Kind::ALL {
+        let text = serde_json::to_string_pretty(&crate::schema::schema(kind)).unwrap_or_default() + "\n";
+        imported.files.insert(format!(".xcs/schemas/{}", kind.schema_file()), text);
+    }
+    imported.notes.insert(0, format!("imported from {} (Container Service {})", client.url(), caps.cs_version));
+    Ok(imported)
+}
