@@ -43,7 +43,7 @@ pub fn snippets(command: &Value, file_stem: &str) -> Snippets {
     }
     let label_json = Value::Array(vec![label]).to_string();
     Snippets {
-        yaml: to_yaml(&Value::Object(doc)),
+        yaml: crate::emit::yaml(&Value::Object(doc)),
         json: serde_json::to_string_pretty(command).unwrap_or_default(),
         json_file,
         curl,
@@ -79,133 +79,10 @@ pub fn percent_encode(text: &str) -> String {
     out
 }
 
-/// Block-style YAML for a JSON value. Strings that YAML could read as something else (numbers,
-/// booleans, `#` comments, `: ` keys…) are written JSON-quoted, which YAML reads verbatim.
-pub fn to_yaml(value: &Value) -> String {
-    let mut out = String::new();
-    match value {
-        Value::Object(map) if !map.is_empty() => mapping(&mut out, map, 0),
-        Value::Array(items) if !items.is_empty() => sequence(&mut out, items, 0),
-        other => {
-            out.push_str(&scalar(other));
-            out.push('\n');
-        }
-    }
-    out
-}
-
-fn mapping(out: &mut String, map: &Map<String, Value>, indent: usize) {
-    for (i, (k, v)) in map.iter().enumerate() {
-        // The first key of a sequence item sits on the `- ` line.
-        if i > 0 || !out.ends_with("- ") {
-            out.push_str(&" ".repeat(indent));
-        }
-        out.push_str(&string(k));
-        out.push(':');
-        value_after_key(out, v, indent);
-    }
-}
-
-fn value_after_key(out: &mut String, v: &Value, indent: usize) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            out.push('\n');
-            mapping(out, m, indent + 2);
-        }
-        Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            sequence(out, items, indent + 2);
-        }
-        _ => {
-            out.push(' ');
-            out.push_str(&scalar(v));
-            out.push('\n');
-        }
-    }
-}
-
-fn sequence(out: &mut String, items: &[Value], indent: usize) {
-    for item in items {
-        out.push_str(&" ".repeat(indent));
-        out.push_str("- ");
-        match item {
-            Value::Object(m) if !m.is_empty() => mapping(out, m, indent + 2),
-            Value::Array(inner) if !inner.is_empty() => {
-                out.push('\n');
-                sequence(out, inner, indent + 2);
-            }
-            _ => {
-                out.push_str(&scalar(item));
-                out.push('\n');
-            }
-        }
-    }
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => string(s),
-        Value::Array(_) => "[]".into(),
-        Value::Object(_) => "{}".into(),
-    }
-}
-
-fn string(s: &str) -> String {
-    if is_plain(s) {
-        s.to_string()
-    } else {
-        Value::String(s.to_string()).to_string()
-    }
-}
-
-/// Conservative: letters, digits and `_ . / -` (spaces inside), starting with a letter or `/`,
-/// and not a word YAML 1.1 or 1.2 reads as a boolean or null.
-fn is_plain(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    if !(first.is_ascii_alphabetic() || first == '/') || s.ends_with(' ') {
-        return false;
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | ' '))
-    {
-        return false;
-    }
-    let lower = s.to_ascii_lowercase();
-    !matches!(
-        lower.as_str(),
-        "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n" | "nan" | "inf"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn yaml_reads_back_as_the_same_value() {
-        let value = json!({
-            "kind": "Command",
-            "name": "x y",
-            "version": "1.0",
-            "n": 3, "f": 1.5, "t": true, "no": "no", "hash": "#KEY# rest",
-            "colon": "a: b", "empty": "", "list": [], "map": {},
-            "inputs": [{"name": "a", "select-values": ["y", "n"]}, {"name": "b"}],
-            "nested": [[1, 2], ["x"]],
-            "multi": "line one\nline two \"quoted\"",
-        });
-        let yaml = to_yaml(&value);
-        let (docs, issues) =
-            crate::load::yaml::parse(&yaml, &crate::load::Limits::default()).expect("parses");
-        assert!(issues.is_empty(), "{issues:?}\n{yaml}");
-        assert_eq!(docs[0].to_json(), value, "\n{yaml}");
-    }
 
     #[test]
     fn label_line_survives_dockerfile_quoting() {
