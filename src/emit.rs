@@ -88,7 +88,10 @@ fn scalar(v: &Value) -> String {
 pub fn string(s: &str) -> String {
     let plain_ok = !s.is_empty()
         && s.trim() == s
-        && !s.starts_with(['-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`'])
+        && !s.starts_with([
+            '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%',
+            '@', '`',
+        ])
         && !s.contains(": ")
         && !s.contains(" #")
         && !s.ends_with(':')
@@ -108,7 +111,8 @@ mod tests {
 
     fn round_trip(v: Value) {
         let text = yaml(&v);
-        let (docs, issues) = crate::load::yaml::parse(&text, &crate::load::Limits::default()).expect("parses");
+        let (docs, issues) =
+            crate::load::yaml::parse(&text, &crate::load::Limits::default()).expect("parses");
         assert!(issues.is_empty(), "{issues:?}\n{text}");
         assert_eq!(docs[0].to_json(), v, "\n{text}");
     }
@@ -126,10 +130,15 @@ mod tests {
 
     #[test]
     fn every_corpus_command_round_trips() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/commands");
-        let Ok(entries) = std::fs::read_dir(&dir) else { return };
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/commands");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
         for e in entries.flatten() {
-            if let Ok(v) = serde_json::from_str::<Value>(&std::fs::read_to_string(e.path()).unwrap_or_default()) {
+            if let Ok(v) = serde_json::from_str::<Value>(
+                &std::fs::read_to_string(e.path()).unwrap_or_default(),
+            ) {
                 round_trip(v);
             }
         }

@@ -41,16 +41,29 @@ pub fn overrides(view: &CommandConfiguration, base: &CommandConfiguration) -> Wr
         out.inputs.insert(
             name.clone(),
             InputOverride {
-                default_value: (v.default_value != b.default_value).then(|| v.default_value.clone()).flatten(),
-                matcher: (v.matcher != b.matcher).then(|| v.matcher.clone()).flatten(),
-                user_settable: if v.user_settable != b.user_settable { v.user_settable } else { None },
+                default_value: (v.default_value != b.default_value)
+                    .then(|| v.default_value.clone())
+                    .flatten(),
+                matcher: (v.matcher != b.matcher)
+                    .then(|| v.matcher.clone())
+                    .flatten(),
+                user_settable: if v.user_settable != b.user_settable {
+                    v.user_settable
+                } else {
+                    None
+                },
                 advanced: v.advanced,
             },
         );
     }
     for (name, v) in &view.outputs {
         if base.outputs.get(name) != Some(v) {
-            out.outputs.insert(name.clone(), OutputOverride { label: v.label.clone() });
+            out.outputs.insert(
+                name.clone(),
+                OutputOverride {
+                    label: v.label.clone(),
+                },
+            );
         }
     }
     out
@@ -66,20 +79,33 @@ fn document(kind: &str, schema: &str, body: Value) -> String {
     if let Value::Object(b) = body {
         map.extend(b);
     }
-    format!("# yaml-language-server: $schema={schema}\n{}", emit::yaml(&Value::Object(map)))
+    format!(
+        "# yaml-language-server: $schema={schema}\n{}",
+        emit::yaml(&Value::Object(map))
+    )
 }
 
 fn file_name(s: &str) -> String {
     let cleaned: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     cleaned.trim_matches('-').to_string()
 }
 
 pub async fn import(client: &Client) -> xnat::Result<Imported> {
     let caps = xnat::probe::probe(client).await?;
-    let (commands, hubs, server) = tokio::try_join!(xnat::commands::list(client), docker::hubs(client), docker::server(client))?;
+    let (commands, hubs, server) = tokio::try_join!(
+        xnat::commands::list(client),
+        docker::hubs(client),
+        docker::server(client)
+    )?;
     let mut imported = Imported::default();
 
     // Which command names need `@version` to be unambiguous.
@@ -109,11 +135,18 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
             }
         }
         let name = if versions.get(c.name.as_str()).copied().unwrap_or(0) > 1 {
-            format!("{}-{}", c.name, c.version.as_deref().unwrap_or("unversioned"))
+            format!(
+                "{}-{}",
+                c.name,
+                c.version.as_deref().unwrap_or("unversioned")
+            )
         } else {
             c.name.clone()
         };
-        imported.files.insert(format!("commands/{}.yaml", file_name(&name)), document("Command", "../.xcs/schemas/command.schema.json", v));
+        imported.files.insert(
+            format!("commands/{}.yaml", file_name(&name)),
+            document("Command", "../.xcs/schemas/command.schema.json", v),
+        );
     }
 
     let mut registries = Vec::new();
@@ -131,46 +164,87 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
                 o.insert("email".into(), json!(e));
             }
         }
-        registries.push(document("Registry", ".xcs/schemas/registry.schema.json", body));
+        registries.push(document(
+            "Registry",
+            ".xcs/schemas/registry.schema.json",
+            body,
+        ));
     }
     if !registries.is_empty() {
-        imported.files.insert("registries.yaml".into(), registries.join("---\n"));
+        imported
+            .files
+            .insert("registries.yaml".into(), registries.join("---\n"));
     }
 
     if let Some(s) = &server {
         let mut body = Map::new();
         for key in [
-            "name", "backend", "host", "cert-path", "path-translation-xnat-prefix", "path-translation-docker-prefix",
-            "pull-images-on-xnat-init", "container-user", "auto-cleanup", "swarm-constraints", "max-concurrent-finalizing-jobs",
-            "status-email-enabled", "gpu-vendor", "archive-pvc-name", "build-pvc-name", "combined-pvc-name",
-            "archive-path-translation", "build-path-translation", "combined-path-translation",
+            "name",
+            "backend",
+            "host",
+            "cert-path",
+            "path-translation-xnat-prefix",
+            "path-translation-docker-prefix",
+            "pull-images-on-xnat-init",
+            "container-user",
+            "auto-cleanup",
+            "swarm-constraints",
+            "max-concurrent-finalizing-jobs",
+            "status-email-enabled",
+            "gpu-vendor",
+            "archive-pvc-name",
+            "build-pvc-name",
+            "combined-pvc-name",
+            "archive-path-translation",
+            "build-path-translation",
+            "combined-path-translation",
         ] {
-            let Some(mut v) = s.get(key).cloned() else { continue };
-            if key == "swarm-constraints" {
-                if let Value::Array(items) = &mut v {
-                    for item in items.iter_mut() {
-                        if let Some(o) = item.as_object_mut() {
-                            o.remove("id");
-                        }
+            let Some(mut v) = s.get(key).cloned() else {
+                continue;
+            };
+            if key == "swarm-constraints"
+                && let Value::Array(items) = &mut v
+            {
+                for item in items.iter_mut() {
+                    if let Some(o) = item.as_object_mut() {
+                        o.remove("id");
                     }
                 }
             }
-            let blank = matches!(&v, Value::Null) || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty);
+            let blank = matches!(&v, Value::Null)
+                || v.as_str() == Some("")
+                || v.as_array().is_some_and(Vec::is_empty);
             if !blank {
                 body.insert(key.into(), v);
             }
         }
-        for key in ["pull-images-on-xnat-init", "auto-cleanup", "status-email-enabled"] {
+        for key in [
+            "pull-images-on-xnat-init",
+            "auto-cleanup",
+            "status-email-enabled",
+        ] {
             body.entry(key.to_string()).or_insert(json!(false));
         }
-        imported.files.insert("backend.yaml".into(), document("ComputeBackend", ".xcs/schemas/compute-backend.schema.json", Value::Object(body)));
+        imported.files.insert(
+            "backend.yaml".into(),
+            document(
+                "ComputeBackend",
+                ".xcs/schemas/compute-backend.schema.json",
+                Value::Object(body),
+            ),
+        );
     }
 
     // Site and project state of every wrapper.
     let ids: Vec<(usize, usize, i64)> = commands
         .iter()
         .enumerate()
-        .flat_map(|(ci, c)| c.xnat.iter().enumerate().filter_map(move |(wi, w)| w.id.map(|id| (ci, wi, id))))
+        .flat_map(|(ci, c)| {
+            c.xnat
+                .iter()
+                .enumerate()
+                .filter_map(move |(wi, w)| w.id.map(|id| (ci, wi, id)))
+        })
         .collect();
     let states = try_join_all(ids.iter().map(|&(_, _, id)| async move {
         let (site_enabled, site_view, projects) = tokio::try_join!(
@@ -178,7 +252,11 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
             wrappers::config(client, &Scope::Site, id),
             wrappers::enabled_projects(client, id),
         )?;
-        Ok::<_, xnat::XnatError>(LiveWrapper { site_enabled, site_view, projects })
+        Ok::<_, xnat::XnatError>(LiveWrapper {
+            site_enabled,
+            site_view,
+            projects,
+        })
     }))
     .await?;
 
@@ -190,7 +268,8 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
         let w = &c.xnat[wi];
         let site_overrides = overrides(&state.site_view, &materialise(c, w, None));
         if state.site_enabled || !site_overrides.is_empty() {
-            let mut entry = json!({"command": reference(c), "wrapper": w.name, "enabled": state.site_enabled});
+            let mut entry =
+                json!({"command": reference(c), "wrapper": w.name, "enabled": state.site_enabled});
             if !site_overrides.is_empty() {
                 entry["config"] = config_value(&site_overrides);
             }
@@ -216,12 +295,23 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
         project_entries.entry(p.clone()).or_default().push(entry);
     }
     if !site_entries.is_empty() {
-        imported.files.insert("site.yaml".into(), document("Site", ".xcs/schemas/site.schema.json", json!({"wrappers": site_entries})));
+        imported.files.insert(
+            "site.yaml".into(),
+            document(
+                "Site",
+                ".xcs/schemas/site.schema.json",
+                json!({"wrappers": site_entries}),
+            ),
+        );
     }
     for (id, entries) in project_entries {
         imported.files.insert(
             format!("projects/{}.yaml", file_name(&id)),
-            document("Project", "../.xcs/schemas/project.schema.json", json!({"id": id, "wrappers": entries})),
+            document(
+                "Project",
+                "../.xcs/schemas/project.schema.json",
+                json!({"id": id, "wrappers": entries}),
+            ),
         );
     }
 
@@ -230,10 +320,16 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
         let mut docs = Vec::new();
         for s in events::list(client).await? {
             let Some(wid) = wrapper_of_action(&s.action_key) else {
-                imported.notes.push(format!("subscription `{}` runs `{}`, not a Container Service wrapper; not imported", s.name, s.action_key));
+                imported.notes.push(format!(
+                    "subscription `{}` runs `{}`, not a Container Service wrapper; not imported",
+                    s.name, s.action_key
+                ));
                 continue;
             };
-            let Some((c, w)) = commands.iter().find_map(|c| c.xnat.iter().find(|w| w.id == Some(wid)).map(|w| (c, w))) else {
+            let Some((c, w)) = commands
+                .iter()
+                .find_map(|c| c.xnat.iter().find(|w| w.id == Some(wid)).map(|w| (c, w)))
+            else {
                 imported.notes.push(format!("subscription `{}` names wrapper id {wid}, which no longer exists; not imported", s.name));
                 continue;
             };
@@ -241,7 +337,11 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
                 imported.notes.push(format!("subscription `{}` covers several projects; xcs declares one project per automation; not imported", s.name));
                 continue;
             }
-            let event_type = s.event_filter.event_type.strip_prefix(EVENT_CLASS_PREFIX).unwrap_or(&s.event_filter.event_type);
+            let event_type = s
+                .event_filter
+                .event_type
+                .strip_prefix(EVENT_CLASS_PREFIX)
+                .unwrap_or(&s.event_filter.event_type);
             let mut body = json!({
                 "name": s.name,
                 "event": {"type": event_type, "status": s.event_filter.status.clone().unwrap_or_default()},
@@ -261,18 +361,34 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
             if s.act_as_event_user {
                 body["act-as-event-user"] = json!(true);
             }
-            docs.push(document("Automation", ".xcs/schemas/automation.schema.json", body));
+            docs.push(document(
+                "Automation",
+                ".xcs/schemas/automation.schema.json",
+                body,
+            ));
         }
         if !docs.is_empty() {
-            imported.files.insert("automations.yaml".into(), docs.join("---\n"));
+            imported
+                .files
+                .insert("automations.yaml".into(), docs.join("---\n"));
         }
     }
     // The schemas editors validate against, beside the declarations (a hidden directory, which
     // the loader skips).
     for kind in crate::model::Kind::ALL {
-        let text = serde_json::to_string_pretty(&crate::schema::schema(kind)).unwrap_or_default() + "\n";
-        imported.files.insert(format!(".xcs/schemas/{}", kind.schema_file()), text);
+        let text =
+            serde_json::to_string_pretty(&crate::schema::schema(kind)).unwrap_or_default() + "\n";
+        imported
+            .files
+            .insert(format!(".xcs/schemas/{}", kind.schema_file()), text);
     }
-    imported.notes.insert(0, format!("imported from {} (Container Service {})", client.url(), caps.cs_version));
+    imported.notes.insert(
+        0,
+        format!(
+            "imported from {} (Container Service {})",
+            client.url(),
+            caps.cs_version
+        ),
+    );
     Ok(imported)
 }

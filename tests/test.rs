@@ -3,6 +3,7 @@
 
 mod support;
 
+mod apply;
 mod browser;
 mod corpus;
 mod diff;

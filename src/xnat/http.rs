@@ -105,8 +105,9 @@ impl Client {
         &self.endpoint.user
     }
 
-    /// Open an XNAT session: `POST /data/JSESSION` with basic auth sets the `JSESSIONID` cookie
-    /// every later request carries (ref core §1.2). An alias token logs in the same way, alias as
+    /// Open an XNAT session: `GET /data/JSESSION` with basic auth sets the `JSESSIONID` cookie
+    /// every later request carries (ref core §1.2; GET, so a run that changes nothing makes no
+    /// write at all). An alias token logs in the same way, alias as
     /// user and secret as password (ref core §1.1).
     async fn log_in(&self, seen_generation: u64) -> Result<()> {
         let mut generation = self.login.lock().await;
@@ -127,7 +128,7 @@ impl Client {
         };
         let response = self
             .http
-            .post(&url)
+            .get(&url)
             .basic_auth(&self.endpoint.user, Some(self.endpoint.password.expose()))
             .send()
             .await

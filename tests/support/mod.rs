@@ -79,6 +79,13 @@ impl Xcs {
         self
     }
 
+    /// Talk to this simulator as its default admin (`XNAT_URL`, `XNAT_USER`, `XNAT_PASS`).
+    pub fn xnat(self, sim: &xnat_sim::Sim) -> Xcs {
+        self.env("XNAT_URL", &sim.url())
+            .env("XNAT_USER", "admin")
+            .env("XNAT_PASS", "admin")
+    }
+
     /// Run in a subdirectory of the scratch directory instead of its root.
     pub fn cwd(mut self, rel: &str) -> Xcs {
         self.cwd = Some(self.root.path().join(rel));

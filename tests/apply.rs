@@ -1,0 +1,406 @@
+//! `xcs plan`, `apply`, `import` and `unlock` through the CLI, against the XNAT simulator over
+//! real HTTP.
+
+use crate::snapshot;
+use crate::support::Xcs;
+use crate::support::xnat_sim::{Faults, Sim, SimConfig, SimProject, SimUser};
+use std::time::Duration;
+
+/// Never printed, never stored anywhere but XNAT's write-only hub password.
+const CANARY: &str = "canary-4f1e0c-registry-secret";
+
+fn sim() -> Sim {
+    Sim::start(
+        SimConfig::default()
+            .project(SimProject::new("BRAINAGE"))
+            .project(SimProject::new("PHANTOM_QC")),
+    )
+}
+
+fn catalog(sim: &Sim) -> Xcs {
+    Xcs::new()
+        .catalog("repo")
+        .xnat(sim)
+        .env("LAB_REGISTRY_PASSWORD", CANARY)
+}
+
+fn no_canary(run: &crate::support::Run) {
+    assert!(
+        !run.stdout.contains(CANARY) && !run.stderr.contains(CANARY),
+        "the secret leaked:\n{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+/// Plan output with the simulator's random port hidden.
+fn stable(sim: &Sim, text: &str) -> String {
+    text.replace(&sim.url(), "http://[XNAT]")
+}
+
+#[test]
+fn plan_of_the_catalog_on_an_empty_xnat() {
+    let sim = sim();
+    let run = catalog(&sim).args(["plan", "repo"]).run().code(0);
+    no_canary(&run);
+    assert!(
+        run.stdout
+            .starts_with("Plan: 14 to create, 21 to update, 0 to delete"),
+        "{}",
+        run.stdout
+    );
+    snapshot!("plan_catalog_text", stable(&sim, &run.stdout));
+    assert_eq!(sim.counters().writes, 0, "plan writes nothing");
+    let md = catalog(&sim)
+        .args(["plan", "repo", "--format", "markdown"])
+        .run()
+        .code(0);
+    snapshot!("plan_catalog_markdown", stable(&sim, &md.stdout));
+    let json = catalog(&sim)
+        .args(["plan", "repo", "--format", "json"])
+        .run()
+        .code(0)
+        .json();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["summary"]["create"], 14);
+    no_canary(
+        &catalog(&sim)
+            .args(["plan", "repo", "--format", "json"])
+            .run(),
+    );
+}
+
+#[test]
+fn apply_converges_and_a_second_apply_writes_nothing() {
+    let sim = sim();
+    let repo = catalog(&sim);
+    let run = repo.exec(["apply", "repo"]).code(0);
+    no_canary(&run);
+    assert!(
+        run.stdout.contains("Apply: 35 done, 0 failed, 0 skipped"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        sim.hub_credentials("neuro-lab")
+            .and_then(|c| c.0)
+            .as_deref(),
+        Some(CANARY),
+        "the credential reached XNAT"
+    );
+    repo.exec(["plan", "repo", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has("No changes");
+    sim.reset_counters();
+    repo.exec(["apply", "repo"])
+        .code(0)
+        .stdout_has("No changes");
+    let c = sim.counters();
+    assert_eq!(c.writes, 0, "re-apply wrote: {:?}", c.by_route);
+    assert_eq!(c.sessions_created, 1, "one XNAT session per run");
+    repo.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn detailed_exitcode_says_changes() {
+    let sim = sim();
+    catalog(&sim)
+        .args(["plan", "repo", "--detailed-exitcode"])
+        .run()
+        .code(2);
+}
+
+#[test]
+fn a_changed_command_is_updated_in_place() {
+    let sim = sim();
+    let repo = catalog(&sim);
+    repo.exec(["apply", "repo"]).code(0);
+    let wrapper = sim
+        .wrapper_id("dcm2niix", "dcm2niix-scan")
+        .expect("wrapper");
+    assert!(sim.site_enabled(wrapper));
+    // A new version and tag: the same command, updated, so the wrapper keeps its id.
+    let path = repo.root().join("repo/commands/dcm2niix.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("1.0.20240202", "1.0.20241211")).expect("write");
+    let plan = repo.exec(["plan", "repo"]).code(0);
+    assert!(
+        plan.stdout
+            .contains("~ update  command dcm2niix@1.0.20241211"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("version: \"1.0.20240202\" → \"1.0.20241211\""),
+        "{}",
+        plan.stdout
+    );
+    repo.exec(["apply", "repo"]).code(0);
+    assert_eq!(
+        sim.wrapper_id("dcm2niix", "dcm2niix-scan"),
+        Some(wrapper),
+        "wrapper id kept"
+    );
+    assert!(
+        sim.site_enabled(wrapper) && sim.project_enabled("BRAINAGE", wrapper),
+        "enablement kept"
+    );
+    repo.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn a_changed_credential_is_sent_and_an_unchanged_one_is_not() {
+    let sim = sim();
+    let repo = catalog(&sim);
+    repo.exec(["apply", "repo"]).code(0);
+    let rotated = Xcs::new()
+        .catalog("repo")
+        .xnat(&sim)
+        .env("LAB_REGISTRY_PASSWORD", "rotated-canary-2");
+    let plan = rotated.exec(["plan", "repo"]).code(0);
+    assert!(
+        plan.stdout.contains("~ update  registry neuro-lab")
+            && plan
+                .stdout
+                .contains("credentials: (changed; value not shown)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("rotated-canary-2"));
+    rotated.exec(["apply", "repo"]).code(0);
+    assert_eq!(
+        sim.hub_credentials("neuro-lab")
+            .and_then(|c| c.0)
+            .as_deref(),
+        Some("rotated-canary-2")
+    );
+    rotated
+        .exec(["plan", "repo", "--detailed-exitcode"])
+        .code(0);
+    // The record XNAT keeps holds a fingerprint, never the value.
+    let record = sim.config_entry("xcs", "managed", None).expect("record");
+    let record = format!("{record:?}");
+    assert!(
+        record.contains("fingerprint") || record.contains("credential"),
+        "{record}"
+    );
+    assert!(!record.contains("rotated-canary-2") && !record.contains(CANARY));
+}
+
+#[test]
+fn a_saved_plan_is_applied_only_if_nothing_changed() {
+    let sim = sim();
+    let repo = catalog(&sim);
+    repo.exec(["plan", "repo", "--out", "plan.json"]).code(0);
+    // XNAT changes behind the plan's back.
+    sim.seed_command(serde_json::json!({"name": "other", "image": "x/other:1", "version": "1"}))
+        .expect("seed");
+    repo.exec(["apply", "plan.json"]).code(1);
+    let stale = repo.exec(["apply", "plan.json"]);
+    assert!(
+        stale
+            .stderr
+            .contains("XNAT changed since the plan was made"),
+        "{}",
+        stale.stderr
+    );
+    repo.exec(["plan", "repo", "--out", "plan.json"]).code(0);
+    // Now the repo changes.
+    let path = repo.root().join("repo/site.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, format!("{text}\n# a comment changes nothing\n")).expect("write");
+    repo.exec(["apply", "plan.json"]).code(0);
+    std::fs::write(&path, text.replacen("enabled: true", "enabled: false", 1)).expect("write");
+    let refused = repo.exec(["apply", "plan.json"]).code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("declarations (or a credential) changed"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn prune_deletes_only_what_xcs_created() {
+    let sim = sim();
+    let foreign = sim
+        .seed_command(serde_json::json!({"name": "hand-made", "image": "x/hand:1", "version": "1", "xnat": [{"name": "w", "contexts": ["site"]}]}))
+        .expect("seed");
+    let repo = catalog(&sim);
+    repo.exec(["apply", "repo"]).code(0);
+    std::fs::remove_file(repo.root().join("repo/commands/fastsurfer.yaml")).expect("rm");
+    for f in ["repo/site.yaml", "repo/projects/brainage.yaml"] {
+        let path = repo.root().join(f);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let kept: Vec<&str> = text
+            .split("\n  - ")
+            .filter(|e| !e.contains("fastsurfer"))
+            .collect();
+        std::fs::write(&path, kept.join("\n  - ")).expect("write");
+    }
+    let plan = repo.exec(["plan", "repo"]).code(0);
+    assert!(
+        plan.stdout
+            .contains("kept (apply with --prune to delete): command fastsurfer@2.2.0"),
+        "{}",
+        plan.stdout
+    );
+    repo.exec(["apply", "repo"]).code(0);
+    assert!(
+        sim.wrapper_id("fastsurfer", "fastsurfer-session").is_some(),
+        "not pruned without --prune"
+    );
+    repo.exec(["apply", "repo", "--prune"])
+        .code(0)
+        .stdout_has("- delete  command fastsurfer@2.2.0");
+    assert!(
+        sim.wrapper_id("fastsurfer", "fastsurfer-session").is_none(),
+        "pruned"
+    );
+    assert!(
+        sim.command_ids().contains(&foreign),
+        "a command xcs did not create is never deleted"
+    );
+    repo.exec(["plan", "repo", "--prune", "--detailed-exitcode"])
+        .code(0);
+}
+
+#[test]
+fn a_held_lock_stops_apply_and_unlock_says_who_held_it() {
+    let sim = sim();
+    let repo = catalog(&sim);
+    let other = repo.exec(["plan", "repo"]);
+    assert_eq!(other.status, 0);
+    // Another run holds the lock.
+    let lease = serde_json::json!({"holder": "ci@runner-7 pid 42", "acquired": 1_900_000_000u64, "expires": 4_000_000_000u64});
+    let put = reqwest::blocking::Client::new()
+        .put(format!("{}/data/config/xcs/lock?inbody=true", sim.url()))
+        .basic_auth("admin", Some("admin"))
+        .header("Content-Type", "text/plain")
+        .body(lease.to_string())
+        .send()
+        .expect("put lock");
+    assert!(put.status().is_success());
+    let held = repo.exec(["apply", "repo"]).code(1);
+    assert!(
+        held.stderr
+            .contains("another apply holds the lock: ci@runner-7 pid 42"),
+        "{}",
+        held.stderr
+    );
+    assert_eq!(
+        sim.wrapper_id("dcm2niix", "dcm2niix-scan"),
+        None,
+        "nothing applied"
+    );
+    repo.exec(["unlock"]).code(2).stderr_has("--force");
+    repo.exec(["unlock", "--force"])
+        .code(0)
+        .stdout_has("held by ci@runner-7 pid 42");
+    repo.exec(["apply", "repo"]).code(0);
+    repo.exec(["unlock", "--force"])
+        .code(0)
+        .stdout_has("No apply lock was held");
+}
+
+#[test]
+fn import_round_trips_the_catalog() {
+    let sim = sim();
+    let repo = catalog(&sim);
+    repo.exec(["apply", "repo"]).code(0);
+    repo.exec(["import", "--out", "imported"])
+        .code(0)
+        .stdout_has("It validates clean");
+    repo.exec(["validate", "imported", "--deny-warnings"])
+        .code(0);
+    repo.exec(["plan", "imported", "--detailed-exitcode"])
+        .code(0)
+        .stdout_has("No changes");
+    repo.exec(["import", "--out", "imported"])
+        .code(2)
+        .stderr_has("not empty");
+}
+
+#[test]
+fn an_older_container_service_drops_fields_without_phantom_diffs() {
+    let sim = Sim::start(
+        SimConfig::default()
+            .cs_version("3.6.2")
+            .project(SimProject::new("BRAINAGE"))
+            .project(SimProject::new("PHANTOM_QC")),
+    );
+    let repo = catalog(&sim);
+    repo.exec(["apply", "repo"]).code(0);
+    repo.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn without_the_container_manager_role_writes_fail_with_xnats_message() {
+    let sim = Sim::start(
+        SimConfig::default()
+            .user(SimUser::admin("admin", "admin"))
+            .project(SimProject::new("BRAINAGE"))
+            .project(SimProject::new("PHANTOM_QC")),
+    );
+    let run = catalog(&sim).args(["apply", "repo"]).run().code(1);
+    assert!(
+        run.stdout.contains(
+            "FAILED  create command dcm2niix@1.0.20240202: POST /xapi/commands: HTTP 401"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("skipped  update wrapper dcm2niix@1.0.20240202/dcm2niix-scan (site)"),
+        "{}",
+        run.stdout
+    );
+    no_canary(&run);
+}
+
+/// 20% 500s, dropped connections and hung requests: a few re-runs converge, nothing outside
+/// the repo is touched, and the secret never shows.
+#[test]
+fn apply_converges_through_faults() {
+    let sim = sim();
+    let foreign = sim
+        .seed_command(serde_json::json!({"name": "hand-made", "image": "x/hand:1", "version": "1"}))
+        .expect("seed");
+    let before = sim.command_json(foreign);
+    sim.set_faults(Faults {
+        seed: 7,
+        error_rate: 0.2,
+        drop_rate: 0.05,
+        hang_rate: 0.02,
+        hang_for: Duration::from_secs(4),
+        after_handler_share: 0.5,
+        ..Faults::default()
+    });
+    let repo = catalog(&sim);
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let run = repo.exec(["apply", "repo", "--timeout", "2", "--format", "json"]);
+        no_canary(&run);
+        if run.status == 0 {
+            break;
+        }
+        assert!(
+            runs < 8,
+            "no convergence after {runs} runs:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    sim.set_faults(Faults::default());
+    repo.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
+    assert_eq!(
+        sim.command_json(foreign),
+        before,
+        "the foreign command is untouched"
+    );
+    eprintln!("converged after {runs} runs");
+}
