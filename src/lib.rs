@@ -1,8 +1,9 @@
 //! xcs: GitOps for the XNAT Container Service.
 //!
 //! The pipeline: [`load`] reads files into positioned trees, [`model`] holds the declarations,
-//! [`validate`] turns both into [`diag`]nostics, [`environment`] narrows a repo to one XNAT and
-//! [`diff`] compares two revisions. Everything past loading is IO-free.
+//! [`validate`] turns both into [`diag`]nostics, [`environment`] narrows a repo to one XNAT,
+//! [`diff`] compares two revisions and [`site`] publishes the catalog website. Everything past
+//! loading is IO-free, except where an end writes its output.
 
 pub mod apply;
 pub mod diag;
@@ -17,5 +18,6 @@ pub mod plan;
 pub mod record;
 pub mod review;
 pub mod schema;
+pub mod site;
 pub mod validate;
 pub mod xnat;

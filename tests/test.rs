@@ -4,10 +4,13 @@
 mod support;
 
 mod apply;
+mod browser;
 mod corpus;
 mod diff;
 mod environments;
 mod review;
 mod sim;
+mod site;
+mod site_serve;
 mod validate;
 mod workflows;

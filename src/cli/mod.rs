@@ -11,6 +11,7 @@ mod plan;
 mod review;
 mod rules;
 mod schema;
+mod site;
 mod unlock;
 mod validate;
 
@@ -68,6 +69,9 @@ enum Command {
     Rules(rules::Args),
     /// Print the JSON Schema of a declaration kind.
     Schema(schema::Args),
+    /// The command catalog website: build it, or serve it while you edit.
+    #[command(after_help = EXIT_CODES)]
+    Site(site::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -82,5 +86,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(args) => review::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Site(args) => site::run(args, color),
     }
 }

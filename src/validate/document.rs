@@ -539,10 +539,7 @@ fn via_refs(cmd: &Command) -> Vec<PendingVia> {
 /// Credentials in plain environment variables are visible to anyone who can read the command.
 fn env_secrets(cmd: &Command, f: &mut Findings) {
     for (k, v) in &cmd.environment_variables {
-        let upper = k.to_uppercase();
-        let looks_secret = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "API_KEY"]
-            .iter()
-            .any(|s| upper.contains(s));
+        let looks_secret = crate::model::secret::is_credential_name(k);
         let templated = v.contains('#') || v.starts_with('$') || v.is_empty();
         if looks_secret && !templated {
             f.add(

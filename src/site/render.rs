@@ -1,0 +1,504 @@
+//! Catalog → files: the minijinja templates and static assets (embedded in the binary from
+//! `site/templates` and `site/static`, so an installed `xcs` needs nothing beside it), every
+//! page, and the JSON API.
+
+use super::SiteError;
+use super::catalog::{Catalog, CommandFacets, Facet};
+use super::command_view::CommandView;
+use super::schema_doc::{self, SchemaDoc};
+use minijinja::value::{Serde, Value};
+use minijinja::{AutoEscape, Environment, context};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+/// Commands per list page: keeps a catalog of thousands under a few hundred KB a page.
+pub const PER_PAGE: usize = 100;
+
+/// The Content-Security-Policy of every page. Scripts and styles come only from the site;
+/// `'wasm-unsafe-eval'` lets Pagefind compile its WebAssembly, and its worker and index
+/// chunks load from the site too. No inline script or style anywhere.
+pub const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'";
+
+macro_rules! embedded {
+    ($dir:literal: $($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/site/", $dir, "/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = embedded!("templates":
+    "base.html", "macros.html", "index.html", "list.html", "command.html", "images.html",
+    "image.html", "projects.html", "scope.html", "registries.html", "schemas.html",
+    "schema.html", "404.html", "problems.html",
+);
+
+/// Static assets, copied under `static/`.
+pub const STATIC: &[(&str, &str)] = embedded!("static": "site.css", "site.js", "favicon.svg");
+
+/// One file of the built site, by path relative to its root (`/`-separated).
+#[derive(Debug)]
+pub struct OutputFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Renderer {
+    pub fn new() -> Result<Renderer, SiteError> {
+        let mut env = Environment::new();
+        // Every template is HTML: escape everything, whatever its name.
+        env.set_auto_escape_callback(|_| AutoEscape::Html);
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .map_err(|e| SiteError::Template {
+                name: "syntax".to_string(),
+                message: e.to_string(),
+            })?;
+        env.set_syntax(syntax);
+        // minijinja's HTML escaping also escapes `/`, which is safe but makes every path
+        // `&#x2f;`; this escapes exactly what HTML needs and defers to it for everything else.
+        env.set_formatter(|out, state, value| {
+            if *state.auto_escape() == AutoEscape::Html
+                && !value.is_safe()
+                && let Some(text) = value.as_str()
+            {
+                return out.write_str(&escape(text)).map_err(|_| {
+                    minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed")
+                });
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
+        env.add_filter("code_spans", code_spans);
+        env.add_filter("anchor", |s: &str| super::command_view::anchor(s));
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .map_err(|e| SiteError::Template {
+                    name: (*name).to_string(),
+                    message: format!("{e:#}"),
+                })?;
+        }
+        Ok(Renderer { env })
+    }
+
+    /// Render `template` as the page at `path`; `root` is the relative way back to the site
+    /// root, so the site works from any directory of any server (e.g. a GitHub Pages subpath).
+    pub fn page(&self, template: &str, path: &str, ctx: Value) -> Result<OutputFile, SiteError> {
+        let depth = path.matches('/').count();
+        let root = "../".repeat(depth);
+        let t = self
+            .env
+            .get_template(template)
+            .map_err(|e| SiteError::Template {
+                name: template.to_string(),
+                message: format!("{e:#}"),
+            })?;
+        let full = context! { root => root, csp => CSP, path => path, ..ctx };
+        let html = t.render(full).map_err(|e| SiteError::Template {
+            name: format!("{template} ({path})"),
+            message: format!("{e:#}"),
+        })?;
+        Ok(OutputFile {
+            path: path.to_string(),
+            bytes: html.into_bytes(),
+        })
+    }
+}
+
+/// Descriptions use Markdown-style backticks for code; show those as `<code>`, escape the rest.
+fn code_spans(text: &str) -> Value {
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in text.split('`').enumerate() {
+        let escaped = escape(part);
+        if i % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(&escaped);
+            out.push_str("</code>");
+        } else {
+            out.push_str(&escaped);
+        }
+    }
+    Value::from_safe_string(out)
+}
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// What a list shows of a command.
+#[derive(Debug, Serialize)]
+pub struct Card<'a> {
+    pub url: &'a str,
+    pub title: &'a str,
+    pub name: &'a str,
+    pub version: Option<&'a str>,
+    pub summary: &'a str,
+    pub image: Option<&'a str>,
+    pub contexts: Vec<&'a str>,
+    pub tags: &'a [String],
+    pub gpu: bool,
+    pub memory: &'static str,
+}
+
+impl<'a> Card<'a> {
+    pub fn of(c: &'a CommandView) -> Card<'a> {
+        let mut contexts: Vec<&str> = c.contexts.iter().map(|x| x.words.as_str()).collect();
+        contexts.dedup();
+        Card {
+            url: &c.url,
+            title: &c.title,
+            name: &c.name,
+            version: c.version.as_deref(),
+            summary: &c.summary,
+            image: c.image.as_ref().map(|i| i.full.as_str()),
+            contexts,
+            tags: &c.tags,
+            gpu: c.needs_gpu(),
+            memory: c.memory_bucket,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Pager {
+    page: usize,
+    pages: usize,
+    /// Paths (relative to the site root) of the previous and next pages.
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// `base/` for page 1, `base/page/N/` after.
+fn page_url(base: &str, page: usize) -> String {
+    if page <= 1 {
+        base.to_string()
+    } else {
+        format!("{base}page/{page}/")
+    }
+}
+
+fn pager(base: &str, page: usize, total: usize) -> Pager {
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    Pager {
+        page,
+        pages,
+        prev: (page > 1).then(|| page_url(base, page - 1)),
+        next: (page < pages).then(|| page_url(base, page + 1)),
+    }
+}
+
+enum Job {
+    CommandList(usize),
+    Command(usize),
+    Facet(usize, usize, usize),
+    Images,
+    Image(usize),
+    Projects,
+    Site,
+    Project(usize),
+    Registries,
+    Schemas,
+    Schema(usize),
+    NotFound,
+}
+
+/// Every page and JSON file of the catalog, handed to `sink` as each is made.
+pub fn render(
+    catalog: &Catalog,
+    renderer: &Renderer,
+    facets: &[CommandFacets],
+    sink: &(dyn Fn(OutputFile) -> Result<(), SiteError> + Sync),
+) -> Result<(), SiteError> {
+    let schemas = schema_doc::docs();
+    let mut jobs = Vec::new();
+    let pages = catalog.commands.len().div_ceil(PER_PAGE).max(1);
+    jobs.extend((1..=pages).map(Job::CommandList));
+    jobs.extend((0..catalog.commands.len()).map(Job::Command));
+    for (fi, f) in catalog.facets.iter().enumerate() {
+        for (vi, v) in f.values.iter().enumerate() {
+            let pages = v.count.div_ceil(PER_PAGE).max(1);
+            jobs.extend((1..=pages).map(|p| Job::Facet(fi, vi, p)));
+        }
+    }
+    jobs.push(Job::Images);
+    jobs.extend((0..catalog.images.len()).map(Job::Image));
+    jobs.push(Job::Projects);
+    if catalog.site.is_some() {
+        jobs.push(Job::Site);
+    }
+    jobs.extend((0..catalog.projects.len()).map(Job::Project));
+    jobs.push(Job::Registries);
+    jobs.push(Job::Schemas);
+    jobs.extend((0..schemas.len()).map(Job::Schema));
+    jobs.push(Job::NotFound);
+
+    let nav = nav(catalog);
+    jobs.par_iter().try_for_each(|job| {
+        for file in render_job(job, catalog, facets, &schemas, &nav, renderer)? {
+            sink(file)?;
+        }
+        Ok::<(), SiteError>(())
+    })?;
+    for (name, text) in STATIC {
+        sink(OutputFile {
+            path: format!("static/{name}"),
+            bytes: text.as_bytes().to_vec(),
+        })?;
+    }
+    sink(api_index(catalog, facets))
+}
+
+/// Counts for the header navigation.
+fn nav(catalog: &Catalog) -> Value {
+    Value::from(Serde(json!({
+        "commands": catalog.commands.len(),
+        "images": catalog.images.len(),
+        "projects": catalog.projects.len(),
+        "registries": catalog.registries.len(),
+        "has_backend": catalog.backend.is_some(),
+    })))
+}
+
+fn render_job(
+    job: &Job,
+    catalog: &Catalog,
+    facets: &[CommandFacets],
+    schemas: &[SchemaDoc],
+    nav: &Value,
+    r: &Renderer,
+) -> Result<Vec<OutputFile>, SiteError> {
+    let cards = |indices: &mut dyn Iterator<Item = usize>| -> Vec<Card<'_>> {
+        indices.map(|i| Card::of(&catalog.commands[i])).collect()
+    };
+    let file = match job {
+        Job::CommandList(page) => {
+            let start = (page - 1) * PER_PAGE;
+            let end = (start + PER_PAGE).min(catalog.commands.len());
+            let list = cards(&mut (start..end));
+            let pager = pager("", *page, catalog.commands.len());
+            let ctx = context! {
+                nav => nav.clone(),
+                section => "commands",
+                commands => Value::from(Serde(&list)),
+                total => catalog.commands.len(),
+                first => start + 1,
+                pager => Value::from(Serde(&pager)),
+                facets => Value::from(Serde(&catalog.facets)),
+                sources => Value::from(Serde(&catalog.sources)),
+            };
+            if *page == 1 {
+                r.page("index.html", "index.html", ctx)?
+            } else {
+                r.page(
+                    "list.html",
+                    &format!("{}index.html", page_url("", *page)),
+                    context! { heading => "All commands", ..ctx },
+                )?
+            }
+        }
+        Job::Command(i) => {
+            let c = &catalog.commands[*i];
+            let ctx = context! {
+                nav => nav.clone(),
+                section => "commands",
+                c => Value::from(Serde(c)),
+                facets => Value::from(Serde(&facets[*i])),
+                history_available => catalog.history_available,
+                site_declared => catalog.site.is_some(),
+            };
+            let page = r.page("command.html", &format!("{}index.html", c.url), ctx)?;
+            return Ok(vec![page, command_json(c, &facets[*i])?, raw_json(c)]);
+        }
+        Job::Facet(fi, vi, page) => {
+            let f: &Facet = &catalog.facets[*fi];
+            let v = &f.values[*vi];
+            let start = (page - 1) * PER_PAGE;
+            let end = (start + PER_PAGE).min(v.commands.len());
+            let list = cards(&mut v.commands[start..end].iter().copied());
+            let pager = pager(&v.url, *page, v.commands.len());
+            r.page(
+                "list.html",
+                &format!("{}index.html", page_url(&v.url, *page)),
+                context! {
+                    nav => nav.clone(),
+                    section => "commands",
+                    heading => format!("{}: {}", f.title, v.value),
+                    facet => Value::from(Serde(f)),
+                    value => v.value.clone(),
+                    commands => Value::from(Serde(&list)),
+                    total => v.count,
+                    first => start + 1,
+                    pager => Value::from(Serde(&pager)),
+                },
+            )?
+        }
+        Job::Images => r.page(
+            "images.html",
+            "images/index.html",
+            context! { nav => nav.clone(), section => "images", images => Value::from(Serde(&catalog.images)) },
+        )?,
+        Job::Image(i) => {
+            let image = &catalog.images[*i];
+            r.page(
+                "image.html",
+                &format!("{}index.html", image.url),
+                context! { nav => nav.clone(), section => "images", image => Value::from(Serde(image)) },
+            )?
+        }
+        Job::Projects => r.page(
+            "projects.html",
+            "projects/index.html",
+            context! {
+                nav => nav.clone(),
+                section => "projects",
+                site => Value::from(Serde(&catalog.site)),
+                projects => Value::from(Serde(&catalog.projects)),
+                automations => Value::from(Serde(&catalog.automations)),
+            },
+        )?,
+        Job::Site => {
+            let Some(site) = &catalog.site else {
+                return Ok(Vec::new());
+            };
+            r.page(
+                "scope.html",
+                "site/index.html",
+                context! { nav => nav.clone(), section => "projects", scope => Value::from(Serde(site)), is_site => true },
+            )?
+        }
+        Job::Project(i) => {
+            let p = &catalog.projects[*i];
+            r.page(
+                "scope.html",
+                &format!("{}index.html", p.url),
+                context! {
+                    nav => nav.clone(),
+                    section => "projects",
+                    scope => Value::from(Serde(p)),
+                    is_site => false,
+                    site_declared => catalog.site.is_some(),
+                },
+            )?
+        }
+        Job::Registries => r.page(
+            "registries.html",
+            "registries/index.html",
+            context! {
+                nav => nav.clone(),
+                section => "registries",
+                registries => Value::from(Serde(&catalog.registries)),
+                backend => Value::from(Serde(&catalog.backend)),
+            },
+        )?,
+        Job::Schemas => r.page(
+            "schemas.html",
+            "schema/index.html",
+            context! { nav => nav.clone(), section => "schema", schemas => Value::from(Serde(schemas)) },
+        )?,
+        Job::Schema(i) => {
+            let s = &schemas[*i];
+            r.page(
+                "schema.html",
+                &format!("{}index.html", s.url),
+                context! { nav => nav.clone(), section => "schema", schema => Value::from(Serde(s)) },
+            )?
+        }
+        Job::NotFound => r.page("404.html", "404.html", context! { nav => nav.clone(), section => "" })?,
+    };
+    Ok(vec![file])
+}
+
+/// The JSON API is for programs: compact, a tenth smaller at ten thousand commands.
+fn compact(value: &serde_json::Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+/// The raw download is for people too.
+fn pretty(value: &serde_json::Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+/// The JSON API's record of one command: the catalog's view plus XNAT's Command JSON.
+fn command_record(c: &CommandView, facets: &CommandFacets) -> serde_json::Value {
+    json!({
+        "slug": c.slug,
+        "name": c.name,
+        "label": c.label,
+        "version": c.version,
+        "description": c.description,
+        "image": c.image.as_ref().map(|i| &i.full),
+        "digest": c.image.as_ref().and_then(|i| i.digest.as_ref()),
+        "registry": c.registry,
+        "visibility": c.visibility,
+        "type": c.command_type,
+        "contexts": c.contexts.iter().map(|x| &x.xsi).collect::<Vec<_>>(),
+        "tags": c.tags,
+        "facets": facets,
+        "page": c.url,
+        "api": format!("api/commands/{}.json", c.slug),
+        "raw": format!("{}{}.json", c.url, c.slug),
+    })
+}
+
+fn command_json(c: &CommandView, facets: &CommandFacets) -> Result<OutputFile, SiteError> {
+    let mut record = command_record(c, facets);
+    if let serde_json::Value::Object(fields) = &mut record {
+        fields.insert("api_version".into(), json!(1));
+        fields.insert(
+            "enabled".into(),
+            json!({
+                "site": c.site_wrappers,
+                "projects": c.projects.iter().map(|p| json!({"project": p.id, "wrappers": p.wrappers})).collect::<Vec<_>>(),
+            }),
+        );
+        fields.insert("automations".into(), json!(c.automations));
+        fields.insert("history".into(), json!(c.history));
+        fields.insert("source_file".into(), json!(c.source_file));
+        fields.insert("command".into(), c.json.clone());
+    }
+    Ok(OutputFile {
+        path: format!("api/commands/{}.json", c.slug),
+        bytes: compact(&record),
+    })
+}
+
+/// XNAT's Command JSON alone: what `POST /xapi/commands` takes.
+fn raw_json(c: &CommandView) -> OutputFile {
+    OutputFile {
+        path: format!("{}{}.json", c.url, c.slug),
+        bytes: pretty(&c.json),
+    }
+}
+
+fn api_index(catalog: &Catalog, facets: &[CommandFacets]) -> OutputFile {
+    let commands: Vec<serde_json::Value> = catalog
+        .commands
+        .iter()
+        .zip(facets)
+        .map(|(c, f)| command_record(c, f))
+        .collect();
+    OutputFile {
+        path: "api/commands.json".to_string(),
+        bytes: compact(&json!({ "api_version": 1, "count": commands.len(), "commands": commands })),
+    }
+}

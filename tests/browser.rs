@@ -1,0 +1,377 @@
+//! The catalog in a real browser: headless Chromium driven through chromedriver (fantoccini),
+//! against `xcs site serve`. Search, filters, navigation, the inputs table, console errors
+//! (CSP violations show up there too), an XSS canary, and the links of the pages visited.
+//!
+//! Needs the Debian packages `chromium` and `chromium-driver` (`tests/run` installs them); fails
+//! with that message when they are missing rather than skipping.
+
+use crate::support::Xcs;
+use crate::support::site::Server;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn find_program(name: &str) -> Option<String> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+            .map(|p| p.display().to_string())
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// chromedriver on a free port; killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let chromedriver = find_program("chromedriver").unwrap_or_else(|| {
+            panic!(
+                "chromedriver not found: install the Debian packages `chromium` and `chromium-driver` (tests/run does)"
+            )
+        });
+        assert!(
+            std::path::Path::new(CHROMIUM).is_file(),
+            "{CHROMIUM} not found: install the Debian package `chromium` (tests/run does)"
+        );
+        let port = free_port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver { child, url }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// chromedriver's log endpoint (not in the W3C protocol, so not in fantoccini): the browser
+/// console since the last call.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"type": "browser"}).to_string()),
+        )
+    }
+}
+
+async fn console_errors(c: &Client) -> Vec<String> {
+    let log = c.issue_cmd(BrowserLog).await.expect("browser log");
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+async fn connect(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=1280,1000"]
+        }),
+    );
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+    ClientBuilder::rustls()
+        .expect("rustls")
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("connect to chromedriver")
+}
+
+/// Fetch every same-site link of the current page; the ones that do not answer 200.
+async fn broken_links_on_page(c: &Client) -> Value {
+    c.execute_async(
+        r#"const done = arguments[arguments.length - 1];
+        const links = [...new Set([...document.querySelectorAll('a[href]')]
+            .map(a => a.href.split('#')[0])
+            .filter(h => h.startsWith(location.origin)))];
+        Promise.all(links.map(h => fetch(h, {method: 'HEAD'}).then(r => r.ok ? null : h + ' ' + r.status)))
+            .then(r => done(r.filter(x => x)));"#,
+        vec![],
+    )
+    .await
+    .expect("link check")
+}
+
+async fn wait_until(c: &Client, script: &str, what: &str) {
+    let start = Instant::now();
+    loop {
+        if c.execute(script, vec![]).await.expect("script") == Value::Bool(true) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const HOSTILE: &str = r#"kind: Command
+name: hostile
+label: "Hostile <script>window.__xss = 1</script>"
+description: "Shows <img src=x onerror=\"window.__xss=2\"> as text"
+version: "1.0"
+image: example/hostile:1.0
+info-url: "javascript:window.__xss=3"
+command-line: "run"
+xnat:
+  - name: hostile-session
+    contexts: ["xnat:imageSessionData"]
+    external-inputs:
+      - name: session
+        type: Session
+"#;
+
+#[tokio::test(flavor = "current_thread")]
+async fn search_navigate_and_stay_safe_in_chromium() {
+    let driver = Driver::start();
+    let xcs = Xcs::new()
+        .catalog("catalog")
+        .file("catalog/commands/hostile.yaml", HOSTILE);
+    let server = Server::start(&xcs.root().join("catalog"), &xcs.root().join("out"), false);
+    let c = connect(&driver).await;
+
+    // The index: the script shows the search form.
+    c.goto(&server.url).await.expect("index");
+    wait_until(
+        &c,
+        "return !document.getElementById('finder').hidden",
+        "the search form",
+    )
+    .await;
+    assert_eq!(
+        console_errors(&c).await,
+        Vec::<String>::new(),
+        "console errors on the index"
+    );
+    assert_eq!(
+        broken_links_on_page(&c).await,
+        json!([]),
+        "links on the index"
+    );
+
+    // Search for an input name: only FastSurfer has `vox-size`.
+    let q = c.find(Locator::Id("q")).await.expect("search box");
+    q.send_keys("vox-size").await.expect("type");
+    wait_until(
+        &c,
+        "const r = document.querySelectorAll('#search-results .card h3 a'); return !document.getElementById('search-results').hidden && r.length > 0;",
+        "search results",
+    )
+    .await;
+    let titles = c
+        .execute("return [...document.querySelectorAll('#search-results .card h3 a')].map(a => a.textContent)", vec![])
+        .await
+        .expect("titles");
+    assert_eq!(
+        titles,
+        json!(["FastSurfer segmentation (GPU)"]),
+        "search for vox-size"
+    );
+    let status = c
+        .find(Locator::Id("status"))
+        .await
+        .expect("status")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(status, "1 command matches.");
+
+    // Follow it; its inputs table has the input.
+    c.find(Locator::Css("#search-results .card h3 a"))
+        .await
+        .expect("result")
+        .click()
+        .await
+        .expect("click");
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("table.inputs tr#input-vox-size"))
+        .await
+        .expect("the input's row");
+    let text = row.text().await.expect("row text");
+    assert!(
+        text.contains("vox-size") && text.contains("select-one"),
+        "{text}"
+    );
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/commands/fastsurfer/")
+    );
+    assert_eq!(
+        console_errors(&c).await,
+        Vec::<String>::new(),
+        "console errors on the command page"
+    );
+    assert_eq!(
+        broken_links_on_page(&c).await,
+        json!([]),
+        "links on the command page"
+    );
+
+    // Filters: back on the index, "needs a GPU" leaves FastSurfer alone.
+    c.goto(&server.url).await.expect("index");
+    wait_until(
+        &c,
+        "return !document.getElementById('finder').hidden",
+        "the search form",
+    )
+    .await;
+    c.find(Locator::Css("input[name=gpu][value='needs a GPU']"))
+        .await
+        .expect("GPU filter")
+        .click()
+        .await
+        .expect("click");
+    wait_until(
+        &c,
+        "return document.querySelectorAll('#search-results .card').length === 1",
+        "the GPU filter",
+    )
+    .await;
+
+    // The XSS canary: markup in a command's text shows as text and never runs.
+    c.goto(&format!("{}commands/hostile/", server.url))
+        .await
+        .expect("hostile page");
+    let seen = c
+        .execute(
+            "return [typeof window.__xss, document.querySelector('.description').textContent, document.querySelector('h1').textContent]",
+            vec![],
+        )
+        .await
+        .expect("canary");
+    assert_eq!(seen[0], "undefined", "injected script ran: {seen}");
+    assert!(
+        seen[1]
+            .as_str()
+            .unwrap_or_default()
+            .contains("<img src=x onerror="),
+        "{seen}"
+    );
+    assert!(
+        seen[2].as_str().unwrap_or_default().contains("<script>"),
+        "{seen}"
+    );
+    if let Ok(link) = c.find(Locator::LinkText("javascript:window.__xss=3")).await {
+        panic!("a javascript: URL became a link: {link:?}");
+    }
+    assert_eq!(
+        console_errors(&c).await,
+        Vec::<String>::new(),
+        "console errors on the canary page"
+    );
+    c.close().await.expect("close");
+}
+
+/// With JavaScript off, the index still lists every command and the browse links lead on.
+#[tokio::test(flavor = "current_thread")]
+async fn browsing_works_without_javascript() {
+    let driver = Driver::start();
+    let xcs = Xcs::new().catalog("catalog");
+    let server = Server::start(&xcs.root().join("catalog"), &xcs.root().join("out"), false);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+            "prefs": {"profile.managed_default_content_settings.javascript": 2}
+        }),
+    );
+    let c = ClientBuilder::rustls()
+        .expect("rustls")
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("connect");
+    c.goto(&server.url).await.expect("index");
+    let form = c.find(Locator::Id("finder")).await.expect("form");
+    assert!(
+        !form.is_displayed().await.expect("displayed"),
+        "search needs JavaScript; it stays hidden"
+    );
+    let cards = c
+        .find_all(Locator::Css("#listing .card"))
+        .await
+        .expect("cards");
+    assert!(cards.len() >= 8, "{} cards", cards.len());
+    c.find(Locator::LinkText("needs a GPU"))
+        .await
+        .expect("browse link")
+        .click()
+        .await
+        .expect("click");
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .expect("h1")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(h1, "GPU: needs a GPU");
+    c.find(Locator::LinkText("FastSurfer segmentation (GPU)"))
+        .await
+        .expect("card link")
+        .click()
+        .await
+        .expect("click");
+    c.find(Locator::Css("tr#input-vox-size"))
+        .await
+        .expect("inputs table");
+    c.close().await.expect("close");
+}
