@@ -7,7 +7,6 @@
 //!
 //! Run: `cargo bench --bench apply`.
 
-#[allow(dead_code)]
 #[path = "../tests/support/xnat_sim/mod.rs"]
 mod xnat_sim;
 
@@ -47,7 +46,11 @@ fn write_repo(dir: &Path) {
     std::fs::create_dir_all(dir.join("commands")).expect("mkdir");
     std::fs::create_dir_all(dir.join("projects")).expect("mkdir");
     for i in 0..COMMANDS {
-        std::fs::write(dir.join(format!("commands/tool{i:03}.json")), command(i).to_string()).expect("write");
+        std::fs::write(
+            dir.join(format!("commands/tool{i:03}.json")),
+            command(i).to_string(),
+        )
+        .expect("write");
     }
     let wrappers = |i: usize| [format!("tool{i:03}-session"), format!("tool{i:03}-scan")];
     let mut site = String::from("kind: Site\nwrappers:\n");
@@ -64,7 +67,10 @@ fn write_repo(dir: &Path) {
             let w = &wrappers(i)[k % 2];
             doc.push_str(&format!("  - command: tool{i:03}\n    wrapper: {w}\n"));
             if k < 5 {
-                doc.push_str(&format!("    config:\n      inputs:\n        LEVEL: {{default-value: \"{}\"}}\n", p % 7 + 2));
+                doc.push_str(&format!(
+                    "    config:\n      inputs:\n        LEVEL: {{default-value: \"{}\"}}\n",
+                    p % 7 + 2
+                ));
             }
         }
         std::fs::write(dir.join(format!("projects/p{p:03}.yaml")), doc).expect("write");
@@ -78,12 +84,20 @@ fn main() {
         config = config.project(SimProject::new(&format!("P{p:03}")));
     }
     config.max_sessions_per_user = 10_000;
-    let sim = Sim::start(config.faults(Faults { latency: Duration::from_millis(10), ..Faults::default() }));
-    let dir = tempfile::Builder::new().prefix("xcs-bench-apply-").tempdir().expect("temp dir");
+    let sim = Sim::start(config.faults(Faults {
+        latency: Duration::from_millis(10),
+        ..Faults::default()
+    }));
+    let dir = tempfile::Builder::new()
+        .prefix("xcs-bench-apply-")
+        .tempdir()
+        .expect("temp dir");
     write_repo(dir.path());
     let wrappers = COMMANDS * 2;
     let configs = PROJECTS * 5;
-    println!("{COMMANDS} commands × 2 wrappers, {PROJECTS} projects × 10 wrappers ({configs} configured), 10 ms latency per request");
+    println!(
+        "{COMMANDS} commands × 2 wrappers, {PROJECTS} projects × 10 wrappers ({configs} configured), 10 ms latency per request"
+    );
     let run = |args: &[&str]| {
         sim.reset_counters();
         let start = Instant::now();
@@ -96,14 +110,27 @@ fn main() {
             .output()
             .expect("run xcs");
         let wall = start.elapsed();
-        assert!(out.status.success(), "{args:?} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let c = sim.counters();
-        (wall, c, String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string())
+        (
+            wall,
+            c,
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        )
     };
     let budget = 1 + 2 * wrappers + configs;
     let report = |name: &str, (wall, c, first): (Duration, xnat_sim::Counters, String)| {
         println!(
-            "{name:<10} {:>6.2} s  {:>5} requests ({} reads, {} writes), at most {} in flight — {first}",
+            "{name:<18} {:>6.2} s  {:>5} requests ({} reads, {} writes), at most {} in flight — {first}",
             wall.as_secs_f64(),
             c.total,
             c.total - c.writes,
@@ -112,12 +139,13 @@ fn main() {
         );
         c
     };
+    report("plan (empty XNAT)", run(&["plan"]));
+    report("apply", run(&["apply"]));
     let plan = report("plan", run(&["plan"]));
     println!(
-        "           plan reads {} against the budget 1 + 2×{wrappers} + {configs} = {budget} (the rest: login, capability probe, hubs, server, record)",
+        "  plan reads: {} against the budget 1 + 2×{wrappers} + {configs} = {budget} (beyond it: the login, the capability probe and xcs's record)",
         plan.total - plan.writes
     );
-    report("apply", run(&["apply"]));
     let again = report("re-apply", run(&["apply"]));
     println!("re-apply writes: {} (target 0)", again.writes);
 }

@@ -52,16 +52,28 @@ impl Observed {
 
 pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
     let caps = xnat::probe::probe(client).await?;
-    let (commands, hubs, server, record_text) = tokio::try_join!(
+    // Hubs and the server are read only when the repo (or xcs's record) involves them.
+    let server = async {
+        if repo.backends.is_empty() {
+            Ok(None)
+        } else {
+            docker::server(client).await
+        }
+    };
+    let (commands, server, record_text) = tokio::try_join!(
         xnat::commands::list(client),
-        docker::hubs(client),
-        docker::server(client),
+        server,
         config_service::get(client, record::ENTRY),
     )?;
     let record = record_text
         .as_deref()
         .map(Record::parse)
         .unwrap_or_default();
+    let hubs = if repo.registries.is_empty() && record.registries.is_empty() {
+        Vec::new()
+    } else {
+        docker::hubs(client).await?
+    };
     let automations = !repo.automations.is_empty() || !record.subscriptions.is_empty();
     let (events_enabled, subscriptions) = if automations {
         let enabled = events::enabled(client).await?;

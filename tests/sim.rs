@@ -1655,3 +1655,18 @@ fn state_can_be_seeded_without_http() {
         .json();
     assert_eq!(report["enabled-for-project"], true);
 }
+
+#[test]
+fn fault_decisions_are_deterministic_and_follow_rates() {
+    use crate::support::xnat_sim::{FaultKind, Faults};
+    let f = Faults {
+        seed: 7,
+        error_rate: 0.2,
+        ..Faults::default()
+    };
+    let a: Vec<_> = (0..1000).map(|n| f.decide(n)).collect();
+    let b: Vec<_> = (0..1000).map(|n| f.decide(n)).collect();
+    assert_eq!(a, b);
+    let errors = a.iter().filter(|d| d.kind == FaultKind::Error).count();
+    assert!((150..250).contains(&errors), "{errors}");
+}

@@ -75,6 +75,12 @@ struct Executor<'a> {
     client: &'a Client,
     repo: &'a Repo,
     opts: &'a PlanOptions,
+    state: std::sync::Mutex<Progress>,
+}
+
+/// What the run has learnt and done, shared by the actions running at once.
+#[derive(Default)]
+struct Progress {
     /// Live id of each declared command, by index.
     command_ids: HashMap<usize, i64>,
     wrapper_ids: HashMap<(usize, String), i64>,
@@ -86,6 +92,16 @@ struct Executor<'a> {
     sent_credentials: BTreeMap<String, Fingerprint>,
     /// Registries created or updated in this run.
     written_registries: Vec<String>,
+}
+
+impl Executor<'_> {
+    fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
+        // A panic while holding the lock cannot leave the maps half-written in a way that
+        // matters here; carry on with what is there.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 fn command_index(repo: &Repo, key: &CommandKey) -> Option<usize> {
@@ -119,7 +135,7 @@ impl Executor<'_> {
         ))
     }
 
-    async fn registry(&mut self, name: &str, id: Option<i64>) -> Result<(), StepError> {
+    async fn registry(&self, name: &str, id: Option<i64>) -> Result<(), StepError> {
         let (r, password, token) = self.secrets(name)?;
         let body = docker::HubBody {
             name: &r.name,
@@ -137,28 +153,29 @@ impl Executor<'_> {
         }
         if r.has_credentials() {
             let text = crate::record::credential_text(password.as_ref(), token.as_ref());
-            self.sent_credentials
+            self.progress()
+                .sent_credentials
                 .insert(name.to_string(), Fingerprint::new(&text));
         }
-        self.written_registries.push(name.to_string());
+        self.progress().written_registries.push(name.to_string());
         Ok(())
     }
 
     /// Learn the wrapper ids of a command from XNAT (after creating or updating it).
-    async fn refresh_wrappers(&mut self, index: usize, id: i64) -> Result<(), StepError> {
+    async fn refresh_wrappers(&self, index: usize, id: i64) -> Result<(), StepError> {
         let live: Command = self
             .client
             .get_json(&format!("/xapi/commands/{id}"), &[])
             .await?;
         for w in live.xnat {
             if let Some(wid) = w.id {
-                self.wrapper_ids.insert((index, w.name), wid);
+                self.progress().wrapper_ids.insert((index, w.name), wid);
             }
         }
         Ok(())
     }
 
-    async fn command(&mut self, key: &CommandKey, id: Option<i64>) -> Result<(), StepError> {
+    async fn command(&self, key: &CommandKey, id: Option<i64>) -> Result<(), StepError> {
         let index = command_index(self.repo, key)
             .ok_or_else(|| StepError::Other(format!("command {key} is not declared")))?;
         let spec = &self.repo.commands[index].spec;
@@ -183,12 +200,12 @@ impl Executor<'_> {
                 id
             }
         };
-        self.command_ids.insert(index, id);
+        self.progress().command_ids.insert(index, id);
         self.refresh_wrappers(index, id).await
     }
 
     async fn wrapper(
-        &mut self,
+        &self,
         scope: &Scope,
         key: &CommandKey,
         wrapper: &str,
@@ -204,9 +221,11 @@ impl Executor<'_> {
         };
         let index = command_index(self.repo, key)
             .ok_or_else(|| StepError::Other(format!("command {key} is not declared")))?;
-        let id = *self
+        let id = self
+            .progress()
             .wrapper_ids
             .get(&(index, wrapper.to_string()))
+            .copied()
             .ok_or_else(|| {
                 StepError::Other(format!("XNAT has no wrapper `{wrapper}` for command {key}"))
             })?;
@@ -224,7 +243,7 @@ impl Executor<'_> {
         Ok(())
     }
 
-    async fn automation(&mut self, name: &str, step: &Step) -> Result<(), StepError> {
+    async fn automation(&self, name: &str, step: &Step) -> Result<(), StepError> {
         let a = self
             .repo
             .automations
@@ -244,9 +263,11 @@ impl Executor<'_> {
             .iter()
             .position(|c| std::ptr::eq(c, cmd))
             .unwrap_or(0);
-        let wrapper_id = *self
+        let wrapper_id = self
+            .progress()
             .wrapper_ids
             .get(&(index, a.wrapper.clone()))
+            .copied()
             .ok_or_else(|| {
                 StepError::Other(format!(
                     "XNAT has no wrapper `{}` for command `{}`",
@@ -257,7 +278,9 @@ impl Executor<'_> {
         match step {
             Step::CreateSubscription => {
                 let id = events::create(self.client, &sub, a.project.as_deref()).await?;
-                self.created_subscriptions.insert(name.to_string(), id);
+                self.progress()
+                    .created_subscriptions
+                    .insert(name.to_string(), id);
             }
             Step::UpdateSubscription { id, active_only } => {
                 if !active_only {
@@ -270,7 +293,7 @@ impl Executor<'_> {
         Ok(())
     }
 
-    async fn run(&mut self, a: &Action) -> Result<(), StepError> {
+    async fn run(&self, a: &Action) -> Result<(), StepError> {
         match (&a.target, &a.step) {
             (_, Step::None) => Ok(()),
             (Target::Registry { name }, Step::CreateRegistry) => self.registry(name, None).await,
@@ -279,7 +302,7 @@ impl Executor<'_> {
             }
             (Target::Registry { name }, Step::DeleteRegistry { id }) => {
                 docker::delete_hub(self.client, *id).await?;
-                self.deleted_registries.push(name.clone());
+                self.progress().deleted_registries.push(name.clone());
                 Ok(())
             }
             (Target::ComputeBackend { .. }, Step::SetBackend) => {
@@ -296,7 +319,7 @@ impl Executor<'_> {
             }
             (Target::Command { .. }, Step::DeleteCommand { id }) => {
                 commands::delete(self.client, *id).await?;
-                self.deleted_commands.push(*id);
+                self.progress().deleted_commands.push(*id);
                 Ok(())
             }
             (
@@ -312,7 +335,7 @@ impl Executor<'_> {
             }
             (Target::Automation { .. }, Step::DeleteSubscription { id }) => {
                 events::delete(self.client, *id).await?;
-                self.deleted_subscriptions.push(*id);
+                self.progress().deleted_subscriptions.push(*id);
                 Ok(())
             }
             (Target::Automation { name }, step) => self.automation(name, step).await,
@@ -331,53 +354,66 @@ pub async fn execute(
     opts: &PlanOptions,
 ) -> Journal {
     let pairing = observed.pairing(repo);
-    let mut ex = Executor {
-        client,
-        repo,
-        opts,
-        command_ids: HashMap::new(),
-        wrapper_ids: HashMap::new(),
-        created_subscriptions: BTreeMap::new(),
-        deleted_commands: Vec::new(),
-        deleted_subscriptions: Vec::new(),
-        deleted_registries: Vec::new(),
-        sent_credentials: BTreeMap::new(),
-        written_registries: Vec::new(),
-    };
+    let mut progress = Progress::default();
     for (d, l) in pairing.pairs() {
         let live = &observed.commands[l];
         if let Some(id) = live.id {
-            ex.command_ids.insert(d, id);
+            progress.command_ids.insert(d, id);
         }
         for w in &live.xnat {
             if let Some(wid) = w.id {
-                ex.wrapper_ids.insert((d, w.name.clone()), wid);
+                progress.wrapper_ids.insert((d, w.name.clone()), wid);
             }
         }
     }
+    let ex = Executor {
+        client,
+        repo,
+        opts,
+        state: std::sync::Mutex::new(progress),
+    };
     let mut journal = Journal::default();
     let mut status: HashMap<usize, bool> = HashMap::new();
-    for a in &plan.actions {
-        if a.op == Op::NoOp {
-            continue;
-        }
-        let blocked = a.after.iter().find(|dep| status.get(dep) != Some(&true));
-        let outcome = match blocked {
-            Some(dep) => Outcome::Skipped(format!("action {dep} did not succeed")),
-            None => match ex.run(a).await {
-                Ok(()) => Outcome::Done,
-                Err(e) => Outcome::Failed(e.to_string()),
-            },
-        };
-        status.insert(a.id, outcome == Outcome::Done);
-        journal.entries.push(Entry {
-            action: a.id,
-            target: a.target.to_string(),
-            op: a.op,
-            outcome,
-        });
+    // Actions of one phase do not depend on each other: run them at once (the client bounds
+    // requests in flight); phases run in order.
+    let mut phases: BTreeMap<u8, Vec<&Action>> = BTreeMap::new();
+    for a in plan.actions.iter().filter(|a| a.op != Op::NoOp) {
+        phases.entry(phase(a)).or_default().push(a);
     }
-    let record = new_record(repo, observed, credentials, &ex);
+    for actions in phases.values() {
+        let outcomes = futures_util::future::join_all(actions.iter().map(|a| {
+            let blocked = a
+                .after
+                .iter()
+                .find(|dep| status.get(dep) != Some(&true))
+                .copied();
+            let ex = &ex;
+            async move {
+                match blocked {
+                    Some(dep) => Outcome::Skipped(format!("action {dep} did not succeed")),
+                    None => match ex.run(a).await {
+                        Ok(()) => Outcome::Done,
+                        Err(e) => Outcome::Failed(e.to_string()),
+                    },
+                }
+            }
+        }))
+        .await;
+        for (a, outcome) in actions.iter().zip(outcomes) {
+            status.insert(a.id, outcome == Outcome::Done);
+            journal.entries.push(Entry {
+                action: a.id,
+                target: a.target.to_string(),
+                op: a.op,
+                outcome,
+            });
+        }
+    }
+    let progress = ex
+        .state
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let record = new_record(repo, observed, credentials, &progress);
     if record != observed.record {
         match config_service::put(client, crate::record::ENTRY, &record.to_text()).await {
             Ok(()) => journal.record_written = true,
@@ -387,13 +423,33 @@ pub async fn execute(
     journal
 }
 
+/// The order actions run in: each phase only depends on earlier ones.
+fn phase(a: &Action) -> u8 {
+    match (&a.target, a.op) {
+        (Target::Registry { .. }, Op::Delete) => 8,
+        (Target::Command { .. }, Op::Delete) => 7,
+        (Target::Automation { .. }, Op::Delete) => 6,
+        (Target::Registry { .. } | Target::ComputeBackend { .. }, _) => 0,
+        (Target::Command { .. }, _) => 1,
+        (
+            Target::Wrapper {
+                scope: Scope::Site, ..
+            },
+            _,
+        ) => 2,
+        (Target::Wrapper { .. }, _) => 3,
+        (Target::EventService, _) => 4,
+        (Target::Automation { .. }, _) => 5,
+    }
+}
+
 /// What xcs manages after this run: the declared objects that exist, plus previously managed
 /// ones that still exist (so a later `--prune` can delete them).
 fn new_record(
     repo: &Repo,
     observed: &crate::observe::Observed,
     credentials: &BTreeMap<String, CredentialState>,
-    ex: &Executor,
+    ex: &Progress,
 ) -> Record {
     let old = &observed.record;
     let mut record = Record {

@@ -28,8 +28,9 @@ struct Builder<'a> {
     notes: Vec<String>,
     /// Action id of each command's create/update, by declared index.
     command_action: BTreeMap<usize, usize>,
-    /// Action ids touching a wrapper, by (declared command index, wrapper name).
-    wrapper_actions: BTreeMap<(usize, String), Vec<usize>>,
+    /// The action setting a wrapper's state at a scope, by (declared command index, wrapper
+    /// name, scope).
+    wrapper_actions: BTreeMap<(usize, String, Scope), usize>,
     event_service_action: Option<usize>,
 }
 
@@ -530,18 +531,18 @@ fn wrapper_action(
         return; // an undeclared, disabled wrapper that stays disabled: nothing to say
     }
     let target = Target::Wrapper {
-        scope,
+        scope: scope.clone(),
         command: b.key(index),
         wrapper: w.name.clone(),
     };
+    // After the command, and for a project, after the site-wide state of the same wrapper.
     let mut after: Vec<usize> = b.command_action.get(&index).copied().into_iter().collect();
     after.extend(
         b.wrapper_actions
-            .get(&(index, w.name.clone()))
-            .into_iter()
-            .flatten()
+            .get(&(index, w.name.clone(), Scope::Site))
             .copied(),
     );
+    let key = (index, w.name.clone(), scope.clone());
     let (op, step) = if changes.is_empty() {
         (Op::NoOp, Step::None)
     } else {
@@ -562,10 +563,7 @@ fn wrapper_action(
         if op == Op::NoOp { vec![] } else { after },
     );
     if op != Op::NoOp {
-        b.wrapper_actions
-            .entry((index, w.name.clone()))
-            .or_default()
-            .push(id);
+        b.wrapper_actions.insert(key, id);
     }
 }
 
@@ -686,11 +684,16 @@ fn automations(b: &mut Builder) {
         let mut after: Vec<usize> = b.command_action.get(&index).copied().into_iter().collect();
         after.extend(
             b.wrapper_actions
-                .get(&(index, a.wrapper.clone()))
-                .into_iter()
-                .flatten()
+                .get(&(index, a.wrapper.clone(), Scope::Site))
                 .copied(),
         );
+        if let Some(p) = &a.project {
+            after.extend(
+                b.wrapper_actions
+                    .get(&(index, a.wrapper.clone(), Scope::Project(p.clone())))
+                    .copied(),
+            );
+        }
         after.extend(b.event_service_action);
         let target = Target::Automation {
             name: a.name.clone(),

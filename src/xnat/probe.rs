@@ -8,9 +8,8 @@ use serde::Deserialize;
 pub struct Capabilities {
     /// The Container Service plugin's version, e.g. `3.7.3`.
     pub cs_version: String,
-    /// The account XNAT says we are (`GET /xapi/users/username`).
+    /// The account used (the alias, for an alias token).
     pub username: String,
-    pub roles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -46,17 +45,11 @@ impl Capabilities {
             metadata: new,
         }
     }
-
-    /// Before CS 3.7.0 there is no ContainerManager role: admin endpoints need a site admin
-    /// (ref §12).
-    pub fn may_manage(&self) -> bool {
-        self.roles.iter().any(|r| r == "ContainerManager")
-            || (!self.at_least(3, 7) && self.roles.iter().any(|r| r == "Administrator"))
-    }
 }
 
-/// `GET /xapi/plugins/containers` (ref core §5; plugin id `containers`) and
-/// `GET /xapi/users/username` + `/xapi/users/{u}/roles` (ref core §4).
+/// `GET /xapi/plugins/containers` (ref core §5; plugin id `containers`): one request, so a
+/// plan's reads stay within its budget. Permission problems surface on the first write, with
+/// XNAT's own message.
 pub async fn probe(client: &Client) -> Result<Capabilities> {
     let plugin: Option<Plugin> = client.get_optional("/xapi/plugins/containers").await?;
     let Some(plugin) = plugin else {
@@ -65,23 +58,8 @@ pub async fn probe(client: &Client) -> Result<Capabilities> {
             client.url()
         )));
     };
-    let r = client
-        .request(
-            reqwest::Method::GET,
-            "/xapi/users/username",
-            &[],
-            super::http::Body::None,
-            super::http::Repeat::Safe,
-        )
-        .await?;
-    let username = r.text.trim().trim_matches('"').to_string();
-    let roles: Vec<String> = client
-        .get_optional(&format!("/xapi/users/{username}/roles"))
-        .await?
-        .unwrap_or_default();
     Ok(Capabilities {
         cs_version: plugin.version.unwrap_or_else(|| "unknown".into()),
-        username,
-        roles,
+        username: client.user().to_string(),
     })
 }

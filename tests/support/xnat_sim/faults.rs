@@ -138,22 +138,3 @@ impl SplitMix64 {
         )
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decisions_are_deterministic_and_follow_rates() {
-        let f = Faults {
-            seed: 7,
-            error_rate: 0.2,
-            ..Faults::default()
-        };
-        let a: Vec<_> = (0..1000).map(|n| f.decide(n)).collect();
-        let b: Vec<_> = (0..1000).map(|n| f.decide(n)).collect();
-        assert_eq!(a, b);
-        let errors = a.iter().filter(|d| d.kind == FaultKind::Error).count();
-        assert!((150..250).contains(&errors), "{errors}");
-    }
-}
