@@ -404,3 +404,71 @@ fn apply_converges_through_faults() {
     );
     eprintln!("converged after {runs} runs");
 }
+
+#[test]
+fn review_embeds_the_live_plan_when_an_xnat_is_configured() {
+    let sim = sim();
+    let repo = Xcs::new()
+        .git_init()
+        .catalog("repo")
+        .xnat(&sim)
+        .env("LAB_REGISTRY_PASSWORD", CANARY);
+    repo.commit("catalog");
+    let path = repo.root().join("repo/commands/dcm2niix.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replace("limit-memory: 2048", "limit-memory: 1024"),
+    )
+    .expect("write");
+    let run = repo.exec(["review", "repo", "--base", "HEAD"]).code(0);
+    no_canary(&run);
+    assert!(run.stdout.contains("<!-- xcs-review -->"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Plan: 14 to create, 21 to update, 0 to delete"),
+        "{}",
+        run.stdout
+    );
+    let offline = Xcs::new().git_init().catalog("repo");
+    offline.commit("catalog");
+    let run = offline.exec(["review", "repo", "--base", "HEAD"]).code(0);
+    assert!(run.stdout.contains("no XNAT configured"), "{}", run.stdout);
+}
+
+#[test]
+fn plan_and_apply_take_an_environment() {
+    let sim = sim();
+    let repo = Xcs::new()
+        .catalog("repo")
+        .env("XNAT_STAGING_URL", &sim.url())
+        .env("XNAT_STAGING_USER", "admin")
+        .env("XNAT_STAGING_PASS", "admin")
+        .env("STAGING_REGISTRY_PASSWORD", CANARY);
+    let plan = repo.exec(["plan", "repo", "--env", "staging"]).code(0);
+    no_canary(&plan);
+    assert!(
+        plan.stdout.contains("+ create  command pydeface@2.0.2"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("command fastsurfer"),
+        "staging applies three commands only:\n{}",
+        plan.stdout
+    );
+    repo.exec(["apply", "repo", "--env", "staging"]).code(0);
+    assert_eq!(
+        sim.hub_credentials("neuro-lab")
+            .and_then(|c| c.0)
+            .as_deref(),
+        Some(CANARY)
+    );
+    repo.exec(["plan", "repo", "--env", "staging", "--detailed-exitcode"])
+        .code(0);
+    repo.exec([
+        "site", "build", "repo", "--env", "staging", "--out", "public",
+    ])
+    .code(0)
+    .stdout_has("Built 3 commands");
+}

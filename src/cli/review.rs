@@ -1,3 +1,4 @@
+use super::connection::{XnatArgs, runtime};
 use super::diff::compare;
 use anyhow::Context as _;
 use std::path::PathBuf;
@@ -18,10 +19,13 @@ pub struct Args {
     /// Review the repo as this environment sees it.
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
-    /// The plan to include, as written by `xcs plan --format markdown` (CI runs the plan where
-    /// an XNAT is reachable and passes it here).
+    /// The plan to include, as written by `xcs plan --format markdown`. Without it, the plan is
+    /// made here when an XNAT is configured (`--xnat` or `$XNAT_URL`, or the environment's
+    /// variables), and the comment says why there is none otherwise.
     #[arg(long, value_name = "FILE")]
     plan: Option<PathBuf>,
+    #[command(flatten)]
+    xnat: XnatArgs,
     /// Cut the comment to this many characters (0: never cut).
     #[arg(long, value_name = "N", default_value_t = review::DEFAULT_MAX_CHARS)]
     max_chars: usize,
@@ -43,10 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             std::fs::read_to_string(path)
                 .with_context(|| format!("reading the plan {}", path.display()))?,
         ),
-        None => PlanSection::NotRun(
-            "no plan given (CI runs `xcs plan` where an XNAT is reachable and passes `--plan`)"
-                .into(),
-        ),
+        None => live_plan(&args, &c.head),
     };
     let body = review::render(
         &Review {
@@ -65,4 +66,44 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     print!("{body}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The plan of the head against a live XNAT, when one is configured and the head is valid.
+fn live_plan(args: &Args, head: &xcs::validate::Validation) -> PlanSection {
+    let vars = match &args.env {
+        Some(name) => match head.repo.environment(name) {
+            Some(e) => e.spec.xnat.clone(),
+            None => return PlanSection::NotRun(format!("no environment `{name}` at the head")),
+        },
+        None => xcs::model::environment::XnatVariables::default(),
+    };
+    if args.xnat.url.is_none() && std::env::var_os(&vars.url_variable).is_none() {
+        return PlanSection::NotRun(format!(
+            "no XNAT configured (set `${}` or pass `--xnat`)",
+            vars.url_variable
+        ));
+    }
+    if head.has_errors() {
+        return PlanSection::NotRun("the head has validation errors".into());
+    }
+    let repo = match &args.env {
+        Some(name) => match xcs::environment::for_environment(&head.repo, name) {
+            Ok(r) => r,
+            Err(e) => return PlanSection::NotRun(e.to_string()),
+        },
+        None => head.repo.clone(),
+    };
+    let made = args.xnat.client(&vars).and_then(|client| {
+        let opts = xcs::plan::PlanOptions::new(args.dir.clone());
+        let (plan, _) = runtime()?.block_on(xcs::plan::plan(&client, &repo, &opts))?;
+        Ok(plan)
+    });
+    match made {
+        Ok(plan) => PlanSection::Rendered(xcs::plan::render::markdown(
+            &plan,
+            xcs::plan::render::MARKDOWN_LIMIT,
+            args.artifact_url.as_deref(),
+        )),
+        Err(e) => PlanSection::NotRun(format!("could not plan against XNAT: {e:#}")),
+    }
 }

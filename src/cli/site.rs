@@ -34,6 +34,9 @@ struct BuildArgs {
     /// Where to write the site. Replaced on every build (only if an earlier build wrote it).
     #[arg(long, value_name = "DIR", default_value = "public")]
     out: PathBuf,
+    /// Build the catalog of this environment (`environments/<NAME>.yaml`): only what it applies.
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
@@ -74,6 +77,7 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
         dir: args.dir.clone(),
         rev: args.rev.clone(),
         out: args.out.clone(),
+        env: args.env.clone(),
     };
     let outcome = xcs::site::build(&options)?;
     let (validation, report) = match outcome {
@@ -152,6 +156,7 @@ fn serve_site(args: ServeArgs) -> anyhow::Result<ExitCode> {
             dir: args.dir,
             rev: None,
             out,
+            env: None,
         },
         port: args.port,
         watch: args.watch,

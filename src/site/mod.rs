@@ -31,6 +31,8 @@ pub const MARKER: &str = ".xcs-site";
 pub enum SiteError {
     #[error(transparent)]
     Load(#[from] LoadError),
+    #[error(transparent)]
+    Environment(#[from] crate::environment::OverlayError),
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
     #[error("search index: {0}")]
@@ -69,6 +71,8 @@ pub struct BuildOptions {
     /// Build from this git revision instead of the work tree.
     pub rev: Option<String>,
     pub out: PathBuf,
+    /// Build the catalog as this environment sees the repo.
+    pub env: Option<String>,
 }
 
 /// What a build did.
@@ -98,9 +102,16 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
     let started = Instant::now();
     check_out_dir(options)?;
     let source = Source::new(&options.dir, options.rev.as_deref());
-    let validation = crate::validate::validate_source(&source)?;
+    let which = options.env.as_deref().map_or(
+        crate::validate::Environments::All,
+        crate::validate::Environments::Only,
+    );
+    let mut validation = crate::validate::validate_source_with(&source, which)?;
     if validation.has_errors() {
         return Ok(BuildOutcome::Invalid(validation));
+    }
+    if let Some(name) = &options.env {
+        validation.repo = crate::environment::for_environment(&validation.repo, name)?;
     }
     let paths: HashSet<String> = validation
         .repo
