@@ -19,5 +19,6 @@ pub mod record;
 pub mod review;
 pub mod schema;
 pub mod site;
+pub mod time;
 pub mod validate;
 pub mod xnat;

@@ -35,24 +35,7 @@ pub fn now() -> u64 {
 
 /// `2026-11-26T10:04:05Z`.
 pub fn timestamp(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Days to civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::time::timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 /// Who this run is: `XCS_LOCK_HOLDER`, else user, host, CI run and process id.
@@ -122,13 +105,4 @@ pub async fn force_unlock(client: &Client) -> xnat::Result<Option<Lease>> {
         config_service::delete(client, ENTRY).await?;
     }
     Ok(lease)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn timestamps_are_utc_dates() {
-        assert_eq!(super::timestamp(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::timestamp(1_795_000_000), "2026-11-18T11:06:40Z");
-    }
 }

@@ -9,20 +9,38 @@ use xcs::load::Source;
 use xcs::model::Repo;
 use xcs::validate::{Environments, Validation, validate_source_with};
 
+/// Which two revisions of which repo to compare (shared by `diff` and `review`).
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct Revisions {
     /// The declaration repo: a directory inside a git repository.
     #[arg(default_value = ".")]
-    dir: PathBuf,
+    pub dir: PathBuf,
     /// The revision to compare against: a branch, tag or commit (`origin/main`, `HEAD~1`).
     #[arg(long, value_name = "REV")]
-    base: String,
+    pub base: String,
     /// The revision to compare; the work tree when absent.
     #[arg(long, value_name = "REV")]
-    head: Option<String>,
+    pub head: Option<String>,
     /// Compare the repo as this environment sees it (`environments/<NAME>.yaml`).
     #[arg(long, value_name = "NAME")]
-    env: Option<String>,
+    pub env: Option<String>,
+}
+
+impl Revisions {
+    pub fn compare(&self) -> anyhow::Result<Compared> {
+        compare(
+            &self.dir,
+            &self.base,
+            self.head.as_deref(),
+            self.env.as_deref(),
+        )
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    revisions: Revisions,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Exit 1 when a change of this class (or a worse one) is found.
@@ -123,13 +141,9 @@ pub fn compare(
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let c = compare(
-        &args.dir,
-        &args.base,
-        args.head.as_deref(),
-        args.env.as_deref(),
-    )?;
+    let c = args.revisions.compare()?;
     let env = args
+        .revisions
         .env
         .as_deref()
         .map(|e| format!(" (environment {e})"))
@@ -151,10 +165,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => print_json(&json!({
             "version": JSON_VERSION,
             "command": "diff",
-            "dir": args.dir.display().to_string(),
+            "dir": args.revisions.dir.display().to_string(),
             "base": {"rev": c.base_label, "validation": c.base.counts()},
-            "head": {"rev": args.head, "validation": c.head.counts()},
-            "environment": args.env,
+            "head": {"rev": args.revisions.head, "validation": c.head.counts()},
+            "environment": args.revisions.env,
             "summary": c.diff.summary(),
             "class": c.diff.class(),
             "notes": c.notes,

@@ -1,5 +1,5 @@
 use super::connection::{XnatArgs, runtime};
-use super::diff::compare;
+use super::diff::Revisions;
 use anyhow::Context as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,18 +7,8 @@ use xcs::review::{self, Fit, PlanSection, Review};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The declaration repo: a directory inside a git repository.
-    #[arg(default_value = ".")]
-    dir: PathBuf,
-    /// The revision the pull request merges into (e.g. `origin/main`).
-    #[arg(long, value_name = "REV")]
-    base: String,
-    /// The revision under review; the work tree when absent.
-    #[arg(long, value_name = "REV")]
-    head: Option<String>,
-    /// Review the repo as this environment sees it.
-    #[arg(long, value_name = "NAME")]
-    env: Option<String>,
+    #[command(flatten)]
+    revisions: Revisions,
     /// The plan to include, as written by `xcs plan --format markdown`. Without it, the plan is
     /// made here when an XNAT is configured (`--xnat` or `$XNAT_URL`, or the environment's
     /// variables), and the comment says why there is none otherwise.
@@ -36,12 +26,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let c = compare(
-        &args.dir,
-        &args.base,
-        args.head.as_deref(),
-        args.env.as_deref(),
-    )?;
+    let c = args.revisions.compare()?;
     let plan = match &args.plan {
         Some(path) => PlanSection::Rendered(
             std::fs::read_to_string(path)
@@ -53,7 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &Review {
             base: &c.base_label,
             head: &c.head_label,
-            environment: args.env.as_deref(),
+            environment: args.revisions.env.as_deref(),
             diagnostics: &c.head.diagnostics,
             diff: &c.diff,
             plan,
@@ -70,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// The plan of the head against a live XNAT, when one is configured and the head is valid.
 fn live_plan(args: &Args, head: &xcs::validate::Validation) -> PlanSection {
-    let vars = match &args.env {
+    let vars = match &args.revisions.env {
         Some(name) => match head.repo.environment(name) {
             Some(e) => e.spec.xnat.clone(),
             None => return PlanSection::NotRun(format!("no environment `{name}` at the head")),
@@ -86,7 +71,7 @@ fn live_plan(args: &Args, head: &xcs::validate::Validation) -> PlanSection {
     if head.has_errors() {
         return PlanSection::NotRun("the head has validation errors".into());
     }
-    let repo = match &args.env {
+    let repo = match &args.revisions.env {
         Some(name) => match xcs::environment::for_environment(&head.repo, name) {
             Ok(r) => r,
             Err(e) => return PlanSection::NotRun(e.to_string()),
@@ -94,7 +79,7 @@ fn live_plan(args: &Args, head: &xcs::validate::Validation) -> PlanSection {
         None => head.repo.clone(),
     };
     let made = args.xnat.client(&vars).and_then(|client| {
-        let opts = xcs::plan::PlanOptions::new(args.dir.clone());
+        let opts = xcs::plan::PlanOptions::new(args.revisions.dir.clone());
         let (plan, _) = runtime()?.block_on(xcs::plan::plan(&client, &repo, &opts))?;
         Ok(plan)
     });

@@ -3,7 +3,7 @@
 //! Order: registries → compute backend → commands → site wrapper state → project wrapper state →
 //! event service → automations; then deletions in reverse (automations, commands, registries).
 
-use super::config_view::{materialise, merge, same, to_body};
+use super::config_view::{materialise, merge, same};
 use super::matching::Pairing;
 use super::{
     Action, Change, CommandKey, CredentialState, Op, PLAN_VERSION, Plan, Step, Target, digest,
@@ -495,7 +495,7 @@ fn site_wrapper(b: &mut Builder, index: usize, w: &Wrapper, settings: &[WrapperS
             .unwrap_or_else(|| materialise(cmd, w, None));
         if !same(&expected, &observed) {
             changes.extend(config_changes(&expected, &observed));
-            config = Some(to_body(want));
+            config = Some(want.clone());
         }
     }
     let enable = (want_enabled != have_enabled).then_some(want_enabled);
@@ -606,7 +606,7 @@ fn project_wrapper(
         };
         if !same(&expected, &observed) {
             changes.extend(config_changes(&expected, &observed));
-            config = Some(to_body(want));
+            config = Some(want.clone());
         }
     }
     let enable = (want_enabled != have_enabled).then_some(want_enabled);

@@ -108,40 +108,6 @@ pub fn materialise(
     view
 }
 
-/// The overrides to POST: exactly the declared ones (posting the materialised view would freeze
-/// today's definition values into the store).
-pub fn to_body(config: &WrapperConfig) -> CommandConfiguration {
-    CommandConfiguration {
-        inputs: config
-            .inputs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    ConfigInput {
-                        default_value: v.default_value.clone(),
-                        matcher: v.matcher.clone(),
-                        user_settable: v.user_settable,
-                        advanced: v.advanced,
-                    },
-                )
-            })
-            .collect(),
-        outputs: config
-            .outputs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    ConfigOutput {
-                        label: v.label.clone(),
-                    },
-                )
-            })
-            .collect(),
-    }
-}
-
 /// Compare two views on what XNAT persists, ignoring key order.
 pub fn same(a: &CommandConfiguration, b: &CommandConfiguration) -> bool {
     a.inputs.len() == b.inputs.len()

@@ -4,8 +4,8 @@
 use super::finding::{Finding, Findings, did_you_mean, known_list};
 use super::rules::*;
 use super::{command, schema};
-use crate::diag::{Diagnostic, Location};
-use crate::load::{Limits, Node, ParseIssueKind, Pos, Ptr, RawFile, parse_file};
+use crate::diag::Diagnostic;
+use crate::load::{Limits, Node, ParseIssueKind, Ptr, RawFile, parse_file};
 use crate::model::backend::{BackendKind, ComputeBackend};
 use crate::model::secret::SecretRef;
 use crate::model::{
@@ -47,13 +47,9 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
         };
         let hint = (issue.kind == ParseIssueKind::SwallowedByComment)
             .then(|| "quote the whole value: `command-line: \"run #IN# #OUT#\"`".to_string());
-        report.diagnostics.push(diagnostic(
-            &parsed.path,
-            issue.pos,
-            rule,
-            issue.message.clone(),
-            hint,
-        ));
+        report
+            .diagnostics
+            .push(rule.at(&parsed.path, issue.pos, issue.message.clone(), hint));
     }
     let file = FileRef {
         path: parsed.path.clone(),
@@ -90,27 +86,6 @@ impl FileRef<'_> {
     }
 }
 
-fn diagnostic(
-    file: &Arc<str>,
-    pos: Pos,
-    rule: &'static Rule,
-    message: String,
-    hint: Option<String>,
-) -> Diagnostic {
-    Diagnostic {
-        code: rule.code,
-        severity: rule.severity,
-        message,
-        hint,
-        location: Some(Location {
-            file: file.clone(),
-            line: pos.line,
-            col: pos.col,
-        }),
-        masked: false,
-    }
-}
-
 /// Turn findings into diagnostics, locating each pointer in the document.
 pub fn locate(file: &Arc<str>, node: &Node, findings: Vec<Finding>, out: &mut Vec<Diagnostic>) {
     for f in findings {
@@ -119,7 +94,7 @@ pub fn locate(file: &Arc<str>, node: &Node, findings: Vec<Finding>, out: &mut Ve
         } else {
             node.locate(f.at.as_str())
         };
-        let mut d = diagnostic(file, pos, f.rule, f.message, f.hint);
+        let mut d = f.rule.at(file, pos, f.message, f.hint);
         d.masked = f.sensitive;
         out.push(d);
     }

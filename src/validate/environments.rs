@@ -6,9 +6,8 @@
 
 use super::references::{self, ViaRef};
 use super::rules::*;
-use crate::diag::{Diagnostic, Location, Severity};
+use crate::diag::{Diagnostic, Severity};
 use crate::environment::overlay_lenient;
-use crate::load::Pos;
 use crate::model::{Declared, Environment, Origin, Repo};
 use std::collections::{HashMap, HashSet};
 
@@ -25,10 +24,9 @@ pub fn check(repo: &Repo, via: &[ViaRef], which: Environments) -> Vec<Diagnostic
     let mut names: HashMap<&str, &Origin> = HashMap::new();
     for env in &repo.environments {
         if let Some(first) = names.insert(&env.spec.name, &env.origin) {
-            out.push(at(
-                &env.origin,
+            out.push(ENV_DUPLICATE.at(
+                &env.origin.file,
                 env.origin.locate("/name"),
-                ENV_DUPLICATE,
                 format!("environment `{}` is declared twice", env.spec.name),
                 Some(format!("first at {}:{}", first.file, first.pos.line)),
             ));
@@ -48,10 +46,9 @@ pub fn check(repo: &Repo, via: &[ViaRef], which: Environments) -> Vec<Diagnostic
         }
         let (seen, problems) = overlay_lenient(repo, &env.spec);
         for p in problems {
-            out.push(at(
-                &env.origin,
+            out.push(ENV_UNKNOWN.at(
+                &env.origin.file,
                 env.origin.locate(&p.pointer),
-                ENV_UNKNOWN,
                 format!("environment `{}`: {}", env.spec.name, p.message),
                 None,
             ));
@@ -130,10 +127,9 @@ fn introduced(
             if before.as_ref().is_some_and(|b| b.contains(&f.message)) {
                 continue;
             }
-            out.push(at(
-                &env.origin,
+            out.push(overlay_rule(f.rule.severity).at(
+                &env.origin.file,
                 pos,
-                overlay_rule(f.rule.severity),
                 format!(
                     "with environment `{name}`, command `{}`: {} [{}]",
                     c.spec.name, f.message, f.rule.code
@@ -170,10 +166,9 @@ fn introduced(
         if base_refs.contains(&(what.clone(), place.clone())) {
             continue;
         }
-        out.push(at(
-            &env.origin,
+        out.push(overlay_rule(rule.severity).at(
+            &env.origin.file,
             env.origin.pos,
-            overlay_rule(rule.severity),
             format!("with environment `{name}`: {what} (at {place})"),
             hint,
         ));
@@ -192,26 +187,5 @@ fn overlay_rule(severity: Severity) -> &'static Rule {
     match severity {
         Severity::Error => ENV_OVERLAY_ERROR,
         Severity::Warning => ENV_OVERLAY_WARNING,
-    }
-}
-
-fn at(
-    origin: &Origin,
-    pos: Pos,
-    rule: &'static Rule,
-    message: String,
-    hint: Option<String>,
-) -> Diagnostic {
-    Diagnostic {
-        code: rule.code,
-        severity: rule.severity,
-        message,
-        hint,
-        location: Some(Location {
-            file: origin.file.clone(),
-            line: pos.line,
-            col: pos.col,
-        }),
-        masked: false,
     }
 }

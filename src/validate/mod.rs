@@ -66,18 +66,7 @@ fn locate_via(
             .map_or(crate::load::Pos { line: 1, col: 1 }, |n| {
                 n.locate(p.via.at.as_str())
             });
-        out.push(Diagnostic {
-            code: p.rule.code,
-            severity: p.rule.severity,
-            message: p.message,
-            hint: p.hint,
-            location: Some(crate::diag::Location {
-                file: file.clone(),
-                line: pos.line,
-                col: pos.col,
-            }),
-            masked: false,
-        });
+        out.push(p.rule.at(file, pos, p.message, p.hint));
     }
     out
 }

@@ -2,8 +2,8 @@
 
 use super::finding::{Findings, did_you_mean, known_list};
 use super::rules::*;
-use crate::diag::{Diagnostic, Location};
-use crate::load::{Pos, Ptr};
+use crate::diag::Diagnostic;
+use crate::load::Ptr;
 use crate::model::automation::{EVENT_CLASS_PREFIX, EVENT_TYPES};
 use crate::model::repo::Unresolved;
 use crate::model::{Automation, Command, Declared, Origin, Repo, Wrapper, WrapperSetting};
@@ -67,28 +67,7 @@ impl Ctx<'_> {
         } else {
             origin.locate(pointer.as_str())
         };
-        self.out.push(at(&origin.file, pos, rule, message, hint));
-    }
-}
-
-fn at(
-    file: &std::sync::Arc<str>,
-    pos: Pos,
-    rule: &'static Rule,
-    message: String,
-    hint: Option<String>,
-) -> Diagnostic {
-    Diagnostic {
-        code: rule.code,
-        severity: rule.severity,
-        message,
-        hint,
-        location: Some(Location {
-            file: file.clone(),
-            line: pos.line,
-            col: pos.col,
-        }),
-        masked: false,
+        self.out.push(rule.at(&origin.file, pos, message, hint));
     }
 }
 

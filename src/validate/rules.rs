@@ -108,6 +108,30 @@ rules! {
     ENV_OVERLAY_WARNING = "XCS405", Warning, "The repo as an environment sees it has a warning that the repo itself does not", "As the underlying rule says";
 }
 
+impl Rule {
+    /// A diagnostic of this rule at a place in a file.
+    pub fn at(
+        &'static self,
+        file: &std::sync::Arc<str>,
+        pos: crate::load::Pos,
+        message: String,
+        hint: Option<String>,
+    ) -> crate::diag::Diagnostic {
+        crate::diag::Diagnostic {
+            code: self.code,
+            severity: self.severity,
+            message,
+            hint,
+            location: Some(crate::diag::Location {
+                file: file.clone(),
+                line: pos.line,
+                col: pos.col,
+            }),
+            masked: false,
+        }
+    }
+}
+
 pub fn by_code(code: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.code == code)
 }

@@ -45,25 +45,15 @@ pub async fn create(
     identity: (&str, &str, Option<&str>),
 ) -> Result<i64> {
     let path = "/xapi/commands";
-    match client
-        .request(
-            Method::POST,
+    client
+        .create(
             path,
             &[],
-            Body::Json(body.clone()),
-            Repeat::Once,
+            body.clone(),
+            |text| decode::<i64>(&Method::POST, path, text.trim()),
+            find(client, identity.0, identity.1, identity.2),
         )
         .await
-    {
-        Ok(r) => decode::<i64>(&Method::POST, path, r.text.trim()),
-        Err(e) if e.is_transient() => {
-            match find(client, identity.0, identity.1, identity.2).await {
-                Ok(Some(id)) => Ok(id),
-                _ => Err(e),
-            }
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// `POST /xapi/commands/{id}`: full replacement; children matched by name, so wrapper ids,

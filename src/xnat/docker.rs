@@ -80,28 +80,22 @@ impl HubBody<'_> {
 /// outcome, since names are unique.
 pub async fn create_hub(client: &Client, hub: &HubBody<'_>, default: bool) -> Result<i64> {
     let path = "/xapi/docker/hubs";
-    let query = [("default", default.to_string())];
-    match client
-        .request(
-            Method::POST,
+    let find = async {
+        Ok(hubs(client)
+            .await?
+            .into_iter()
+            .find(|h| h.name == hub.name)
+            .map(|h| h.id))
+    };
+    client
+        .create(
             path,
-            &query,
-            Body::Json(hub.json(None)),
-            Repeat::Once,
+            &[("default", default.to_string())],
+            hub.json(None),
+            |text| decode::<Hub>(&Method::POST, path, text).map(|h| h.id),
+            find,
         )
         .await
-    {
-        Ok(r) => decode::<Hub>(&Method::POST, path, &r.text).map(|h| h.id),
-        Err(e) if e.is_transient() => match hubs(client).await {
-            Ok(all) => all
-                .into_iter()
-                .find(|h| h.name == hub.name)
-                .map(|h| h.id)
-                .ok_or(e),
-            Err(_) => Err(e),
-        },
-        Err(e) => Err(e),
-    }
 }
 
 /// `POST /xapi/docker/hubs/{id}?default=…`: full replacement. The body id must equal the path

@@ -87,30 +87,24 @@ pub async fn create(client: &Client, sub: &Subscription, project: Option<&str>) 
         None => "/xapi/events/subscription".to_string(),
     };
     let body = serde_json::to_value(sub).unwrap_or_default();
-    match client
-        .request(Method::POST, &path, &[], Body::Json(body), Repeat::Once)
-        .await
-    {
-        Ok(r) => {
-            let text = r.text.trim().trim_matches('"');
-            text.rsplit_once(':')
-                .and_then(|(_, id)| id.trim().parse().ok())
-                .ok_or_else(|| super::XnatError::Decode {
-                    method: "POST".into(),
-                    path,
-                    message: format!("expected `<name>:<id>`, got `{text}`"),
-                })
-        }
-        Err(e) if e.is_transient() => match list(client).await {
-            Ok(all) => all
-                .into_iter()
-                .find(|s| s.name == sub.name)
-                .and_then(|s| s.id)
-                .ok_or(e),
-            Err(_) => Err(e),
-        },
-        Err(e) => Err(e),
-    }
+    let find = async {
+        Ok(list(client)
+            .await?
+            .into_iter()
+            .find(|s| s.name == sub.name)
+            .and_then(|s| s.id))
+    };
+    let parse = |text: &str| {
+        let text = text.trim().trim_matches('"');
+        text.rsplit_once(':')
+            .and_then(|(_, id)| id.trim().parse().ok())
+            .ok_or_else(|| super::XnatError::Decode {
+                method: "POST".into(),
+                path: path.clone(),
+                message: format!("expected `<name>:<id>`, got `{text}`"),
+            })
+    };
+    client.create(&path, &[], body, parse, find).await
 }
 
 /// `PUT /xapi/events/subscription/{id}`.

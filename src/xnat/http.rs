@@ -238,6 +238,32 @@ impl Client {
         }
     }
 
+    /// A POST that creates something, never repeated blindly (a retry could create twice): when
+    /// its outcome is unknown (no answer, a 5xx), `find` looks for what it would have made.
+    pub async fn create<F>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: Value,
+        parse: impl FnOnce(&str) -> Result<i64>,
+        find: F,
+    ) -> Result<i64>
+    where
+        F: std::future::Future<Output = Result<Option<i64>>>,
+    {
+        match self
+            .request(Method::POST, path, query, Body::Json(body), Repeat::Once)
+            .await
+        {
+            Ok(r) => parse(&r.text),
+            Err(e) if e.is_transient() => match find.await {
+                Ok(Some(id)) => Ok(id),
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,

@@ -6,7 +6,6 @@
 
 use super::http::{Body, Repeat};
 use super::{Client, Result};
-use indexmap::IndexMap;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
@@ -35,35 +34,14 @@ impl std::fmt::Display for Scope {
     }
 }
 
-/// XNAT's `CommandConfiguration`, as GET returns it: the wrapper's own values overlaid with the
-/// stored overrides (site, then project). Only these sub-fields are persisted (ref §5).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CommandConfiguration {
-    #[serde(default)]
-    pub inputs: IndexMap<String, ConfigInput>,
-    #[serde(default)]
-    pub outputs: IndexMap<String, ConfigOutput>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct ConfigInput {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub matcher: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_settable: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub advanced: Option<bool>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct ConfigOutput {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-}
+/// XNAT's `CommandConfiguration`: as GET returns it, the wrapper's own values overlaid with the
+/// stored overrides (site, then project); as POST takes it, the overrides. XNAT persists exactly
+/// the fields a declared configuration has (ref §5), so the model's type is the wire type too;
+/// the other fields GET shows (`description`, `type`, `required`) are ignored.
+pub use crate::model::enablement::{
+    InputOverride as ConfigInput, OutputOverride as ConfigOutput,
+    WrapperConfig as CommandConfiguration,
+};
 
 /// `GET /xapi/wrappers/{id}/enabled` → bare `true`/`false` (site scope).
 pub async fn site_enabled(client: &Client, wrapper: i64) -> Result<bool> {
@@ -121,7 +99,8 @@ pub async fn set_config(
     enable: bool,
 ) -> Result<()> {
     let path = format!("{}/wrappers/{wrapper}/config", scope.prefix());
-    let body = serde_json::to_value(config).unwrap_or_default();
+    // Both maps always present: XNAT's binder does not expect them to be missing.
+    let body = serde_json::json!({"inputs": config.inputs, "outputs": config.outputs});
     let query = [
         ("enable", enable.to_string()),
         ("reason", "xcs apply".to_string()),

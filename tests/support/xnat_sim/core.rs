@@ -583,21 +583,11 @@ async fn containers_version(Axum(shared): Axum<SharedState>) -> Reply {
 
 /// `yyyy-MM-dd HH:mm:ss.S` in UTC (the exact rendering is unverified).
 fn format_date(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let secs = i64::try_from(ms / 1000).unwrap_or(i64::MAX);
+    let rem = secs.rem_euclid(86_400);
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{}",
+        "{} {:02}:{:02}:{:02}.{}",
+        xcs::time::date(secs),
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60,
