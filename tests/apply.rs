@@ -472,3 +472,35 @@ fn plan_and_apply_take_an_environment() {
     .code(0)
     .stdout_has("Built 3 commands");
 }
+
+/// An alias token in `$XNAT_TOKEN` logs in instead of a user and password, and is never shown.
+#[test]
+fn an_alias_token_from_the_environment_works() {
+    let sim = sim();
+    let token: serde_json::Value = reqwest::blocking::Client::new()
+        .get(format!("{}/data/services/tokens/issue", sim.url()))
+        .basic_auth("admin", Some("admin"))
+        .send()
+        .and_then(|r| r.json())
+        .expect("token");
+    let alias = token["alias"].as_str().expect("alias");
+    let secret = token["secret"].as_str().expect("secret");
+    let repo = Xcs::new()
+        .catalog("repo")
+        .env("XNAT_URL", &sim.url())
+        .env("XNAT_TOKEN", &format!("{alias}:{secret}"))
+        .env("LAB_REGISTRY_PASSWORD", CANARY);
+    let run = repo.exec(["apply", "repo"]).code(0);
+    assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    repo.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
+    let bad = Xcs::new()
+        .catalog("repo")
+        .env("XNAT_URL", &sim.url())
+        .env("XNAT_TOKEN", &format!("{alias}:wrong-secret"));
+    let run = bad.exec(["plan", "repo"]).code(2);
+    assert!(
+        run.stderr.contains("cannot log in") && !run.stderr.contains("wrong-secret"),
+        "{}",
+        run.stderr
+    );
+}

@@ -304,3 +304,28 @@ fn cross_document_rules() {
         .code(1);
     snapshot!("validate_cross_document", run.stdout);
 }
+
+/// `--help` of every subcommand, with the exit codes, as people read it.
+#[test]
+fn help_texts() {
+    let mut all = String::new();
+    for args in [
+        vec!["--help"],
+        vec!["validate", "--help"],
+        vec!["plan", "--help"],
+        vec!["apply", "--help"],
+        vec!["import", "--help"],
+        vec!["diff", "--help"],
+        vec!["review", "--help"],
+        vec!["site", "build", "--help"],
+    ] {
+        let run = Xcs::new()
+            .args(args.clone())
+            .env("COLUMNS", "100")
+            .run()
+            .code(0);
+        all.push_str(&format!("$ xcs {}\n{}\n", args.join(" "), run.stdout));
+    }
+    assert!(all.contains("Exit codes:"));
+    snapshot!("help", all);
+}

@@ -25,7 +25,8 @@ Exit codes:
   0  success: no problems (warnings allowed unless --deny-warnings)
   1  problems found: validation errors, a failed action, a stale saved plan, the apply lock
      held elsewhere, or --fail-on matched
-  2  could not run: bad arguments, unreadable path, unknown revision
+  2  could not run: bad arguments, unreadable path, unknown revision, no XNAT configured,
+     XNAT unreachable or refusing the login
   `plan --detailed-exitcode` instead uses 0 = no changes, 1 = error, 2 = changes.";
 
 #[derive(Debug, Parser)]

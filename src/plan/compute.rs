@@ -95,20 +95,39 @@ pub fn compute(
         wrapper_actions: BTreeMap::new(),
         event_service_action: None,
     };
+    for s in &repo.command_sources {
+        let what = s
+            .spec
+            .image
+            .as_deref()
+            .or(s.spec.url.as_deref())
+            .unwrap_or("?");
+        b.notes.push(format!(
+            "{}: the commands of `{what}` (from: {}) are not installed: resolving command sources is not built yet",
+            s.origin.file,
+            serde_json::to_value(s.spec.from).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        ));
+    }
     registries(&mut b, credentials);
     backend(&mut b);
     commands(&mut b);
     if let Some(site) = repo.site() {
         for (i, c) in repo.commands.iter().enumerate() {
             for w in &c.spec.xnat {
-                site_wrapper(&mut b, i, w, &site.spec.wrappers);
+                wrapper_state(&mut b, i, w, Scope::Site, &site.spec.wrappers);
             }
         }
     }
     for p in &repo.projects {
         for (i, c) in repo.commands.iter().enumerate() {
             for w in &c.spec.xnat {
-                project_wrapper(&mut b, i, w, &p.spec.id, &p.spec.wrappers);
+                wrapper_state(
+                    &mut b,
+                    i,
+                    w,
+                    Scope::Project(p.spec.id.clone()),
+                    &p.spec.wrappers,
+                );
             }
         }
     }
@@ -478,21 +497,54 @@ fn only_overridden(view: &CommandConfiguration, overrides: &WrapperConfig) -> Co
     out
 }
 
-fn site_wrapper(b: &mut Builder, index: usize, w: &Wrapper, settings: &[WrapperSetting]) {
+/// A wrapper's enablement and configuration at one scope: desired (the Site or Project
+/// entry; absent means disabled, an absent `config` means unmanaged) against observed.
+fn wrapper_state(
+    b: &mut Builder,
+    index: usize,
+    w: &Wrapper,
+    scope: Scope,
+    settings: &[WrapperSetting],
+) {
     let setting = setting_for(b, settings, index, &w.name);
     let want_enabled = setting.is_some_and(|s| s.enabled);
-    let live_id = b.live_wrapper_id(index, &w.name);
-    let state = live_id.and_then(|id| b.obs.wrappers.get(&id));
-    let have_enabled = state.and_then(|s| s.site_enabled).unwrap_or(false);
+    let state = b
+        .live_wrapper_id(index, &w.name)
+        .and_then(|id| b.obs.wrappers.get(&id));
+    let have_enabled = match &scope {
+        Scope::Site => state.and_then(|s| s.site_enabled).unwrap_or(false),
+        Scope::Project(p) => state
+            .and_then(|s| s.projects.as_ref())
+            .is_some_and(|ps| ps.contains(p)),
+    };
     let cmd = &b.repo.commands[index].spec;
     let mut changes = Vec::new();
     let mut config = None;
     if let Some(want) = setting.and_then(|s| s.config.as_ref()) {
-        let expected = materialise(cmd, w, Some(want));
+        // A project's view is the site's overrides with the project's on top (ref §6).
+        let site_config = match &scope {
+            Scope::Site => None,
+            Scope::Project(_) => b
+                .repo
+                .site()
+                .and_then(|s| setting_for(b, &s.spec.wrappers, index, &w.name))
+                .and_then(|s| s.config.as_ref()),
+        };
+        let expected = materialise(cmd, w, merge(site_config, Some(want)).as_ref());
         let observed = state
-            .and_then(|s| s.configs.get(&Scope::Site))
+            .and_then(|s| s.configs.get(&scope))
             .cloned()
-            .unwrap_or_else(|| materialise(cmd, w, None));
+            .unwrap_or_else(|| materialise(cmd, w, site_config));
+        // When the site's overrides are not managed, a project is checked on what it sets.
+        let unmanaged_site = matches!(scope, Scope::Project(_)) && site_config.is_none();
+        let (expected, observed) = if unmanaged_site {
+            (
+                only_overridden(&expected, want),
+                only_overridden(&observed, want),
+            )
+        } else {
+            (expected, observed)
+        };
         if !same(&expected, &observed) {
             changes.extend(config_changes(&expected, &observed));
             config = Some(want.clone());
@@ -506,7 +558,7 @@ fn site_wrapper(b: &mut Builder, index: usize, w: &Wrapper, settings: &[WrapperS
         b,
         index,
         w,
-        Scope::Site,
+        scope,
         setting.is_some(),
         changes,
         enable,
@@ -565,65 +617,6 @@ fn wrapper_action(
     if op != Op::NoOp {
         b.wrapper_actions.insert(key, id);
     }
-}
-
-fn project_wrapper(
-    b: &mut Builder,
-    index: usize,
-    w: &Wrapper,
-    project: &str,
-    settings: &[WrapperSetting],
-) {
-    let setting = setting_for(b, settings, index, &w.name);
-    let want_enabled = setting.is_some_and(|s| s.enabled);
-    let live_id = b.live_wrapper_id(index, &w.name);
-    let state = live_id.and_then(|id| b.obs.wrappers.get(&id));
-    let have_enabled = state
-        .and_then(|s| s.projects.as_ref())
-        .is_some_and(|p| p.iter().any(|x| x == project));
-    let cmd = &b.repo.commands[index].spec;
-    let scope = Scope::Project(project.to_string());
-    let mut changes = Vec::new();
-    let mut config = None;
-    if let Some(want) = setting.and_then(|s| s.config.as_ref()) {
-        let site_setting = b
-            .repo
-            .site()
-            .and_then(|s| setting_for(b, &s.spec.wrappers, index, &w.name));
-        let site_config = site_setting.and_then(|s| s.config.as_ref());
-        let expected = materialise(cmd, w, merge(site_config, Some(want)).as_ref());
-        let observed = state
-            .and_then(|s| s.configs.get(&scope))
-            .cloned()
-            .unwrap_or_else(|| materialise(cmd, w, site_config));
-        let (expected, observed) = if site_config.is_some() {
-            (expected, observed)
-        } else {
-            (
-                only_overridden(&expected, want),
-                only_overridden(&observed, want),
-            )
-        };
-        if !same(&expected, &observed) {
-            changes.extend(config_changes(&expected, &observed));
-            config = Some(want.clone());
-        }
-    }
-    let enable = (want_enabled != have_enabled).then_some(want_enabled);
-    if let Some(e) = enable {
-        changes.insert(0, change("enabled", Some(json!(!e)), Some(json!(e))));
-    }
-    wrapper_action(
-        b,
-        index,
-        w,
-        scope,
-        setting.is_some(),
-        changes,
-        enable,
-        config,
-        want_enabled,
-    );
 }
 
 /// The subscription XNAT should hold for an automation, given its wrapper's id.
