@@ -1,7 +1,7 @@
 //! Rules for one Command: every check XNAT's `Command.validate()` makes (errors, with XNAT's own
 //! message text), then the ones it does not make but that break at launch or lose data.
 
-use super::finding::{Findings, did_you_mean, known_list};
+use super::finding::{Findings, did_you_mean, known_list, suggestion};
 use super::rules::*;
 use super::templates;
 use crate::load::Ptr;
@@ -90,10 +90,7 @@ fn server_rules(cmd: &Command, f: &mut Findings) {
                 &root.key("type"),
                 format!("unknown command type `{other}`"),
             )
-            .maybe_hint(
-                did_you_mean(other, COMMAND_TYPES)
-                    .or(Some(format!("use one of {}", known_list(COMMAND_TYPES)))),
-            )
+            .hint(suggestion(other, COMMAND_TYPES, "use one of"))
             .xnat(format!(
                 "{cn}Cannot validate command of type \"{other}\". Known types: {}",
                 COMMAND_TYPES.join(", ")
@@ -108,10 +105,7 @@ fn server_rules(cmd: &Command, f: &mut Findings) {
             &root.key("visibility"),
             format!("unknown visibility `{v}`"),
         )
-        .maybe_hint(
-            did_you_mean(v, VISIBILITIES)
-                .or(Some(format!("use one of {}", known_list(VISIBILITIES)))),
-        )
+        .hint(suggestion(v, VISIBILITIES, "use one of"))
         .xnat(format!(
             "{cn} has visibility set to an unknown value. Known types: {}",
             VISIBILITIES.join(", ")
@@ -264,12 +258,11 @@ fn docker_rules(cmd: &Command, cn: &str, f: &mut Findings) {
                     out.name, out.mount
                 ),
             )
-            .maybe_hint(
-                did_you_mean(&out.mount, mount_names.iter().copied()).or(Some(format!(
-                    "mounts: {}",
-                    known_list(mount_names.iter().copied())
-                ))),
-            )
+            .hint(suggestion(
+                &out.mount,
+                mount_names.iter().copied(),
+                "mounts:",
+            ))
             .xnat(format!(
                 "{cn}output \"{}\" references unknown mount \"{}\". Known mounts: {}",
                 out.name,
@@ -337,10 +330,7 @@ fn command_input_rules(input: &CommandInput, at: &Ptr, cn: &str, f: &mut Finding
             &at.key("multiple-delimiter"),
             format!("unknown multiple-delimiter `{md}`"),
         )
-        .maybe_hint(did_you_mean(md, MULTIPLE_DELIMITERS).or(Some(format!(
-            "use one of {}",
-            known_list(MULTIPLE_DELIMITERS)
-        ))))
+        .hint(suggestion(md, MULTIPLE_DELIMITERS, "use one of"))
         .xnat(format!(
             "{cn}Invalid multiple-delimiter \"{md}\", choose from: {}",
             MULTIPLE_DELIMITERS.join(", ")
@@ -756,10 +746,7 @@ fn lint(cmd: &Command, f: &mut Findings) {
                     input.name
                 ),
             )
-            .maybe_hint(did_you_mean(ty, COMMAND_INPUT_TYPES).or(Some(format!(
-                "use one of {}",
-                known_list(COMMAND_INPUT_TYPES)
-            ))));
+            .hint(suggestion(ty, COMMAND_INPUT_TYPES, "use one of"));
         }
     }
     for (i, m) in cmd.mounts.iter().enumerate() {
@@ -833,12 +820,11 @@ fn lint(cmd: &Command, f: &mut Findings) {
                             input.name
                         ),
                     )
-                    .maybe_hint(
-                        did_you_mean(target, input_names.iter().copied()).or(Some(format!(
-                            "command inputs: {}",
-                            known_list(input_names.iter().copied())
-                        ))),
-                    );
+                    .hint(suggestion(
+                        target,
+                        input_names.iter().copied(),
+                        "command inputs:",
+                    ));
                 }
                 if let Some(target) = input.provides_files_for_command_mount.as_deref() {
                     if !blank(target) && !mount_names.contains(&target) {
@@ -850,12 +836,11 @@ fn lint(cmd: &Command, f: &mut Findings) {
                                 input.name
                             ),
                         )
-                        .maybe_hint(
-                            did_you_mean(target, mount_names.iter().copied()).or(Some(format!(
-                                "mounts: {}",
-                                known_list(mount_names.iter().copied())
-                            ))),
-                        );
+                        .hint(suggestion(
+                            target,
+                            mount_names.iter().copied(),
+                            "mounts:",
+                        ));
                     } else if !blank(target) && !MOUNTABLE_INPUT_TYPES.contains(&input.input_type())
                     {
                         f.add(

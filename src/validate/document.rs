@@ -1,7 +1,7 @@
 //! One file at a time: parse, find each document's kind, check it against its schema, read
 //! the typed model, and run the rules that need only that document.
 
-use super::finding::{Finding, Findings, did_you_mean, known_list};
+use super::finding::{Finding, Findings, known_list, suggestion};
 use super::rules::*;
 use super::{command, schema};
 use crate::diag::Diagnostic;
@@ -123,12 +123,11 @@ fn kind_of(file: &FileRef, node: &Node, f: &mut Findings) -> Option<Kind> {
                     &Ptr::root().key("kind"),
                     format!("unknown kind `{text}`"),
                 )
-                .maybe_hint(
-                    did_you_mean(text, Kind::ALL.iter().map(|k| k.as_str())).or(Some(format!(
-                        "use one of {}",
-                        known_list(Kind::ALL.iter().map(|k| k.as_str()))
-                    ))),
-                );
+                .hint(suggestion(
+                    text,
+                    Kind::ALL.iter().map(|k| k.as_str()),
+                    "use one of",
+                ));
                 None
             }
         },

@@ -86,6 +86,16 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
+/// A hint for a name that is not one of `known`: "did you mean `x`?" when one is close,
+/// otherwise `otherwise` followed by the known names (e.g. "use one of `a`, `b`").
+pub fn suggestion<'a, I>(word: &str, known: I, otherwise: &str) -> String
+where
+    I: IntoIterator<Item = &'a str> + Clone,
+{
+    did_you_mean(word, known.clone())
+        .unwrap_or_else(|| format!("{otherwise} {}", known_list(known)))
+}
+
 /// `a, b, c` for messages listing what is known.
 pub fn known_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     let list: Vec<String> = items.into_iter().map(|s| format!("`{s}`")).collect();

@@ -1,6 +1,6 @@
 //! Rules across documents: names unique, references resolve, enablement adds up.
 
-use super::finding::{Findings, did_you_mean, known_list};
+use super::finding::{Findings, did_you_mean, known_list, suggestion};
 use super::rules::*;
 use crate::diag::Diagnostic;
 use crate::load::Ptr;
@@ -558,10 +558,7 @@ pub fn event_rules(a: &Automation, f: &mut Findings) {
                 a.event.event_type
             ),
         )
-        .maybe_hint(
-            did_you_mean(short, EVENT_TYPES)
-                .or(Some(format!("use one of {}", known_list(EVENT_TYPES)))),
-        );
+        .hint(suggestion(short, EVENT_TYPES, "use one of"));
     }
     const STATUSES: [&str; 6] = [
         "CREATED",
@@ -580,10 +577,7 @@ pub fn event_rules(a: &Automation, f: &mut Findings) {
                 a.event.status
             ),
         )
-        .maybe_hint(
-            did_you_mean(&a.event.status, STATUSES)
-                .or(Some(format!("use one of {}", known_list(STATUSES)))),
-        );
+        .hint(suggestion(&a.event.status, STATUSES, "use one of"));
     }
 }
 
