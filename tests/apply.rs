@@ -434,6 +434,16 @@ fn review_embeds_the_live_plan_when_an_xnat_is_configured() {
     offline.commit("catalog");
     let run = offline.exec(["review", "repo", "--base", "HEAD"]).code(0);
     assert!(run.stdout.contains("no XNAT configured"), "{}", run.stdout);
+    let json = offline
+        .exec(["review", "repo", "--base", "HEAD", "--format", "json"])
+        .code(0)
+        .json();
+    assert_eq!(json["marker"], "<!-- xcs-review -->");
+    assert!(
+        json["body"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("<!-- xcs-review -->"))
+    );
 }
 
 #[test]

@@ -15,6 +15,14 @@ pub struct Args {
     /// Write into a directory that is not empty (files of the same name are replaced).
     #[arg(long)]
     force: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {

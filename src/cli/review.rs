@@ -16,6 +16,9 @@ pub struct Args {
     plan: Option<PathBuf>,
     #[command(flatten)]
     xnat: XnatArgs,
+    /// `markdown`: the comment body; `json`: it with its parts, for scripts.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    format: Format,
     /// Cut the comment to this many characters (0: never cut).
     #[arg(long, value_name = "N", default_value_t = review::DEFAULT_MAX_CHARS)]
     max_chars: usize,
@@ -49,8 +52,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             artifact: args.artifact_url,
         },
     );
-    print!("{body}");
+    match args.format {
+        Format::Markdown => print!("{body}"),
+        Format::Json => super::output::print_json(&serde_json::json!({
+            "version": super::output::JSON_VERSION,
+            "command": "review",
+            "marker": review::MARKER,
+            "base": c.base_label,
+            "head": c.head_label,
+            "validation": c.head.counts(),
+            "diff": c.diff.summary(),
+            "body": body,
+        }))?,
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Markdown,
+    Json,
 }
 
 /// The plan of the head against a live XNAT, when one is configured and the head is valid.

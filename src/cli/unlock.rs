@@ -10,6 +10,14 @@ pub struct Args {
     /// Required: clearing someone else's lock can let two applies overlap.
     #[arg(long)]
     force: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -19,7 +27,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let client = args.xnat.client(&XnatVariables::default())?;
-    match runtime()?.block_on(lock::force_unlock(&client))? {
+    let cleared = runtime()?.block_on(lock::force_unlock(&client))?;
+    if let Format::Json = args.format {
+        super::output::print_json(&serde_json::json!({
+            "version": super::output::JSON_VERSION,
+            "command": "unlock",
+            "cleared": cleared,
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    match cleared {
         Some(lease) => {
             let state = if lease.expires <= lock::now() {
                 "expired"
