@@ -2,19 +2,19 @@
 //! (ref: xnat-container-service-api.md §4; formats and read-back in command-format.md §9–§10).
 
 use super::SharedState;
+use super::access::require_manager_403;
 use super::http::{
-    Caller, Query, Reply, empty, json_value, long_param, non_blank, not_found_text, ok_empty,
-    ok_json, text, unreadable,
+    Call, Caller, Query, Reply, empty, entity_not_found, json_value, long_param, non_blank,
+    not_found_text, ok_empty, ok_json, ordered, text, unreadable,
 };
 use super::state::State;
-use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State as Axum};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use xcs::model::command::COMMAND_INPUT_TYPES;
 use xcs::model::{
     Command, CommandInput, CommandOutput, Mount, OutputHandler, Wrapper, WrapperInput,
@@ -68,6 +68,16 @@ fn require_manager(st: &State, caller: &Caller) -> Result<(), Response> {
         Ok(())
     } else {
         Err(not_manager(&caller.username))
+    }
+}
+
+/// XNAT's command validation (`CommandValidationException` → `invalid_command`).
+fn check_valid(cmd: &Command) -> Result<(), Response> {
+    let errors = xcs::validate::xnat_errors(cmd);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid_command(&errors))
     }
 }
 
@@ -216,57 +226,62 @@ fn normalize(cmd: &mut Command, st: &State) {
     }
 }
 
+/// A child of a command or wrapper, identified by its name on update.
+trait Named: Clone {
+    fn name(&self) -> &str;
+}
+
+macro_rules! named {
+    ($($t:ty),*) => {
+        $(impl Named for $t {
+            fn name(&self) -> &str {
+                &self.name
+            }
+        })*
+    };
+}
+
+named!(
+    Wrapper,
+    WrapperInput,
+    OutputHandler,
+    Mount,
+    CommandInput,
+    CommandOutput
+);
+
 /// ref: xnat-container-service-api.md §4 "How identity works": children matched by name; kept
 /// ones stay where they were, new ones are appended in body order, missing ones are removed
 /// (`CommandEntity.update`: entity lists keep their order, new rows get new ids).
-fn merge_by_name<T: Clone>(
-    old: &[T],
-    new: &[T],
-    name: impl Fn(&T) -> &str,
-    mut update: impl FnMut(&T, &T) -> T,
-) -> Vec<T> {
+fn merge_by_name<T: Named>(old: &[T], new: &[T], mut update: impl FnMut(&T, &T) -> T) -> Vec<T> {
     let mut out: Vec<T> = old
         .iter()
         .filter_map(|o| {
             new.iter()
-                .find(|n| name(n) == name(o))
+                .find(|n| n.name() == o.name())
                 .map(|n| update(o, n))
         })
         .collect();
     for n in new {
-        if !old.iter().any(|o| name(o) == name(n)) {
+        if !old.iter().any(|o| o.name() == n.name()) {
             out.push(n.clone());
         }
     }
     out
 }
 
-fn replace<T: Clone>(_: &T, new: &T) -> T {
-    new.clone()
+/// `merge_by_name` where a kept child is replaced by the new one.
+fn replace_by_name<T: Named>(old: &[T], new: &[T]) -> Vec<T> {
+    merge_by_name(old, new, |_, n| n.clone())
 }
 
 /// Full replacement of a wrapper, its id kept, its children matched by name.
 fn update_wrapper_in_place(old: &Wrapper, new: &Wrapper) -> Wrapper {
     Wrapper {
         id: old.id,
-        external_inputs: merge_by_name(
-            &old.external_inputs,
-            &new.external_inputs,
-            |i: &WrapperInput| i.name.as_str(),
-            replace,
-        ),
-        derived_inputs: merge_by_name(
-            &old.derived_inputs,
-            &new.derived_inputs,
-            |i: &WrapperInput| i.name.as_str(),
-            replace,
-        ),
-        output_handlers: merge_by_name(
-            &old.output_handlers,
-            &new.output_handlers,
-            |h: &OutputHandler| h.name.as_str(),
-            replace,
-        ),
+        external_inputs: replace_by_name(&old.external_inputs, &new.external_inputs),
+        derived_inputs: replace_by_name(&old.derived_inputs, &new.derived_inputs),
+        output_handlers: replace_by_name(&old.output_handlers, &new.output_handlers),
         ..new.clone()
     }
 }
@@ -274,12 +289,7 @@ fn update_wrapper_in_place(old: &Wrapper, new: &Wrapper) -> Wrapper {
 /// `CommandEntity.update` (+ `DockerCommandEntity.update`): every scalar replaced except
 /// `type` (the entity class is fixed at creation), children merged by name.
 fn apply_update(old: &Command, new: &Command, st: &mut State) -> Command {
-    let mut wrappers = merge_by_name(
-        &old.xnat,
-        &new.xnat,
-        |w: &Wrapper| w.name.as_str(),
-        update_wrapper_in_place,
-    );
+    let mut wrappers = merge_by_name(&old.xnat, &new.xnat, update_wrapper_in_place);
     for w in &mut wrappers {
         if !old.xnat.iter().any(|o| o.name == w.name) {
             w.id = Some(st.next_id());
@@ -288,24 +298,9 @@ fn apply_update(old: &Command, new: &Command, st: &mut State) -> Command {
     Command {
         id: old.id,
         command_type: old.command_type.clone(),
-        mounts: merge_by_name(
-            &old.mounts,
-            &new.mounts,
-            |m: &Mount| m.name.as_str(),
-            replace,
-        ),
-        inputs: merge_by_name(
-            &old.inputs,
-            &new.inputs,
-            |i: &CommandInput| i.name.as_str(),
-            replace,
-        ),
-        outputs: merge_by_name(
-            &old.outputs,
-            &new.outputs,
-            |o: &CommandOutput| o.name.as_str(),
-            replace,
-        ),
+        mounts: replace_by_name(&old.mounts, &new.mounts),
+        inputs: replace_by_name(&old.inputs, &new.inputs),
+        outputs: replace_by_name(&old.outputs, &new.outputs),
         xnat: wrappers,
         ..new.clone()
     }
@@ -313,25 +308,25 @@ fn apply_update(old: &Command, new: &Command, st: &mut State) -> Command {
 
 // ---- rendering (read-back; XNAT's mapper omits nulls: ObjectMapperConfig NON_NULL) ------------
 
-/// An object in XNAT's key order, nulls left out.
-fn ordered(pairs: Vec<(&str, Option<Value>)>) -> Value {
-    let mut map = Map::new();
-    for (k, v) in pairs {
-        if let Some(v) = v
-            && !v.is_null()
-        {
-            map.insert(k.to_string(), v);
-        }
-    }
-    Value::Object(map)
-}
-
 fn opt<T: serde::Serialize>(v: &Option<T>) -> Option<Value> {
     v.as_ref().and_then(|v| serde_json::to_value(v).ok())
 }
 
 fn val<T: serde::Serialize>(v: &T) -> Option<Value> {
     serde_json::to_value(v).ok()
+}
+
+/// A list of children, each rendered.
+fn rendered<T>(items: &[T], render: impl Fn(&T) -> Value) -> Option<Value> {
+    Some(Value::Array(items.iter().map(render).collect()))
+}
+
+fn render_mount(m: &Mount) -> Value {
+    ordered(vec![
+        ("name", val(&m.name)),
+        ("writable", val(&m.writable)),
+        ("path", opt(&m.path)),
+    ])
 }
 
 fn render_input(i: &CommandInput) -> Value {
@@ -351,6 +346,17 @@ fn render_input(i: &CommandInput) -> Value {
         ("false-value", opt(&i.false_value)),
         ("select-values", val(&i.select_values)),
         ("multiple-delimiter", opt(&i.multiple_delimiter)),
+    ])
+}
+
+fn render_output(o: &CommandOutput) -> Value {
+    ordered(vec![
+        ("name", val(&o.name)),
+        ("description", opt(&o.description)),
+        ("required", val(&o.required.unwrap_or(false))),
+        ("mount", val(&o.mount)),
+        ("path", opt(&o.path)),
+        ("glob", opt(&o.glob)),
     ])
 }
 
@@ -422,27 +428,15 @@ pub fn render_wrapper(w: &Wrapper) -> Value {
         ("contexts", val(&w.contexts)),
         (
             "external-inputs",
-            Some(Value::Array(
-                w.external_inputs
-                    .iter()
-                    .map(|i| render_wrapper_input(i, false))
-                    .collect(),
-            )),
+            rendered(&w.external_inputs, |i| render_wrapper_input(i, false)),
         ),
         (
             "derived-inputs",
-            Some(Value::Array(
-                w.derived_inputs
-                    .iter()
-                    .map(|i| render_wrapper_input(i, true))
-                    .collect(),
-            )),
+            rendered(&w.derived_inputs, |i| render_wrapper_input(i, true)),
         ),
         (
             "output-handlers",
-            Some(Value::Array(
-                w.output_handlers.iter().map(render_handler).collect(),
-            )),
+            rendered(&w.output_handlers, render_handler),
         ),
     ])
 }
@@ -472,49 +466,12 @@ pub fn render(c: &Command, st: &State) -> Value {
             if v37 { opt(&c.command_metadata) } else { None },
         ),
         ("override-entrypoint", opt(&c.override_entrypoint)),
-        (
-            "mounts",
-            Some(Value::Array(
-                c.mounts
-                    .iter()
-                    .map(|m| {
-                        ordered(vec![
-                            ("name", val(&m.name)),
-                            ("writable", val(&m.writable)),
-                            ("path", opt(&m.path)),
-                        ])
-                    })
-                    .collect(),
-            )),
-        ),
+        ("mounts", rendered(&c.mounts, render_mount)),
         ("environment-variables", val(&c.environment_variables)),
         ("ports", val(&c.ports)),
-        (
-            "inputs",
-            Some(Value::Array(c.inputs.iter().map(render_input).collect())),
-        ),
-        (
-            "outputs",
-            Some(Value::Array(
-                c.outputs
-                    .iter()
-                    .map(|o| {
-                        ordered(vec![
-                            ("name", val(&o.name)),
-                            ("description", opt(&o.description)),
-                            ("required", val(&o.required.unwrap_or(false))),
-                            ("mount", val(&o.mount)),
-                            ("path", opt(&o.path)),
-                            ("glob", opt(&o.glob)),
-                        ])
-                    })
-                    .collect(),
-            )),
-        ),
-        (
-            "xnat",
-            Some(Value::Array(c.xnat.iter().map(render_wrapper).collect())),
-        ),
+        ("inputs", rendered(&c.inputs, render_input)),
+        ("outputs", rendered(&c.outputs, render_output)),
+        ("xnat", rendered(&c.xnat, render_wrapper)),
         ("reserve-memory", opt(&c.reserve_memory)),
         ("limit-memory", opt(&c.limit_memory)),
         ("limit-cpu", opt(&c.limit_cpu)),
@@ -555,11 +512,7 @@ fn visible(st: &State, user: &str, c: &Command) -> bool {
 
 /// ref: xnat-container-service-api.md §4 `GET /commands`: exact-match filters; `version`
 /// without `name` → 400; `restrictToEnabledForSite`.
-async fn list(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    query: Query,
-) -> Reply {
+async fn list(Call { shared, caller }: Call, query: Query) -> Reply {
     let st = shared.state();
     let restrict = super::http::bool_param(&query, "restrictToEnabledForSite", false)?;
     let name = non_blank(&query, "name");
@@ -590,17 +543,11 @@ async fn list(
 
 /// ref: §4 `GET /commands/{id}`: 404 unknown; 200 with an empty body when the caller may not
 /// see a private command.
-async fn get_one(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> Reply {
+async fn get_one(Call { shared, caller }: Call, Path(id): Path<String>) -> Reply {
     let id = long_param(&id)?;
     let st = shared.state();
     let Some(c) = st.commands.get(&id) else {
-        return Err(not_found_text(format!(
-            "Could not find entity with ID {id}"
-        )));
+        return Err(entity_not_found(id));
     };
     if !visible(&st, &caller.username, c) {
         return ok_empty();
@@ -624,10 +571,7 @@ pub fn create_command(st: &mut State, mut cmd: Command) -> Result<i64, Response>
             "org.nrg.framework.exceptions.NrgServiceRuntimeException: This command duplicates a command already in the database.",
         ));
     }
-    let errors = xcs::validate::xnat_errors(&cmd);
-    if !errors.is_empty() {
-        return Err(invalid_command(&errors));
-    }
+    check_valid(&cmd)?;
     let id = st.next_id();
     cmd.id = Some(id);
     for w in &mut cmd.xnat {
@@ -648,8 +592,7 @@ pub fn seed(st: &mut State, body: Value) -> Result<i64, Response> {
 /// ref: §4 `POST /commands`: 201 with the bare id; `?image=` overrides the body's image; an
 /// untagged image gets `:latest` (create only).
 async fn create(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+    Call { shared, caller }: Call,
     query: Query,
     headers: HeaderMap,
     body: Bytes,
@@ -670,8 +613,7 @@ async fn create(
 /// ref: §4 `POST /commands/{id}`: full replacement by id, children matched by name, wrapper ids
 /// kept for unchanged names; no tag defaulting; body id replaced by the path id.
 async fn update(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+    Call { shared, caller }: Call,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -682,10 +624,7 @@ async fn update(
     let mut cmd = bind_command(value, Binder::Update, &st)?;
     require_manager(&st, &caller)?;
     cmd.id = Some(id);
-    let errors = xcs::validate::xnat_errors(&cmd);
-    if !errors.is_empty() {
-        return Err(invalid_command(&errors));
-    }
+    check_valid(&cmd)?;
     let Some(old) = st.commands.get(&id).cloned() else {
         // ref: §4: updating an unknown id is not a clean 404 (likely 500, unverified).
         return Err(text(
@@ -702,11 +641,7 @@ async fn update(
 }
 
 /// ref: §4 `DELETE /commands/{id}`: 204, also for an unknown id; its wrappers go with it.
-async fn delete_command(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> Reply {
+async fn delete_command(Call { shared, caller }: Call, Path(id): Path<String>) -> Reply {
     let id = long_param(&id)?;
     let mut st = shared.state();
     require_manager(&st, &caller)?;
@@ -718,8 +653,7 @@ async fn delete_command(
 /// command is validated *after* the write, and a checked exception does not roll the
 /// `@Transactional` write back, so the wrapper stays even when the answer is 400.
 async fn add_wrapper(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+    Call { shared, caller }: Call,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -730,23 +664,16 @@ async fn add_wrapper(
     let mut st = shared.state();
     require_manager(&st, &caller)?;
     if !st.commands.contains_key(&id) {
-        return Err(not_found_text(format!(
-            "Could not find entity with ID {id}"
-        )));
+        return Err(entity_not_found(id));
     }
     let wid = st.next_id();
     wrapper.id = Some(wid);
     normalize_wrapper(&mut wrapper);
     let Some(cmd) = st.commands.get_mut(&id) else {
-        return Err(not_found_text(format!(
-            "Could not find entity with ID {id}"
-        )));
+        return Err(entity_not_found(id));
     };
     cmd.xnat.push(wrapper);
-    let errors = xcs::validate::xnat_errors(cmd);
-    if !errors.is_empty() {
-        return Err(invalid_command(&errors));
-    }
+    check_valid(cmd)?;
     Ok(text(StatusCode::CREATED, wid.to_string()))
 }
 
@@ -754,8 +681,7 @@ async fn add_wrapper(
 /// name); 404 for an unknown command or wrapper; it does not check that the wrapper belongs to
 /// that command; the path command is validated after the write (kept on 400, as above).
 async fn update_wrapper(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+    Call { shared, caller }: Call,
     Path((command_id, wrapper_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -767,9 +693,7 @@ async fn update_wrapper(
     let mut st = shared.state();
     require_manager(&st, &caller)?;
     if !st.commands.contains_key(&command_id) {
-        return Err(not_found_text(format!(
-            "Could not find entity with ID {command_id}"
-        )));
+        return Err(entity_not_found(command_id));
     }
     let Some((owner, index)) = st.find_wrapper(wrapper_id) else {
         return Err(not_found_text(format!(
@@ -781,23 +705,14 @@ async fn update_wrapper(
         normalize_wrapper(&mut updated);
         cmd.xnat[index] = updated;
     }
-    let errors = st
-        .commands
-        .get(&command_id)
-        .map(xcs::validate::xnat_errors)
-        .unwrap_or_default();
-    if !errors.is_empty() {
-        return Err(invalid_command(&errors));
+    if let Some(cmd) = st.commands.get(&command_id) {
+        check_valid(cmd)?;
     }
     ok_empty()
 }
 
 /// ref: §4 `DELETE /wrappers/{id}`: 204, also when unknown.
-async fn delete_wrapper(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(wrapper_id): Path<String>,
-) -> Reply {
+async fn delete_wrapper(Call { shared, caller }: Call, Path(wrapper_id): Path<String>) -> Reply {
     let wrapper_id = long_param(&wrapper_id)?;
     let mut st = shared.state();
     require_manager(&st, &caller)?;
@@ -814,17 +729,14 @@ async fn delete_wrapper(
 /// validation, whose body here is the error list's `toString()` (`[e1, e2]`,
 /// `CommandVisibilityRestApi.handleInValid`). CS 3.7 and later only.
 async fn set_visibility(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+    Call { shared, caller }: Call,
     Path((id, visibility)): Path<(String, String)>,
 ) -> Reply {
     let mut st = shared.state();
     if !st.cs_has_3_7() {
         return Err(not_found_text("Not Found"));
     }
-    if !st.is_container_manager(&caller.username) {
-        return Err(super::http::forbidden());
-    }
+    require_manager_403(&st, &caller)?;
     let id = long_param(&id)?;
     let Some(mut cmd) = st.commands.get(&id).cloned() else {
         return Err(text(

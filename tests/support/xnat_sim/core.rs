@@ -3,8 +3,9 @@
 //! (ref: xnat-core-api.md throughout).
 
 use super::SharedState;
+use super::access::require_admin;
 use super::http::{
-    Caller, Query, Reply, empty, forbidden, json, not_found_text, ok_empty, ok_json, text,
+    Call, Caller, Query, Reply, empty, forbidden, json, not_found_text, ok_empty, ok_json, text,
     with_header,
 };
 use super::state::{Access, ConfigRow, Session, State};
@@ -30,7 +31,7 @@ pub fn xapi_routes() -> Router<SharedState> {
         .route("/xapi/users/{user}/roles", get(user_roles))
         .route(
             "/xapi/users/{user}/roles/{role}",
-            axum::routing::put(add_role).delete(remove_role),
+            axum::routing::put(set_role::<true>).delete(set_role::<false>),
         )
         .route("/xapi/siteConfig/buildInfo", get(build_info))
         .route("/xapi/siteConfig/buildInfo/version", get(build_version))
@@ -46,10 +47,6 @@ pub fn data_routes() -> Router<SharedState> {
             "/JSESSION",
             get(jsession).post(jsession).delete(end_session),
         )
-        .route("/services/tokens/issue", get(issue_token))
-        .route("/services/tokens/issue/user/{user}", get(issue_token_for))
-        .route("/services/tokens/show", get(show_tokens))
-        .route("/services/tokens/show/user/{user}", get(show_tokens_for))
         .route(
             "/services/tokens/validate/{alias}/{secret}",
             get(validate_token),
@@ -61,23 +58,36 @@ pub fn data_routes() -> Router<SharedState> {
             "/projects/{project}/accessibility",
             get(project_accessibility),
         )
-        .route("/config", get(config_tools))
-        .route("/config/{tool}", get(config_tool))
-        .route(
-            "/config/{tool}/{*path}",
-            get(config_get).put(config_put).delete(config_delete),
-        )
-        .route("/projects/{project}/config", get(project_config_tools))
-        .route(
-            "/projects/{project}/config/{tool}",
-            get(project_config_tool),
-        )
-        .route(
-            "/projects/{project}/config/{tool}/{*path}",
-            get(project_config_get)
-                .put(project_config_put)
-                .delete(project_config_delete),
-        )
+        .merge(token_routes())
+        .merge(config_routes())
+}
+
+/// Alias tokens, each issued or shown for the caller or, by the `/user/{user}` form, for another
+/// user.
+fn token_routes() -> Router<SharedState> {
+    let mut router = Router::new();
+    for user in ["", "/user/{user}"] {
+        router = router
+            .route(&format!("/services/tokens/issue{user}"), get(issue_token))
+            .route(&format!("/services/tokens/show{user}"), get(show_tokens));
+    }
+    router
+}
+
+/// The config service at site scope (`/config/…`) and at project scope
+/// (`/projects/{project}/config/…`), one handler for both.
+fn config_routes() -> Router<SharedState> {
+    let mut router = Router::new();
+    for scope in ["", "/projects/{project}"] {
+        router = router
+            .route(&format!("{scope}/config"), get(config_tools))
+            .route(&format!("{scope}/config/{{tool}}"), get(config_tool))
+            .route(
+                &format!("{scope}/config/{{tool}}/{{*path}}"),
+                get(config_get).put(config_put).delete(config_delete),
+            );
+    }
+    router
 }
 
 // ---- authentication ------------------------------------------------------------------------
@@ -232,16 +242,10 @@ pub async fn authenticate(
 // ---- sessions --------------------------------------------------------------------------------
 
 /// ref: xnat-core-api.md §1.2: body = the session id; `CSRF=true` appends the CSRF token.
-async fn jsession(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    query: Query,
-) -> Reply {
+async fn jsession(Call { shared, caller }: Call, query: Query) -> Reply {
     let st = shared.state();
     let mut body = caller.session.clone();
-    if query
-        .get("CSRF")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    if is_true(&query, "CSRF")
         && let Some(s) = st.sessions.get(&caller.session)
     {
         body = format!("{body}; XNAT_CSRF={}", s.csrf);
@@ -250,10 +254,7 @@ async fn jsession(
 }
 
 /// ref: xnat-core-api.md §1.2: DELETE invalidates the session (status unverified; 200 chosen).
-async fn end_session(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-) -> Reply {
+async fn end_session(Call { shared, caller }: Call) -> Reply {
     shared.state().sessions.remove(&caller.session);
     ok_empty()
 }
@@ -265,11 +266,9 @@ async fn username(Extension(caller): Extension<Caller>) -> Reply {
     Ok(text(StatusCode::OK, caller.username))
 }
 
-async fn all_roles(Axum(shared): Axum<SharedState>, Extension(caller): Extension<Caller>) -> Reply {
+async fn all_roles(Call { shared, caller }: Call) -> Reply {
     let st = shared.state();
-    if !st.is_admin(&caller.username) {
-        return Err(forbidden());
-    }
+    require_admin(&st, &caller)?;
     let mut roles: Vec<&String> = st.users.values().flat_map(|u| u.roles.iter()).collect();
     roles.sort();
     roles.dedup();
@@ -278,13 +277,9 @@ async fn all_roles(Axum(shared): Axum<SharedState>, Extension(caller): Extension
 
 /// ref: xnat-core-api.md §4: level User (self or admin); admin asking about an unknown user →
 /// 200 with an empty body.
-async fn user_roles(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(user): Path<String>,
-) -> Reply {
+async fn user_roles(Call { shared, caller }: Call, Path(user): Path<String>) -> Reply {
     let st = shared.state();
-    if caller.username != user && !st.is_admin(&caller.username) {
+    if !may_act_for(&st, &caller, &user) {
         return Err(forbidden());
     }
     match st.users.get(&user) {
@@ -293,156 +288,114 @@ async fn user_roles(
     }
 }
 
+/// `PUT` grants the role, `DELETE` revokes it.
 /// ref: xnat-core-api.md §4: Admin; unknown user 404.
-async fn add_role(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+async fn set_role<const GRANT: bool>(
+    Call { shared, caller }: Call,
     Path((user, role)): Path<(String, String)>,
 ) -> Reply {
     let mut st = shared.state();
-    if !st.is_admin(&caller.username) {
-        return Err(forbidden());
+    require_admin(&st, &caller)?;
+    let Some(u) = st.users.get_mut(&user) else {
+        return Err(not_found_text(format!("User {user} not found")));
+    };
+    if GRANT {
+        u.roles.insert(role);
+    } else {
+        u.roles.remove(&role);
     }
-    match st.users.get_mut(&user) {
-        Some(u) => {
-            u.roles.insert(role);
-            ok_empty()
-        }
-        None => Err(not_found_text(format!("User {user} not found"))),
-    }
+    ok_empty()
 }
 
-async fn remove_role(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((user, role)): Path<(String, String)>,
-) -> Reply {
-    let mut st = shared.state();
-    if !st.is_admin(&caller.username) {
-        return Err(forbidden());
-    }
-    match st.users.get_mut(&user) {
-        Some(u) => {
-            u.roles.remove(&role);
-            ok_empty()
-        }
-        None => Err(not_found_text(format!("User {user} not found"))),
-    }
+/// The caller is `user`, or a site admin.
+fn may_act_for(st: &State, caller: &Caller, user: &str) -> bool {
+    caller.username == user || st.is_admin(&caller.username)
 }
 
 // ---- alias tokens (ref: xnat-core-api.md §1.3; all GET) ---------------------------------------
 
-async fn issue_token(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-) -> Reply {
+/// The `…/user/{user}` forms of the token routes name another user than the caller.
+#[derive(serde::Deserialize)]
+struct TokenUser {
+    #[serde(default)]
+    user: Option<String>,
+}
+
+async fn issue_token(Call { shared, caller }: Call, Path(path): Path<TokenUser>) -> Reply {
     let mut st = shared.state();
-    let token = st.new_token(&caller.username);
+    if let Some(user) = &path.user {
+        if !st.is_admin(&caller.username) {
+            return Err(text(
+                StatusCode::FORBIDDEN,
+                "Only site admins can issue tokens for other users",
+            ));
+        }
+        if !st.users.contains_key(user) {
+            return Err(not_found_text(format!("Couldn't find user {user}")));
+        }
+    }
+    let token = st.new_token(path.user.as_deref().unwrap_or(&caller.username));
     let body = token.to_json();
     st.tokens.insert(token.alias.clone(), token);
     ok_json(&body)
 }
 
-async fn issue_token_for(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(user): Path<String>,
-) -> Reply {
-    let mut st = shared.state();
-    if !st.is_admin(&caller.username) {
-        return Err(text(
-            StatusCode::FORBIDDEN,
-            "Only site admins can issue tokens for other users",
-        ));
+async fn show_tokens(Call { shared, caller }: Call, Path(path): Path<TokenUser>) -> Reply {
+    let st = shared.state();
+    let user = path.user.as_deref().unwrap_or(&caller.username);
+    if !may_act_for(&st, &caller, user) {
+        return Err(text(StatusCode::FORBIDDEN, "Access denied"));
     }
-    if !st.users.contains_key(&user) {
-        return Err(not_found_text(format!("Couldn't find user {user}")));
-    }
-    let token = st.new_token(&user);
-    let body = token.to_json();
-    st.tokens.insert(token.alias.clone(), token);
-    ok_json(&body)
-}
-
-fn tokens_of(st: &State, user: &str) -> Value {
-    json!(
+    ok_json(&json!(
         st.tokens
             .values()
             .filter(|t| t.xdat_user_id == user)
             .map(|t| t.to_json())
             .collect::<Vec<_>>()
-    )
+    ))
 }
 
-async fn show_tokens(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-) -> Reply {
-    ok_json(&tokens_of(&shared.state(), &caller.username))
-}
-
-async fn show_tokens_for(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(user): Path<String>,
-) -> Reply {
-    let st = shared.state();
-    if caller.username != user && !st.is_admin(&caller.username) {
-        return Err(text(StatusCode::FORBIDDEN, "Access denied"));
-    }
-    ok_json(&tokens_of(&st, &user))
-}
-
-fn find_token<'a>(st: &'a State, alias: &str) -> Option<&'a super::state::AliasToken> {
-    st.tokens
+/// A token by alias (or id) that the caller owns, or any token for a site admin.
+fn owned_token<'a>(
+    st: &'a State,
+    caller: &Caller,
+    alias: &str,
+) -> Result<&'a super::state::AliasToken, Response> {
+    let Some(token) = st
+        .tokens
         .values()
         .find(|t| t.alias == alias || t.id.to_string() == alias)
-}
-
-async fn validate_token(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((alias, secret)): Path<(String, String)>,
-) -> Reply {
-    let st = shared.state();
-    let Some(token) = find_token(&st, &alias) else {
+    else {
         return Err(not_found_text(format!(
             "Couldn't find token with alias {alias}"
         )));
     };
-    if token.xdat_user_id != caller.username && !st.is_admin(&caller.username) {
+    if !may_act_for(st, caller, &token.xdat_user_id) {
         return Err(text(StatusCode::FORBIDDEN, "Access denied"));
     }
+    Ok(token)
+}
+
+async fn validate_token(
+    Call { shared, caller }: Call,
+    Path((alias, secret)): Path<(String, String)>,
+) -> Reply {
+    let st = shared.state();
+    let token = owned_token(&st, &caller, &alias)?;
     let valid = (token.secret == secret).then(|| token.xdat_user_id.clone());
     ok_json(&json!({ "valid": valid }))
 }
 
-async fn invalidate_token(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(alias): Path<String>,
-) -> Reply {
+async fn invalidate_token(Call { shared, caller }: Call, Path(alias): Path<String>) -> Reply {
     let mut st = shared.state();
-    let Some(token) = find_token(&st, &alias) else {
-        return Err(not_found_text(format!(
-            "Couldn't find token with alias {alias}"
-        )));
-    };
-    if token.xdat_user_id != caller.username && !st.is_admin(&caller.username) {
-        return Err(text(StatusCode::FORBIDDEN, "Access denied"));
-    }
-    let key = token.alias.clone();
+    let key = owned_token(&st, &caller, &alias)?.alias.clone();
     st.tokens.remove(&key);
     ok_json(&json!({ "result": "OK" }))
 }
 
 // ---- projects (ref: xnat-core-api.md §3) ------------------------------------------------------
 
-async fn list_projects(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    query: Query,
-) -> Reply {
+async fn list_projects(Call { shared, caller }: Call, query: Query) -> Reply {
     let st = shared.state();
     let needed = match query.get("restrict").map(String::as_str) {
         Some("edit") => Some(Access::Member),
@@ -475,19 +428,20 @@ async fn list_projects(
 
 /// ref: xnat-core-api.md §3: unknown → 404 "Unable to find the specified experiment." (sic);
 /// an unreadable private project answers the same 404 here (404 vs 403 unverified).
-async fn get_project(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(project): Path<String>,
-) -> Reply {
-    let st = shared.state();
-    let Some(p) = st
-        .projects
-        .get(&project)
+fn readable_project<'a>(
+    st: &'a State,
+    caller: &Caller,
+    project: &str,
+) -> Result<&'a super::state::SimProject, Response> {
+    st.projects
+        .get(project)
         .filter(|p| st.can_read_project(&caller.username, &p.id))
-    else {
-        return Err(not_found_text("Unable to find the specified experiment."));
-    };
+        .ok_or_else(|| not_found_text("Unable to find the specified experiment."))
+}
+
+async fn get_project(Call { shared, caller }: Call, Path(project): Path<String>) -> Reply {
+    let st = shared.state();
+    let p = readable_project(&st, &caller, &project)?;
     ok_json(&json!({
         "items": [{
             "meta": { "xsi:type": "xnat:projectData", "isHistory": false },
@@ -500,19 +454,12 @@ async fn get_project(
 }
 
 async fn project_accessibility(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+    Call { shared, caller }: Call,
     Path(project): Path<String>,
 ) -> Reply {
     let st = shared.state();
-    match st
-        .projects
-        .get(&project)
-        .filter(|p| st.can_read_project(&caller.username, &p.id))
-    {
-        Some(p) => Ok(text(StatusCode::OK, p.accessibility.clone())),
-        None => Err(not_found_text("Unable to find the specified experiment.")),
-    }
+    let p = readable_project(&st, &caller, &project)?;
+    Ok(text(StatusCode::OK, p.accessibility.clone()))
 }
 
 // ---- version probes (ref: xnat-core-api.md §5, xnat-container-service-api.md §9) --------------
@@ -649,34 +596,71 @@ fn check_config_write(st: &State, user: &str, project: Option<&str>) -> Result<(
     }
 }
 
-fn list_tools(st: &State, project: Option<Option<&str>>) -> Response {
+/// A config-service path at either scope: `project` is absent at site scope; `tool` and `path`
+/// are empty on the routes above them.
+#[derive(serde::Deserialize)]
+struct ConfigPath {
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    tool: String,
+    #[serde(default)]
+    path: String,
+}
+
+impl ConfigPath {
+    /// A new version of the entry at this path (`config_replace`).
+    fn write(
+        &self,
+        st: &mut State,
+        caller: &Caller,
+        contents: &str,
+        status: Option<&str>,
+        unversioned: Option<bool>,
+    ) {
+        st.config_replace(
+            &caller.username,
+            None,
+            &self.tool,
+            &self.path,
+            self.project.as_deref(),
+            contents,
+            status,
+            unversioned,
+        );
+    }
+}
+
+/// A Restlet query flag: set when its value is `true`, in any case.
+fn is_true(query: &HashMap<String, String>, name: &str) -> bool {
+    query
+        .get(name)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+async fn config_tools(Call { shared, caller }: Call, Path(at): Path<ConfigPath>) -> Reply {
+    let st = shared.state();
+    let project = at.project.as_deref();
+    check_config_read(&st, &caller.username, project)?;
+    // At site scope:
+    // ref: xnat-core-api.md §2: distinct tools across all scopes.
     let mut tools: Vec<&str> = st
         .config
         .iter()
-        .filter(|r| project.is_none_or(|p| r.project.as_deref() == p))
+        .filter(|r| project.is_none_or(|p| r.project.as_deref() == Some(p)))
         .map(|r| r.tool.as_str())
         .collect();
     tools.sort();
     tools.dedup();
-    result_set(tools.into_iter().map(|t| json!({ "tool": t })).collect())
+    Ok(result_set(
+        tools.into_iter().map(|t| json!({ "tool": t })).collect(),
+    ))
 }
 
-async fn config_tools(Axum(shared): Axum<SharedState>) -> Reply {
-    // ref: xnat-core-api.md §2: distinct tools across all scopes.
-    Ok(list_tools(&shared.state(), None))
-}
-
-async fn project_config_tools(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(project): Path<String>,
-) -> Reply {
+async fn config_tool(Call { shared, caller }: Call, Path(at): Path<ConfigPath>) -> Reply {
     let st = shared.state();
-    check_config_read(&st, &caller.username, Some(&project))?;
-    Ok(list_tools(&st, Some(Some(&project))))
-}
-
-fn tool_rows(st: &State, tool: &str, project: Option<&str>) -> Response {
+    let (project, tool) = (at.project.as_deref(), at.tool.as_str());
+    check_config_read(&st, &caller.username, project)?;
     // One row per version of every path of the tool.
     let mut rows: Vec<&ConfigRow> = st
         .config
@@ -684,63 +668,46 @@ fn tool_rows(st: &State, tool: &str, project: Option<&str>) -> Response {
         .filter(|r| r.tool == tool && r.project.as_deref() == project)
         .collect();
     if rows.is_empty() {
-        return not_found_text(format!("Couldn't find config for tool {tool}"));
+        return Ok(not_found_text(format!(
+            "Couldn't find config for tool {tool}"
+        )));
     }
     rows.sort_by(|a, b| a.path.cmp(&b.path).then(a.version.cmp(&b.version)));
-    result_set(
+    Ok(result_set(
         rows.into_iter()
             .map(|r| config_row_json(r, project, true))
             .collect(),
-    )
-}
-
-async fn config_tool(Axum(shared): Axum<SharedState>, Path(tool): Path<String>) -> Reply {
-    Ok(tool_rows(&shared.state(), &tool, None))
-}
-
-async fn project_config_tool(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, tool)): Path<(String, String)>,
-) -> Reply {
-    let st = shared.state();
-    check_config_read(&st, &caller.username, Some(&project))?;
-    Ok(tool_rows(&st, &tool, Some(&project)))
+    ))
 }
 
 fn missing(query: &HashMap<String, String>) -> Response {
-    if query
-        .get("accept-not-found")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
+    if is_true(query, "accept-not-found") {
         empty(StatusCode::NO_CONTENT)
     } else {
         not_found_text("Couldn't find the requested configuration.")
     }
 }
 
-fn read_config(
-    st: &State,
-    caller: &Caller,
-    project: Option<&str>,
-    tool: &str,
-    path: &str,
-    query: &HashMap<String, String>,
+async fn config_get(
+    Call { shared, caller }: Call,
+    Path(at): Path<ConfigPath>,
+    query: Query,
 ) -> Reply {
-    check_config_read(st, &caller.username, project)?;
-    let flag = |name: &str| {
-        query
-            .get(name)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    };
+    let st = shared.state();
+    let (tool, path) = (at.tool.as_str(), at.path.as_str());
+    // `defaultToSiteWide=true` reads the site entry when the project has none.
+    let project = at.project.as_deref().filter(|p| {
+        !(is_true(&query, "defaultToSiteWide") && st.config_latest(tool, path, Some(p)).is_none())
+    });
+    check_config_read(&st, &caller.username, project)?;
     if query.get("action").is_some_and(|a| a == "getHistory") {
         let rows = st.config_history(tool, path, project);
         if rows.is_empty() {
-            return Err(missing(query));
+            return Err(missing(&query));
         }
         return Ok(result_set(
             rows.into_iter()
-                .map(|r| config_row_json(r, project, !flag("meta")))
+                .map(|r| config_row_json(r, project, !is_true(&query, "meta")))
                 .collect(),
         ));
     }
@@ -752,12 +719,12 @@ fn read_config(
         None => st.config_latest(tool, path, project),
     };
     let Some(row) = row else {
-        return Err(missing(query));
+        return Err(missing(&query));
     };
-    if flag("contents") {
+    if is_true(&query, "contents") {
         // ref: xnat-core-api.md §2: a disabled entry's contents are absent (404 / 204).
         if row.status != "enabled" {
-            return Err(missing(query));
+            return Err(missing(&query));
         }
         return Ok(text(StatusCode::OK, row.contents.clone()));
     }
@@ -765,48 +732,20 @@ fn read_config(
     Ok(result_set(vec![config_row_json(
         row,
         project,
-        !flag("meta"),
+        !is_true(&query, "meta"),
     )]))
 }
 
-async fn config_get(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((tool, path)): Path<(String, String)>,
+async fn config_put(
+    Call { shared, caller }: Call,
+    Path(at): Path<ConfigPath>,
     query: Query,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Reply {
-    read_config(&shared.state(), &caller, None, &tool, &path, &query)
-}
-
-async fn project_config_get(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, tool, path)): Path<(String, String, String)>,
-    query: Query,
-) -> Reply {
-    let st = shared.state();
-    if query
-        .get("defaultToSiteWide")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        && st.config_latest(&tool, &path, Some(&project)).is_none()
-    {
-        return read_config(&st, &caller, None, &tool, &path, &query);
-    }
-    read_config(&st, &caller, Some(&project), &tool, &path, &query)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write_config(
-    st: &mut State,
-    caller: &Caller,
-    project: Option<&str>,
-    tool: &str,
-    path: &str,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Reply {
-    check_config_write(st, &caller.username, project)?;
+    let mut st = shared.state();
+    let (project, tool, path) = (at.project.as_deref(), at.tool.as_str(), at.path.as_str());
+    check_config_write(&st, &caller.username, project)?;
     let status = match query.get("status").map(|s| s.to_ascii_lowercase()) {
         None => None,
         Some(s) if s == "enabled" || s == "true" => Some("enabled"),
@@ -821,38 +760,21 @@ fn write_config(
     let unversioned = query
         .get("unversioned")
         .map(|v| v.eq_ignore_ascii_case("true"));
-    let inbody = query
-        .get("inbody")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     // ref: xnat-core-api.md §2 PUT body (a)/(b): JSON bodies are a wrapper object of strings;
     // anything else (or `inbody=true`) is the raw contents.
     let (contents, body_status) = if body.is_empty() {
         (None, None)
-    } else if super::http::is_json(headers) && !inbody {
-        let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
+    } else if super::http::is_json(&headers) && !is_true(&query, "inbody") {
+        // ref: xnat-core-api.md §2: a non-string value fails to bind → 500 (as coded).
+        let Ok(mut strings) = serde_json::from_slice::<HashMap<String, String>>(&body) else {
             return Err(text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Unable to read the configuration from the request body",
             ));
         };
-        let mut strings = HashMap::new();
-        for (k, v) in map {
-            match v {
-                Value::String(s) => {
-                    strings.insert(k, s);
-                }
-                // ref: xnat-core-api.md §2: a non-string value fails to bind → 500 (as coded).
-                _ => {
-                    return Err(text(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "Unable to read the configuration from the request body",
-                    ));
-                }
-            }
-        }
         (strings.remove("contents"), strings.remove("status"))
     } else {
-        (Some(String::from_utf8_lossy(body).into_owned()), None)
+        (Some(String::from_utf8_lossy(&body).into_owned()), None)
     };
     let status = status.map(str::to_string).or(body_status);
     let latest = st
@@ -872,16 +794,7 @@ fn write_config(
                 format!("Couldn't find the configuration {tool}/{path} to set its status"),
             ));
         };
-        st.config_replace(
-            &caller.username,
-            None,
-            tool,
-            path,
-            project,
-            &old,
-            Some(&status),
-            unversioned,
-        );
+        at.write(&mut st, &caller, &old, Some(&status), unversioned);
         return ok_empty();
     };
     if contents.trim().is_empty() {
@@ -891,19 +804,6 @@ fn write_config(
         ));
     }
     match latest {
-        None => {
-            st.config_replace(
-                &caller.username,
-                None,
-                tool,
-                path,
-                project,
-                &contents,
-                status.as_deref(),
-                unversioned,
-            );
-            Ok(empty(StatusCode::CREATED))
-        }
         // ref: xnat-core-api.md §2: identical contents on an enabled entry → 200, no new version.
         Some((old, old_status))
             if old == contents
@@ -912,71 +812,22 @@ fn write_config(
         {
             ok_empty()
         }
-        Some(_) => {
-            st.config_replace(
-                &caller.username,
-                None,
-                tool,
-                path,
-                project,
-                &contents,
-                status.as_deref(),
-                unversioned,
-            );
-            ok_empty()
+        latest => {
+            at.write(&mut st, &caller, &contents, status.as_deref(), unversioned);
+            if latest.is_none() {
+                Ok(empty(StatusCode::CREATED))
+            } else {
+                ok_empty()
+            }
         }
     }
 }
 
-async fn config_put(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((tool, path)): Path<(String, String)>,
-    query: Query,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    write_config(
-        &mut shared.state(),
-        &caller,
-        None,
-        &tool,
-        &path,
-        &query,
-        &headers,
-        &body,
-    )
-}
-
-async fn project_config_put(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, tool, path)): Path<(String, String, String)>,
-    query: Query,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    write_config(
-        &mut shared.state(),
-        &caller,
-        Some(&project),
-        &tool,
-        &path,
-        &query,
-        &headers,
-        &body,
-    )
-}
-
 /// ref: xnat-core-api.md §2 DELETE: nothing is removed; a new `disabled` version is written.
-fn delete_config(
-    st: &mut State,
-    caller: &Caller,
-    project: Option<&str>,
-    tool: &str,
-    path: &str,
-) -> Reply {
-    check_config_write(st, &caller.username, project)?;
+async fn config_delete(Call { shared, caller }: Call, Path(at): Path<ConfigPath>) -> Reply {
+    let mut st = shared.state();
+    let (project, tool, path) = (at.project.as_deref(), at.tool.as_str(), at.path.as_str());
+    check_config_write(&st, &caller.username, project)?;
     let Some(old) = st
         .config_latest(tool, path, project)
         .map(|r| r.contents.clone())
@@ -986,33 +837,8 @@ fn delete_config(
             format!("Couldn't find the site configuration {tool}/{path}"),
         ));
     };
-    st.config_replace(
-        &caller.username,
-        None,
-        tool,
-        path,
-        project,
-        &old,
-        Some("disabled"),
-        None,
-    );
+    at.write(&mut st, &caller, &old, Some("disabled"), None);
     ok_empty()
-}
-
-async fn config_delete(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((tool, path)): Path<(String, String)>,
-) -> Reply {
-    delete_config(&mut shared.state(), &caller, None, &tool, &path)
-}
-
-async fn project_config_delete(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, tool, path)): Path<(String, String, String)>,
-) -> Reply {
-    delete_config(&mut shared.state(), &caller, Some(&project), &tool, &path)
 }
 
 #[cfg(test)]

@@ -2,13 +2,14 @@
 //! (ref: xnat-container-service-api.md §1–§3).
 
 use super::SharedState;
+// Hub and server writes: `@AuthDelegate(ContainerManagerUserAuthorization)` → 403 (ref: §0).
+use super::access::require_manager_403;
 use super::commands::{create_command, render};
 use super::http::{
-    Caller, Query, Reply, empty, forbidden, is_json, json, json_value, non_blank, ok_empty,
-    ok_json, text, unreadable,
+    Call, Query, Reply, empty, is_json, json, json_body, non_blank, null_pointer, ok_empty,
+    ok_json, ordered, text, unreadable,
 };
-use super::state::{HubRow, ServerRow, State};
-use axum::Extension;
+use super::state::{HubRow, ServerRow, SimImage, State};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State as Axum};
@@ -16,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -59,15 +60,6 @@ pub fn seed_default_hub(st: &mut State) {
         },
     );
     st.set_default_hub("admin", None, id);
-}
-
-/// Hub and server writes: `@AuthDelegate(ContainerManagerUserAuthorization)` → 403 (ref: §0).
-fn require_manager_403(st: &State, caller: &Caller) -> Result<(), Response> {
-    if st.is_container_manager(&caller.username) {
-        Ok(())
-    } else {
-        Err(forbidden())
-    }
 }
 
 /// `NoDockerServerException` → 424 (ref: §0).
@@ -221,16 +213,6 @@ fn validate_server(s: &PostedServer, backend: Backend) -> Vec<String> {
     errors
 }
 
-fn ordered(pairs: Vec<(&str, Value)>) -> Value {
-    let mut map = Map::new();
-    for (k, v) in pairs {
-        if !v.is_null() {
-            map.insert(k.to_string(), v);
-        }
-    }
-    Value::Object(map)
-}
-
 fn server_with_ping(row: &ServerRow, ping: bool) -> Value {
     let mut v = row.server.clone();
     if let Some(obj) = v.as_object_mut() {
@@ -250,14 +232,8 @@ async fn get_server(Axum(shared): Axum<SharedState>) -> Reply {
 
 /// ref: §1 `POST /docker/server`: a new row (new id) every time, the previous one disabled;
 /// omitted booleans stored false; `validate()` failures → 400 text.
-async fn set_server(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let value = json_value(&headers, &body)?;
-    let posted: PostedServer = serde_json::from_value(value).map_err(unreadable)?;
+async fn set_server(Call { shared, caller }: Call, headers: HeaderMap, body: Bytes) -> Reply {
+    let posted: PostedServer = json_body(&headers, &body)?;
     let mut st = shared.state();
     require_manager_403(&st, &caller)?;
     let backend = posted
@@ -473,14 +449,12 @@ fn unique(
 
 /// ref: §2 `POST /docker/hubs`: 201 + hub; `default=true` makes it the default.
 async fn create_hub(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+    Call { shared, caller }: Call,
     query: Query,
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    let value = json_value(&headers, &body)?;
-    let posted: PostedHub = serde_json::from_value(value).map_err(unreadable)?;
+    let posted: PostedHub = json_body(&headers, &body)?;
     let set_default = super::http::bool_param(&query, "default", false)?;
     let mut st = shared.state();
     require_manager_403(&st, &caller)?;
@@ -536,8 +510,7 @@ fn apply_hub_update(old: &HubRow, new: PostedHub) -> HubRow {
 /// ref: §2 `POST /docker/hubs/{id}`: 200 empty; no body = only "make this the default"; with
 /// `default=true` the body is forwarded as is, so the *body* id is the hub updated.
 async fn update_hub(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+    Call { shared, caller }: Call,
     Path(key): Path<String>,
     query: Query,
     headers: HeaderMap,
@@ -589,22 +562,13 @@ async fn update_hub(
 
 /// ref: §2 DELETE: 204; 409 for the default hub. An unknown hub dereferences null in
 /// `HibernateDockerHubService.delete` → 500.
-async fn delete_hub(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(key): Path<String>,
-) -> Reply {
+async fn delete_hub(Call { shared, caller }: Call, Path(key): Path<String>) -> Reply {
     let mut st = shared.state();
     require_manager_403(&st, &caller)?;
     let id = match find_hub(&st, &key) {
         Ok(id) => id,
         Err(r) if r.status() == StatusCode::BAD_REQUEST => return Err(r),
-        Err(_) => {
-            return Err(text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "java.lang.NullPointerException",
-            ));
-        }
+        Err(_) => return Err(null_pointer()),
     };
     if st.default_hub_id() == id {
         return Err(text(
@@ -625,12 +589,12 @@ async fn ping_hub(Axum(shared): Axum<SharedState>, Path(key): Path<String>) -> R
 
 // ---- images (§3) -------------------------------------------------------------------------------
 
-fn render_image(i: &super::state::SimImage) -> Value {
+fn render_image(i: &SimImage) -> Value {
     json!({ "image-id": i.image_id, "tags": i.tags, "labels": i.labels })
 }
 
 /// An image by id (or id prefix, as Docker allows) or by name.
-fn find_image<'a>(st: &'a State, key: &str) -> Option<&'a super::state::SimImage> {
+fn find_image<'a>(st: &'a State, key: &str) -> Option<&'a SimImage> {
     st.images.iter().find(|i| {
         i.image_id == key
             || i.tags.iter().any(|t| t == key)
@@ -711,11 +675,7 @@ async fn save_hint(axum_state: Axum<SharedState>) -> Reply {
 
 /// ref: §3 DELETE image: 204; an image unknown to the daemon → 500 (not 404). Side effect:
 /// every saved command whose image is that image is deleted, with its wrappers.
-async fn delete_image(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(key): Path<String>,
-) -> Reply {
+async fn delete_image(Call { shared, caller }: Call, Path(key): Path<String>) -> Reply {
     let mut st = shared.state();
     require_manager_403(&st, &caller)?;
     require_server(&st)?;
@@ -731,7 +691,7 @@ async fn delete_image(
 /// `CommandLabelServiceImpl` + `CommandServiceImpl.save`: parse the `org.nrg.commands` label
 /// (a JSON array of commands), force `image` to the requested name and `hash` to the image id,
 /// then create each; invalid or duplicate ones are skipped silently (ref: §3).
-fn import_labels(st: &mut State, image_name: &str, image: &super::state::SimImage) -> Vec<Value> {
+fn import_labels(st: &mut State, image_name: &str, image: &SimImage) -> Vec<Value> {
     let Some(label) = image.labels.get("org.nrg.commands") else {
         return Vec::new();
     };
@@ -763,27 +723,32 @@ fn import_labels(st: &mut State, image_name: &str, image: &super::state::SimImag
     created
 }
 
+/// The required `image` query parameter of the save and pull routes.
+fn image_param(query: &Query) -> Result<String, Response> {
+    non_blank(query, "image")
+        .map(str::to_string)
+        .ok_or_else(|| {
+            text(
+                StatusCode::BAD_REQUEST,
+                "Required String parameter 'image' is not present",
+            )
+        })
+}
+
+/// An image to import from: 404 when the daemon does not have it.
+fn image_to_import(st: &State, name: &str) -> Result<SimImage, Response> {
+    find_image(st, name)
+        .cloned()
+        .ok_or_else(|| text(StatusCode::NOT_FOUND, format!("Image not found: {name}")))
+}
+
 /// ref: §3 `POST /docker/images/save?image=`: 200 + the commands actually created.
-async fn save_from_labels(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    query: Query,
-) -> Reply {
+async fn save_from_labels(Call { shared, caller }: Call, query: Query) -> Reply {
     let mut st = shared.state();
     require_manager_403(&st, &caller)?;
-    let Some(name) = non_blank(&query, "image").map(str::to_string) else {
-        return Err(text(
-            StatusCode::BAD_REQUEST,
-            "Required String parameter 'image' is not present",
-        ));
-    };
+    let name = image_param(&query)?;
     require_server(&st)?;
-    let Some(image) = find_image(&st, &name).cloned() else {
-        return Err(text(
-            StatusCode::NOT_FOUND,
-            format!("Image not found: {name}"),
-        ));
-    };
+    let image = image_to_import(&st, &name)?;
     let created = import_labels(&mut st, &name, &image);
     ok_json(&Value::Array(created))
 }
@@ -791,12 +756,7 @@ async fn save_from_labels(
 /// Pulling: the simulated registry holds exactly the seeded images; `save-commands` (default
 /// true) imports their labels as `/images/save` does.
 fn pull_image(st: &mut State, query: &Query) -> Reply {
-    let Some(name) = non_blank(query, "image").map(str::to_string) else {
-        return Err(text(
-            StatusCode::BAD_REQUEST,
-            "Required String parameter 'image' is not present",
-        ));
-    };
+    let name = image_param(query)?;
     // ref: §3: a bare sha256 id cannot be pulled.
     if !name.contains('/') && name.contains("sha256:") {
         return Err(text(
@@ -806,31 +766,21 @@ fn pull_image(st: &mut State, query: &Query) -> Reply {
     }
     require_server(st)?;
     let save = super::http::bool_param(query, "save-commands", true)?;
-    let Some(image) = find_image(st, &name).cloned() else {
-        return Err(text(
-            StatusCode::NOT_FOUND,
-            format!("Image not found: {name}"),
-        ));
-    };
+    let image = image_to_import(st, &name)?;
     if save {
         import_labels(st, &name, &image);
     }
     ok_empty()
 }
 
-async fn pull(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    query: Query,
-) -> Reply {
+async fn pull(Call { shared, caller }: Call, query: Query) -> Reply {
     let mut st = shared.state();
     require_manager_403(&st, &caller)?;
     pull_image(&mut st, &query)
 }
 
 async fn pull_from_hub(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+    Call { shared, caller }: Call,
     Path(key): Path<String>,
     query: Query,
 ) -> Reply {

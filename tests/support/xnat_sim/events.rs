@@ -3,11 +3,12 @@
 //! `EventSubscriptionEntityServiceImpl`).
 
 use super::SharedState;
+use super::access::{require_admin, require_project_level};
 use super::http::{
-    Caller, Reply, empty, forbidden, json_value, long_param, ok_empty, ok_json, text, unreadable,
+    Call, Caller, Reply, empty, entity_not_found, json_body, long_param, null_pointer, ok_empty,
+    ok_json, text, unreadable,
 };
 use super::state::{Access, EventFilter, State, SubscriptionRow, now_ms};
-use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State as Axum};
@@ -33,43 +34,47 @@ const EVENTS: [&str; 8] = [
     "ScheduledEvent",
 ];
 
+/// Every handler serves the site form of its path (`/xapi/events/…`) and the project form
+/// (`/xapi/projects/{project}/events/…`).
 pub fn routes() -> Router<SharedState> {
-    Router::new()
-        .route("/xapi/events/prefs", get(get_prefs).put(put_prefs))
-        .route("/xapi/events/subscription", post(create_site))
-        .route("/xapi/events/subscriptions", get(list_site))
-        .route(
-            "/xapi/events/subscription/{id}",
-            get(get_site).put(update_site).delete(delete_site),
-        )
-        .route(
-            "/xapi/events/subscription/{id}/activate",
-            post(activate_site),
-        )
-        .route(
-            "/xapi/events/subscription/{id}/deactivate",
-            post(deactivate_site),
-        )
-        .route(
-            "/xapi/projects/{project}/events/subscription",
-            post(create_project),
-        )
-        .route(
-            "/xapi/projects/{project}/events/subscriptions",
-            get(list_project),
-        )
-        .route(
-            "/xapi/projects/{project}/events/subscription/{id}",
-            get(get_project).put(update_project).delete(delete_project),
-        )
-        .route(
-            "/xapi/projects/{project}/events/subscription/{id}/activate",
-            post(activate_project),
-        )
-        .route(
-            "/xapi/projects/{project}/events/subscription/{id}/deactivate",
-            post(deactivate_project),
-        )
+    let mut router = Router::new().route("/xapi/events/prefs", get(get_prefs).put(put_prefs));
+    for scope in ["/xapi", "/xapi/projects/{project}"] {
+        router = router
+            .route(&format!("{scope}/events/subscription"), post(create))
+            .route(&format!("{scope}/events/subscriptions"), get(list))
+            .route(
+                &format!("{scope}/events/subscription/{{id}}"),
+                get(get_one).put(update).delete(delete),
+            )
+            .route(
+                &format!("{scope}/events/subscription/{{id}}/activate"),
+                post(set_active::<true>),
+            )
+            .route(
+                &format!("{scope}/events/subscription/{{id}}/deactivate"),
+                post(set_active::<false>),
+            );
+    }
+    router
+}
+
+/// The path of the site or the project form; `id` is absent on the collection routes.
+#[derive(Deserialize)]
+struct ScopePath {
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+impl ScopePath {
+    fn project(&self) -> Option<&str> {
+        self.project.as_deref()
+    }
+
+    fn id(&self) -> Result<i64, Response> {
+        long_param(self.id.as_deref().unwrap_or_default())
+    }
 }
 
 // ---- errors ------------------------------------------------------------------------------------
@@ -104,33 +109,12 @@ fn unauthorized(message: &str) -> Response {
     )
 }
 
-fn not_found(id: i64) -> Response {
-    text(
-        StatusCode::NOT_FOUND,
-        format!("Could not find entity with ID {id}"),
-    )
-}
-
-fn require_admin(st: &State, caller: &Caller) -> Result<(), Response> {
-    if st.is_admin(&caller.username) {
-        Ok(())
-    } else {
-        Err(forbidden())
-    }
-}
-
-/// `restrictTo = Delete` on a `@Project`: unknown project 404, too little access 403.
-fn require_owner(st: &State, caller: &Caller, project: &str) -> Result<(), Response> {
-    if !st.projects.contains_key(project) {
-        return Err(text(
-            StatusCode::NOT_FOUND,
-            format!("Couldn't find project {project}"),
-        ));
-    }
-    if st.has_access(&caller.username, project, Access::Owner) {
-        Ok(())
-    } else {
-        Err(forbidden())
+/// Site forms: Admin (403). Project forms: `restrictTo = Delete` on a `@Project`: unknown
+/// project 404, too little access 403.
+fn authorize(st: &State, caller: &Caller, project: Option<&str>) -> Result<(), Response> {
+    match project {
+        None => require_admin(st, caller),
+        Some(p) => require_project_level(st, caller, p, Access::Owner),
     }
 }
 
@@ -147,13 +131,8 @@ struct Prefs {
 }
 
 /// Admin; an absent or null `enabled` changes nothing.
-async fn put_prefs(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let prefs: Prefs = serde_json::from_value(json_value(&headers, &body)?).map_err(unreadable)?;
+async fn put_prefs(Call { shared, caller }: Call, headers: HeaderMap, body: Bytes) -> Reply {
+    let prefs: Prefs = json_body(&headers, &body)?;
     let mut st = shared.state();
     require_admin(&st, &caller)?;
     if let Some(enabled) = prefs.enabled {
@@ -222,16 +201,14 @@ fn validate(st: &State, s: &SubscriptionRow) -> Result<(), String> {
         return Err("Could not compile jsonPath filter. \"Payload JsonPath filter contains $ or $[?. Filter string should include only predicate path.\"".into());
     }
     let key = &s.action_key;
-    let Some((provider, action)) = key.split_once(':') else {
+    let Some((_, action)) = key
+        .split_once(':')
+        .filter(|(provider, _)| *provider == CS_ACTION_PROVIDER)
+    else {
         return Err(format!(
             "Could not validate Action: {key}\nCould not load Action Provider for key:{key}"
         ));
     };
-    if provider != CS_ACTION_PROVIDER {
-        return Err(format!(
-            "Could not validate Action: {key}\nCould not load Action Provider for key:{key}"
-        ));
-    }
     // `CommandActionProvider.isActionAvailable`: an existing wrapper enabled where the
     // subscription applies (site, or each listed project).
     let wrapper_id = action
@@ -331,53 +308,61 @@ fn render_checked(st: &State, s: &SubscriptionRow) -> Value {
 
 // ---- create ------------------------------------------------------------------------------------
 
-fn create(st: &mut State, mut row: SubscriptionRow) -> Reply {
-    throw_if_disabled(st)?;
-    validate(st, &row).map_err(|m| invalid(&m))?;
-    if row.name.as_deref().is_none_or(str::is_empty) {
-        row.name = Some(generated_name(st, &row));
-    }
-    row.id = st.next_id();
-    let body = format!("{}:{}", row.name.clone().unwrap_or_default(), row.id);
-    st.subscriptions.insert(row.id, row);
-    // ref: §7b: 201, text body "<name>:<id>".
-    Ok(text(StatusCode::CREATED, body))
-}
-
-fn bind_creator(headers: &HeaderMap, body: &Bytes) -> Result<Creator, Response> {
-    serde_json::from_value(json_value(headers, body)?).map_err(unreadable)
-}
-
 /// ref: §7b `POST /events/subscription` (Admin).
-async fn create_site(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
+/// ref: §7b `POST /projects/{p}/events/subscription` (Owner; the filter must name the project).
+async fn create(
+    Call { shared, caller }: Call,
+    Path(path): Path<ScopePath>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
-    let creator = bind_creator(&headers, &body)?;
+    let creator: Creator = json_body(&headers, &body)?;
     let mut st = shared.state();
-    require_admin(&st, &caller)?;
-    let Some(filter) = creator.event_filter else {
-        // `EventFilter.create(null)` dereferences null.
-        return Err(text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "java.lang.NullPointerException",
-        ));
+    authorize(&st, &caller, path.project())?;
+    let (event_filter, act_as_event_user) = match path.project() {
+        None => {
+            let Some(filter) = creator.event_filter else {
+                // `EventFilter.create(null)` dereferences null.
+                return Err(null_pointer());
+            };
+            (filter, creator.act_as_event_user.unwrap_or(false))
+        }
+        Some(project) => {
+            let Some(filter) = creator.event_filter else {
+                return Err(unreadable("event-filter is required"));
+            };
+            check_project_access(&st, &caller, &filter, project)?;
+            let filter = EventFilter {
+                schedule: None,
+                schedule_description: None,
+                ..filter
+            };
+            // `Subscription.createOnProject` forces `act-as-event-user` off.
+            (filter, false)
+        }
     };
-    let row = SubscriptionRow {
+    let mut row = SubscriptionRow {
         id: 0,
         name: creator.name,
         // The entity defaults a missing `active` to true.
         active: creator.active.unwrap_or(true),
         action_key: creator.action_key,
         attributes: Some(creator.attributes.unwrap_or_default()),
-        event_filter: filter,
-        act_as_event_user: Some(creator.act_as_event_user.unwrap_or(false)),
+        event_filter,
+        act_as_event_user: Some(act_as_event_user),
         owner: caller.username.clone(),
         created: now_ms(),
     };
-    create(&mut st, row)
+    throw_if_disabled(&st)?;
+    validate(&st, &row).map_err(|m| invalid(&m))?;
+    if row.name.as_deref().is_none_or(str::is_empty) {
+        row.name = Some(generated_name(&st, &row));
+    }
+    row.id = st.next_id();
+    let body = format!("{}:{}", row.name.clone().unwrap_or_default(), row.id);
+    st.subscriptions.insert(row.id, row);
+    // ref: §7b: 201, text body "<name>:<id>".
+    Ok(text(StatusCode::CREATED, body))
 }
 
 /// `checkProjectSubscriptionAccess`: the filter's projects must include the path project and the
@@ -410,55 +395,29 @@ fn check_project_access(
     Ok(())
 }
 
-/// ref: §7b `POST /projects/{p}/events/subscription` (Owner; the filter must name the project).
-async fn create_project(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(project): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let creator = bind_creator(&headers, &body)?;
-    let mut st = shared.state();
-    require_owner(&st, &caller, &project)?;
-    let Some(filter) = creator.event_filter else {
-        return Err(unreadable("event-filter is required"));
-    };
-    check_project_access(&st, &caller, &filter, &project)?;
-    let row = SubscriptionRow {
-        id: 0,
-        name: creator.name,
-        active: creator.active.unwrap_or(true),
-        action_key: creator.action_key,
-        attributes: Some(creator.attributes.unwrap_or_default()),
-        event_filter: EventFilter {
-            schedule: None,
-            schedule_description: None,
-            ..filter
-        },
-        // `Subscription.createOnProject` forces it off.
-        act_as_event_user: Some(false),
-        owner: caller.username.clone(),
-        created: now_ms(),
-    };
-    create(&mut st, row)
-}
-
 // ---- read ----------------------------------------------------------------------------------------
 
 /// `getSubscriptions()` returns null while the service is disabled → 200 with an empty body.
-async fn list_site(Axum(shared): Axum<SharedState>, Extension(caller): Extension<Caller>) -> Reply {
+async fn list(Call { shared, caller }: Call, Path(path): Path<ScopePath>) -> Reply {
     let st = shared.state();
-    require_admin(&st, &caller)?;
+    authorize(&st, &caller, path.project())?;
     if !st.event_service_enabled {
         return ok_empty();
     }
-    ok_json(&json!(
-        st.subscriptions
+    let shown: Vec<Value> = match path.project() {
+        None => st
+            .subscriptions
             .values()
             .map(|s| render_checked(&st, s))
-            .collect::<Vec<_>>()
-    ))
+            .collect(),
+        Some(project) => st
+            .subscriptions
+            .values()
+            .filter(|s| applies_to(s, project))
+            .map(|s| display(&st, s, project))
+            .collect(),
+    };
+    ok_json(&json!(shown))
 }
 
 fn display(st: &State, s: &SubscriptionRow, project: &str) -> Value {
@@ -477,62 +436,44 @@ fn applies_to(s: &SubscriptionRow, project: &str) -> bool {
         .is_none_or(|ids| ids.is_empty() || ids.iter().any(|p| p == project))
 }
 
-async fn list_project(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(project): Path<String>,
-) -> Reply {
-    let st = shared.state();
-    require_owner(&st, &caller, &project)?;
-    if !st.event_service_enabled {
-        return ok_empty();
-    }
-    ok_json(&json!(
-        st.subscriptions
-            .values()
-            .filter(|s| applies_to(s, &project))
-            .map(|s| display(&st, s, &project))
-            .collect::<Vec<_>>()
-    ))
-}
-
 /// `EventServiceImpl.getSubscription`: refused while disabled, 404 when unknown.
 fn fetch(st: &State, id: i64) -> Result<SubscriptionRow, Response> {
     throw_if_disabled(st)?;
     st.subscriptions
         .get(&id)
         .cloned()
-        .ok_or_else(|| not_found(id))
+        .ok_or_else(|| entity_not_found(id))
 }
 
-async fn get_site(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> Reply {
-    let id = long_param(&id)?;
-    let st = shared.state();
-    require_admin(&st, &caller)?;
-    let s = fetch(&st, id)?;
-    ok_json(&render_checked(&st, &s))
+/// `fetch`, and on a project form `checkProjectSubscriptionAccess` on the subscription as it is.
+fn fetch_to_modify(
+    st: &State,
+    caller: &Caller,
+    id: i64,
+    project: Option<&str>,
+) -> Result<SubscriptionRow, Response> {
+    let s = fetch(st, id)?;
+    if let Some(p) = project {
+        check_project_access(st, caller, &s.event_filter, p)?;
+    }
+    Ok(s)
 }
 
-async fn get_project(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, id)): Path<(String, String)>,
-) -> Reply {
-    let id = long_param(&id)?;
+async fn get_one(Call { shared, caller }: Call, Path(path): Path<ScopePath>) -> Reply {
+    let id = path.id()?;
     let st = shared.state();
-    require_owner(&st, &caller, &project)?;
+    authorize(&st, &caller, path.project())?;
     let s = fetch(&st, id)?;
-    if !applies_to(&s, &project) {
+    let Some(project) = path.project() else {
+        return ok_json(&render_checked(&st, &s));
+    };
+    if !applies_to(&s, project) {
         return Err(unauthorized(&format!(
             "{} not authorized to read subscriptions for other projects",
             caller.username
         )));
     }
-    ok_json(&display(&st, &s, &project))
+    ok_json(&display(&st, &s, project))
 }
 
 // ---- update, delete, (de)activate ------------------------------------------------------------------
@@ -567,129 +508,50 @@ fn apply(s: &SubscriptionRow, u: Update) -> SubscriptionRow {
     }
 }
 
-fn update(st: &mut State, id: i64, u: Update, project: Option<(&Caller, &str)>) -> Reply {
-    let current = fetch(st, id)?;
+async fn update(
+    Call { shared, caller }: Call,
+    Path(path): Path<ScopePath>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    let id = path.id()?;
+    let u: Update = json_body(&headers, &body)?;
+    let mut st = shared.state();
+    authorize(&st, &caller, path.project())?;
+    // The project check runs on the subscription as it was.
+    let current = fetch_to_modify(&st, &caller, id, path.project())?;
     let updated = apply(&current, u);
-    if let Some((caller, p)) = project {
-        // The check runs on the subscription as it was.
-        check_project_access(st, caller, &current.event_filter, p)?;
-    }
-    throw_if_disabled(st)?;
-    validate(st, &updated).map_err(|m| invalid(&m))?;
+    throw_if_disabled(&st)?;
+    validate(&st, &updated).map_err(|m| invalid(&m))?;
     st.subscriptions.insert(id, updated);
     ok_empty()
 }
 
-async fn update_site(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let id = long_param(&id)?;
-    let u: Update = serde_json::from_value(json_value(&headers, &body)?).map_err(unreadable)?;
+async fn delete(Call { shared, caller }: Call, Path(path): Path<ScopePath>) -> Reply {
+    let id = path.id()?;
     let mut st = shared.state();
-    require_admin(&st, &caller)?;
-    update(&mut st, id, u, None)
-}
-
-async fn update_project(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let id = long_param(&id)?;
-    let u: Update = serde_json::from_value(json_value(&headers, &body)?).map_err(unreadable)?;
-    let mut st = shared.state();
-    require_owner(&st, &caller, &project)?;
-    update(&mut st, id, u, Some((&caller, &project)))
-}
-
-async fn delete_site(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> Reply {
-    let id = long_param(&id)?;
-    let mut st = shared.state();
-    require_admin(&st, &caller)?;
-    fetch(&st, id)?;
+    authorize(&st, &caller, path.project())?;
+    fetch_to_modify(&st, &caller, id, path.project())?;
     st.subscriptions.remove(&id);
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-async fn delete_project(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, id)): Path<(String, String)>,
+/// `POST …/activate` and `POST …/deactivate`. Activation does not check the service toggle
+/// (`EventServiceImpl.activateSubscription`); the project forms' access check,
+/// `checkProjectSubscriptionAccess(id, …)`, fetches through the service (refused while disabled).
+async fn set_active<const ACTIVE: bool>(
+    Call { shared, caller }: Call,
+    Path(path): Path<ScopePath>,
 ) -> Reply {
-    let id = long_param(&id)?;
+    let id = path.id()?;
     let mut st = shared.state();
-    require_owner(&st, &caller, &project)?;
-    let s = fetch(&st, id)?;
-    check_project_access(&st, &caller, &s.event_filter, &project)?;
-    st.subscriptions.remove(&id);
-    Ok(empty(StatusCode::NO_CONTENT))
-}
-
-/// Activation does not check the service toggle (`EventServiceImpl.activateSubscription`).
-fn set_active(st: &mut State, id: i64, active: bool) -> Reply {
-    match st.subscriptions.get_mut(&id) {
-        Some(s) => {
-            s.active = active;
-            ok_empty()
-        }
-        None => Err(not_found(id)),
+    authorize(&st, &caller, path.project())?;
+    if path.project().is_some() {
+        fetch_to_modify(&st, &caller, id, path.project())?;
     }
-}
-
-async fn activate_site(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> Reply {
-    let id = long_param(&id)?;
-    let mut st = shared.state();
-    require_admin(&st, &caller)?;
-    set_active(&mut st, id, true)
-}
-
-async fn deactivate_site(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
-) -> Reply {
-    let id = long_param(&id)?;
-    let mut st = shared.state();
-    require_admin(&st, &caller)?;
-    set_active(&mut st, id, false)
-}
-
-fn project_toggle(st: &mut State, caller: &Caller, project: &str, id: i64, active: bool) -> Reply {
-    require_owner(st, caller, project)?;
-    // `checkProjectSubscriptionAccess(id, …)` fetches through the service (refused while disabled).
-    let s = fetch(st, id)?;
-    check_project_access(st, caller, &s.event_filter, project)?;
-    set_active(st, id, active)
-}
-
-async fn activate_project(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, id)): Path<(String, String)>,
-) -> Reply {
-    let id = long_param(&id)?;
-    project_toggle(&mut shared.state(), &caller, &project, id, true)
-}
-
-async fn deactivate_project(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, id)): Path<(String, String)>,
-) -> Reply {
-    let id = long_param(&id)?;
-    project_toggle(&mut shared.state(), &caller, &project, id, false)
+    let Some(s) = st.subscriptions.get_mut(&id) else {
+        return Err(entity_not_found(id));
+    };
+    s.active = ACTIVE;
+    ok_empty()
 }

@@ -1,7 +1,12 @@
 //! Response and request helpers shared by the handlers: XNAT answers errors with plain-text
 //! bodies (ref: xnat-container-service-api.md §0 "Error bodies are plain strings").
 
+use super::SharedState;
+use axum::Extension;
 use axum::body::{Body, Bytes};
+use axum::extract::FromRequestParts;
+use axum::extract::rejection::ExtensionRejection;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -20,6 +25,28 @@ pub struct Caller {
     pub username: String,
     /// The server session this request belongs to.
     pub session: String,
+}
+
+/// What an authenticated handler starts from: the shared state and who is calling. Extracted as
+/// `State` then `Extension<Caller>` would be, with the same rejection.
+pub struct Call {
+    pub shared: SharedState,
+    pub caller: Caller,
+}
+
+impl FromRequestParts<SharedState> for Call {
+    type Rejection = ExtensionRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        shared: &SharedState,
+    ) -> Result<Call, ExtensionRejection> {
+        let Extension(caller) = Extension::<Caller>::from_request_parts(parts, shared).await?;
+        Ok(Call {
+            shared: shared.clone(),
+            caller,
+        })
+    }
 }
 
 pub fn text(status: StatusCode, body: impl Into<String>) -> Response {
@@ -63,6 +90,20 @@ pub fn not_found_text(message: impl Into<String>) -> Response {
 
 pub async fn not_found() -> Response {
     text(StatusCode::NOT_FOUND, "Not Found")
+}
+
+/// `Could not find entity with ID <id>` (404), the `NotFoundException` answer of CS and the
+/// event service alike.
+pub fn entity_not_found(id: impl std::fmt::Display) -> Response {
+    not_found_text(format!("Could not find entity with ID {id}"))
+}
+
+/// Java dereferencing a null: 500 with the exception's name.
+pub fn null_pointer() -> Response {
+    text(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "java.lang.NullPointerException",
+    )
 }
 
 pub fn simulated_failure() -> Response {
@@ -160,6 +201,20 @@ pub async fn trickle(response: Response, delay: Duration) -> Response {
         Some((Ok::<Bytes, std::io::Error>(next), it))
     });
     Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// An object in XNAT's key order, nulls left out (its mapper is NON_NULL). A pair's value is a
+/// `Value` or an `Option<Value>`; `None` is left out too.
+pub fn ordered<V: Into<Option<Value>>>(pairs: Vec<(&str, V)>) -> Value {
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        if let Some(v) = v.into()
+            && !v.is_null()
+        {
+            map.insert(k.to_string(), v);
+        }
+    }
+    Value::Object(map)
 }
 
 pub fn with_header(mut response: Response, name: header::HeaderName, value: &str) -> Response {

@@ -17,6 +17,7 @@
 // error *is* the HTTP response, and boxing it would only add noise on a test server.
 #![allow(clippy::result_large_err)]
 
+mod access;
 mod commands;
 mod core;
 mod docker;

@@ -4,15 +4,16 @@
 //! `/data/config` serves.
 
 use super::SharedState;
+use super::access::{require_manager_403, require_project_level};
 use super::commands::render_wrapper;
 use super::http::{
-    Caller, Query, Reply, empty, forbidden, json, json_body, long_param, ok_empty, ok_json, text,
+    Call, Caller, Query, Reply, empty, json, json_body, long_param, null_pointer, ok_empty,
+    ok_json, text,
 };
 use super::state::{Access, CsConfig, CsInputConfig, CsOutputConfig, State};
-use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State as Axum};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post, put};
@@ -21,67 +22,57 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use xcs::model::Command;
 
+/// Every handler serves the four forms of its path: site or project, and the wrapper by id or by
+/// command id + wrapper name.
 pub fn routes() -> Router<SharedState> {
-    Router::new()
-        // Site, by wrapper id and by command id + wrapper name.
-        .route(
-            "/xapi/wrappers/{wrapper}/config",
-            post(site_config_post_id)
-                .get(site_config_get_id)
-                .delete(site_config_delete_id),
-        )
-        .route(
-            "/xapi/commands/{command}/wrappers/{wrapper}/config",
-            post(site_config_post_name)
-                .get(site_config_get_name)
-                .delete(site_config_delete_name),
-        )
-        .route(
-            "/xapi/wrappers/{wrapper}/enabled",
-            get(site_enabled_id).put(site_enable_id),
-        )
-        .route("/xapi/wrappers/{wrapper}/disabled", put(site_disable_id))
-        .route(
-            "/xapi/commands/{command}/wrappers/{wrapper}/enabled",
-            get(site_enabled_name).put(site_enable_name),
-        )
-        .route(
-            "/xapi/commands/{command}/wrappers/{wrapper}/disabled",
-            put(site_disable_name),
-        )
-        .route(
-            "/xapi/wrappers/{wrapper}/projects",
-            get(projects_of_wrapper),
-        )
-        // Project, both forms.
-        .route(
-            "/xapi/projects/{project}/wrappers/{wrapper}/config",
-            post(project_config_post_id)
-                .get(project_config_get_id)
-                .delete(project_config_delete_id),
-        )
-        .route(
-            "/xapi/projects/{project}/commands/{command}/wrappers/{wrapper}/config",
-            post(project_config_post_name)
-                .get(project_config_get_name)
-                .delete(project_config_delete_name),
-        )
-        .route(
-            "/xapi/projects/{project}/wrappers/{wrapper}/enabled",
-            get(project_enabled_id).put(project_enable_id),
-        )
-        .route(
-            "/xapi/projects/{project}/wrappers/{wrapper}/disabled",
-            put(project_disable_id),
-        )
-        .route(
-            "/xapi/projects/{project}/commands/{command}/wrappers/{wrapper}/enabled",
-            get(project_enabled_name).put(project_enable_name),
-        )
-        .route(
-            "/xapi/projects/{project}/commands/{command}/wrappers/{wrapper}/disabled",
-            put(project_disable_name),
-        )
+    let mut router = Router::new().route(
+        "/xapi/wrappers/{wrapper}/projects",
+        get(projects_of_wrapper),
+    );
+    for scope in ["/xapi", "/xapi/projects/{project}"] {
+        for wrapper in [
+            "/wrappers/{wrapper}",
+            "/commands/{command}/wrappers/{wrapper}",
+        ] {
+            router = router
+                .route(
+                    &format!("{scope}{wrapper}/config"),
+                    post(config_post).get(config_get).delete(config_delete),
+                )
+                .route(
+                    &format!("{scope}{wrapper}/enabled"),
+                    get(enabled).put(set_enabled::<true>),
+                )
+                .route(
+                    &format!("{scope}{wrapper}/disabled"),
+                    put(set_enabled::<false>),
+                );
+        }
+    }
+    router
+}
+
+/// The path of any form: `project` is absent on the site forms, `command` on the by-id forms.
+#[derive(Deserialize)]
+struct WrapperPath {
+    #[serde(default)]
+    project: Option<String>,
+    #[serde(default)]
+    command: Option<String>,
+    wrapper: String,
+}
+
+impl WrapperPath {
+    fn project(&self) -> Option<&str> {
+        self.project.as_deref()
+    }
+
+    fn target(&self) -> Result<Target, Response> {
+        match &self.command {
+            None => Ok(Target::Id(long_param(&self.wrapper)?)),
+            Some(command) => Ok(Target::Name(long_param(command)?, self.wrapper.clone())),
+        }
+    }
 }
 
 /// How the request names the wrapper.
@@ -93,14 +84,6 @@ enum Target {
 }
 
 impl Target {
-    fn id(raw: &str) -> Result<Target, Response> {
-        Ok(Target::Id(long_param(raw)?))
-    }
-
-    fn name(command: &str, wrapper: String) -> Result<Target, Response> {
-        Ok(Target::Name(long_param(command)?, wrapper))
-    }
-
     /// ref: §5 "Existence checks differ by path form".
     fn resolve(&self, st: &State) -> Result<i64, Response> {
         match self {
@@ -112,39 +95,31 @@ impl Target {
     }
 }
 
-/// Site forms are gated by `@AuthDelegate(ContainerManagerUserAuthorization)`: 403 from the
-/// access aspect (ref: §0, §5).
-fn require_manager_403(st: &State, caller: &Caller) -> Result<(), Response> {
-    if st.is_container_manager(&caller.username) {
-        Ok(())
-    } else {
-        Err(forbidden())
-    }
+/// Who may call a project form; site forms are gated by
+/// `@AuthDelegate(ContainerManagerUserAuthorization)`: 403 from the access aspect (ref: §0, §5).
+#[derive(Clone, Copy)]
+enum Gate {
+    /// `restrictTo=Edit/Delete`: the access aspect answers 404 for an unknown project and 403
+    /// for too little access.
+    Aspect(Access),
+    /// ref: §6 `checkPermissionsOrThrow`: ContainerManager, or the project access level, checked
+    /// in the method → CS `UnauthorizedException` (401).
+    InMethod(Access),
 }
 
-/// Project forms with `restrictTo=Edit/Delete`: the access aspect answers 404 for an unknown
-/// project and 403 for too little access.
-fn require_project_level(
+fn authorize(
     st: &State,
     caller: &Caller,
-    project: &str,
-    level: Access,
+    project: Option<&str>,
+    gate: Gate,
 ) -> Result<(), Response> {
-    if !st.projects.contains_key(project) {
-        return Err(text(
-            StatusCode::NOT_FOUND,
-            format!("Couldn't find project {project}"),
-        ));
-    }
-    if st.has_access(&caller.username, project, level) {
-        Ok(())
-    } else {
-        Err(forbidden())
+    match (project, gate) {
+        (None, _) => require_manager_403(st, caller),
+        (Some(p), Gate::Aspect(level)) => require_project_level(st, caller, p, level),
+        (Some(p), Gate::InMethod(level)) => require_manager_or_level_401(st, caller, p, level),
     }
 }
 
-/// ref: §6 `checkPermissionsOrThrow`: ContainerManager, or the project access level, checked
-/// in the method → CS `UnauthorizedException` (401).
 fn require_manager_or_level_401(
     st: &State,
     caller: &Caller,
@@ -205,10 +180,7 @@ fn to_internal(enabled: bool, posted: PostedConfig) -> Result<CsConfig, Response
     for (name, input) in posted.inputs.unwrap_or_default() {
         // A null entry dereferences null in CS → 500.
         let Some(i) = input else {
-            return Err(text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "java.lang.NullPointerException",
-            ));
+            return Err(null_pointer());
         };
         config.inputs.insert(
             name,
@@ -222,10 +194,7 @@ fn to_internal(enabled: bool, posted: PostedConfig) -> Result<CsConfig, Response
     }
     for (name, output) in posted.outputs.unwrap_or_default() {
         let Some(o) = output else {
-            return Err(text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "java.lang.NullPointerException",
-            ));
+            return Err(null_pointer());
         };
         config
             .outputs
@@ -264,15 +233,26 @@ fn merge(base: CsConfig, overlay: Option<CsConfig>) -> CsConfig {
     out
 }
 
+/// One input of the materialized view: its own default and matcher, overridden by the stored
+/// ones that are set; `advanced` is the stored one (false without a stored config).
+/// `user_settable` is resolved by the caller: wrapper and command inputs differ.
 fn input_view(
     description: &Option<String>,
     input_type: &str,
     default_value: &Option<String>,
     matcher: &Option<String>,
+    conf: Option<&CsInputConfig>,
     user_settable: Option<bool>,
-    advanced: Option<bool>,
     required: Option<bool>,
 ) -> Value {
+    let (default_value, matcher, advanced) = match conf {
+        None => (default_value.clone(), matcher.clone(), Some(false)),
+        Some(c) => (
+            c.default_value.clone().or_else(|| default_value.clone()),
+            c.matcher.clone().or_else(|| matcher.clone()),
+            c.advanced,
+        ),
+    };
     // `@JsonInclude(ALWAYS)`: nulls are shown.
     json!({
         "description": description,
@@ -313,31 +293,15 @@ fn materialize(
     };
     for i in w.inputs() {
         let conf = stored.and_then(|s| s.inputs.get(&i.name));
-        let (mut default, mut matcher, mut settable, mut advanced) = (
-            i.default_value.clone(),
-            i.matcher.clone(),
-            i.user_settable,
-            Some(false),
-        );
-        if let Some(c) = conf {
-            advanced = c.advanced;
-            if c.default_value.is_some() {
-                default = c.default_value.clone();
-            }
-            if c.matcher.is_some() {
-                matcher = c.matcher.clone();
-            }
-            if c.user_settable.is_some() {
-                settable = c.user_settable;
-            }
-        }
+        // A stored `user-settable` overrides the wrapper input's only when it is set.
+        let settable = conf.and_then(|c| c.user_settable).or(i.user_settable);
         let view = input_view(
             &i.description,
             i.input_type(),
-            &default,
-            &matcher,
+            &i.default_value,
+            &i.matcher,
+            conf,
             settable,
-            advanced,
             None,
         );
         insert(&mut inputs, &i.name, view)?;
@@ -350,29 +314,15 @@ fn materialize(
             continue;
         }
         let conf = stored.and_then(|s| s.inputs.get(&i.name));
-        let (mut default, mut matcher, mut settable, mut advanced) = (
-            i.default_value.clone(),
-            i.matcher.clone(),
-            Some(true),
-            Some(false),
-        );
-        if let Some(c) = conf {
-            settable = c.user_settable;
-            advanced = c.advanced;
-            if c.default_value.is_some() {
-                default = c.default_value.clone();
-            }
-            if c.matcher.is_some() {
-                matcher = c.matcher.clone();
-            }
-        }
+        // A command input is user-settable unless a stored config says otherwise, null included.
+        let settable = conf.map_or(Some(true), |c| c.user_settable);
         let view = input_view(
             &i.description,
             i.input_type(),
-            &default,
-            &matcher,
+            &i.default_value,
+            &i.matcher,
+            conf,
             settable,
-            advanced,
             i.required,
         );
         insert(&mut inputs, &i.name, view)?;
@@ -476,338 +426,80 @@ fn delete_config(st: &mut State, caller: &Caller, target: Target, project: Optio
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-fn set_enabled(
-    st: &mut State,
-    caller: &Caller,
-    target: Target,
-    project: Option<&str>,
-    query: &Query,
-    enabled: bool,
+// ---- handlers -------------------------------------------------------------------------------------
+
+async fn config_post(
+    Call { shared, caller }: Call,
+    Path(path): Path<WrapperPath>,
+    query: Query,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Reply {
-    let wrapper_id = target.resolve(st)?;
+    let target = path.target()?;
+    let posted: PostedConfig = json_body(&headers, &body)?;
+    let mut st = shared.state();
+    authorize(&st, &caller, path.project(), Gate::Aspect(Access::Owner))?;
+    post_config(&mut st, &caller, target, path.project(), &query, posted)
+}
+
+async fn config_get(Call { shared, caller }: Call, Path(path): Path<WrapperPath>) -> Reply {
+    let target = path.target()?;
+    let st = shared.state();
+    authorize(&st, &caller, path.project(), Gate::Aspect(Access::Member))?;
+    get_config(&st, target, path.project())
+}
+
+async fn config_delete(Call { shared, caller }: Call, Path(path): Path<WrapperPath>) -> Reply {
+    let target = path.target()?;
+    let mut st = shared.state();
+    authorize(&st, &caller, path.project(), Gate::Aspect(Access::Owner))?;
+    delete_config(&mut st, &caller, target, path.project())
+}
+
+async fn enabled(Call { shared, caller }: Call, Path(path): Path<WrapperPath>) -> Reply {
+    let target = path.target()?;
+    let st = shared.state();
+    authorize(&st, &caller, path.project(), Gate::InMethod(Access::Member))?;
+    let id = target.resolve(&st)?;
+    match path.project() {
+        // ref: §5 GET enabled: bare JSON `true`/`false`; by id it does not check the wrapper exists.
+        None => Ok(json(StatusCode::OK, &json!(st.is_enabled_for_site(id)))),
+        // ref: §6 GET enabled: `{"enabled-for-site", "enabled-for-project", "project"}`, the
+        // project flag already ANDed with the site flag.
+        Some(project) => ok_json(&json!({
+            "enabled-for-site": st.is_enabled_for_site(id),
+            "enabled-for-project": st.is_enabled_for_project(project, id),
+            "project": project,
+        })),
+    }
+}
+
+/// `PUT …/enabled` and `PUT …/disabled`.
+async fn set_enabled<const ENABLED: bool>(
+    Call { shared, caller }: Call,
+    Path(path): Path<WrapperPath>,
+    query: Query,
+) -> Reply {
+    let target = path.target()?;
+    let mut st = shared.state();
+    authorize(&st, &caller, path.project(), Gate::InMethod(Access::Owner))?;
+    let wrapper_id = target.resolve(&st)?;
     let reason = query.get("reason").map(String::as_str);
-    st.set_enabled(&caller.username, reason, wrapper_id, project, enabled);
+    st.set_enabled(
+        &caller.username,
+        reason,
+        wrapper_id,
+        path.project(),
+        ENABLED,
+    );
     ok_empty()
-}
-
-// ---- site handlers -------------------------------------------------------------------------------
-
-async fn site_config_post_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(wrapper): Path<String>,
-    query: Query,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let posted: PostedConfig = json_body(&headers, &body)?;
-    let mut st = shared.state();
-    require_manager_403(&st, &caller)?;
-    post_config(&mut st, &caller, target, None, &query, posted)
-}
-
-async fn site_config_post_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((command, wrapper)): Path<(String, String)>,
-    query: Query,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let posted: PostedConfig = json_body(&headers, &body)?;
-    let mut st = shared.state();
-    require_manager_403(&st, &caller)?;
-    post_config(&mut st, &caller, target, None, &query, posted)
-}
-
-async fn site_config_get_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(wrapper): Path<String>,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let st = shared.state();
-    require_manager_403(&st, &caller)?;
-    get_config(&st, target, None)
-}
-
-async fn site_config_get_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((command, wrapper)): Path<(String, String)>,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let st = shared.state();
-    require_manager_403(&st, &caller)?;
-    get_config(&st, target, None)
-}
-
-async fn site_config_delete_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(wrapper): Path<String>,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let mut st = shared.state();
-    require_manager_403(&st, &caller)?;
-    delete_config(&mut st, &caller, target, None)
-}
-
-async fn site_config_delete_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((command, wrapper)): Path<(String, String)>,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let mut st = shared.state();
-    require_manager_403(&st, &caller)?;
-    delete_config(&mut st, &caller, target, None)
-}
-
-/// ref: §5 GET enabled: bare JSON `true`/`false`; by id it does not check the wrapper exists.
-fn site_enabled(st: &State, target: Target) -> Reply {
-    let id = target.resolve(st)?;
-    Ok(json(StatusCode::OK, &json!(st.is_enabled_for_site(id))))
-}
-
-async fn site_enabled_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(wrapper): Path<String>,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let st = shared.state();
-    require_manager_403(&st, &caller)?;
-    site_enabled(&st, target)
-}
-
-async fn site_enabled_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((command, wrapper)): Path<(String, String)>,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let st = shared.state();
-    require_manager_403(&st, &caller)?;
-    site_enabled(&st, target)
-}
-
-async fn site_enable_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(wrapper): Path<String>,
-    query: Query,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let mut st = shared.state();
-    require_manager_403(&st, &caller)?;
-    set_enabled(&mut st, &caller, target, None, &query, true)
-}
-
-async fn site_enable_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((command, wrapper)): Path<(String, String)>,
-    query: Query,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let mut st = shared.state();
-    require_manager_403(&st, &caller)?;
-    set_enabled(&mut st, &caller, target, None, &query, true)
-}
-
-async fn site_disable_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(wrapper): Path<String>,
-    query: Query,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let mut st = shared.state();
-    require_manager_403(&st, &caller)?;
-    set_enabled(&mut st, &caller, target, None, &query, false)
-}
-
-async fn site_disable_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((command, wrapper)): Path<(String, String)>,
-    query: Query,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let mut st = shared.state();
-    require_manager_403(&st, &caller)?;
-    set_enabled(&mut st, &caller, target, None, &query, false)
 }
 
 /// ref: §5 `GET /wrappers/{id}/projects`: projects whose own stored flag is enabled (not ANDed
 /// with the site flag); CM (403).
-async fn projects_of_wrapper(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path(wrapper): Path<String>,
-) -> Reply {
+async fn projects_of_wrapper(Call { shared, caller }: Call, Path(wrapper): Path<String>) -> Reply {
     let id = long_param(&wrapper)?;
     let st = shared.state();
     require_manager_403(&st, &caller)?;
     ok_json(&json!(st.projects_enabled_for(id)))
-}
-
-// ---- project handlers ------------------------------------------------------------------------------
-
-async fn project_config_post_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, wrapper)): Path<(String, String)>,
-    query: Query,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let posted: PostedConfig = json_body(&headers, &body)?;
-    let mut st = shared.state();
-    require_project_level(&st, &caller, &project, Access::Owner)?;
-    post_config(&mut st, &caller, target, Some(&project), &query, posted)
-}
-
-async fn project_config_post_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, command, wrapper)): Path<(String, String, String)>,
-    query: Query,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let posted: PostedConfig = json_body(&headers, &body)?;
-    let mut st = shared.state();
-    require_project_level(&st, &caller, &project, Access::Owner)?;
-    post_config(&mut st, &caller, target, Some(&project), &query, posted)
-}
-
-async fn project_config_get_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, wrapper)): Path<(String, String)>,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let st = shared.state();
-    require_project_level(&st, &caller, &project, Access::Member)?;
-    get_config(&st, target, Some(&project))
-}
-
-async fn project_config_get_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, command, wrapper)): Path<(String, String, String)>,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let st = shared.state();
-    require_project_level(&st, &caller, &project, Access::Member)?;
-    get_config(&st, target, Some(&project))
-}
-
-async fn project_config_delete_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, wrapper)): Path<(String, String)>,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let mut st = shared.state();
-    require_project_level(&st, &caller, &project, Access::Owner)?;
-    delete_config(&mut st, &caller, target, Some(&project))
-}
-
-async fn project_config_delete_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, command, wrapper)): Path<(String, String, String)>,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let mut st = shared.state();
-    require_project_level(&st, &caller, &project, Access::Owner)?;
-    delete_config(&mut st, &caller, target, Some(&project))
-}
-
-/// ref: §6 GET enabled: `{"enabled-for-site", "enabled-for-project", "project"}`, the project
-/// flag already ANDed with the site flag.
-fn project_report(st: &State, target: Target, project: &str) -> Reply {
-    let id = target.resolve(st)?;
-    ok_json(&json!({
-        "enabled-for-site": st.is_enabled_for_site(id),
-        "enabled-for-project": st.is_enabled_for_project(project, id),
-        "project": project,
-    }))
-}
-
-async fn project_enabled_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, wrapper)): Path<(String, String)>,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let st = shared.state();
-    require_manager_or_level_401(&st, &caller, &project, Access::Member)?;
-    project_report(&st, target, &project)
-}
-
-async fn project_enabled_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, command, wrapper)): Path<(String, String, String)>,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let st = shared.state();
-    require_manager_or_level_401(&st, &caller, &project, Access::Member)?;
-    project_report(&st, target, &project)
-}
-
-async fn project_enable_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, wrapper)): Path<(String, String)>,
-    query: Query,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let mut st = shared.state();
-    require_manager_or_level_401(&st, &caller, &project, Access::Owner)?;
-    set_enabled(&mut st, &caller, target, Some(&project), &query, true)
-}
-
-async fn project_enable_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, command, wrapper)): Path<(String, String, String)>,
-    query: Query,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let mut st = shared.state();
-    require_manager_or_level_401(&st, &caller, &project, Access::Owner)?;
-    set_enabled(&mut st, &caller, target, Some(&project), &query, true)
-}
-
-async fn project_disable_id(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, wrapper)): Path<(String, String)>,
-    query: Query,
-) -> Reply {
-    let target = Target::id(&wrapper)?;
-    let mut st = shared.state();
-    require_manager_or_level_401(&st, &caller, &project, Access::Owner)?;
-    set_enabled(&mut st, &caller, target, Some(&project), &query, false)
-}
-
-async fn project_disable_name(
-    Axum(shared): Axum<SharedState>,
-    Extension(caller): Extension<Caller>,
-    Path((project, command, wrapper)): Path<(String, String, String)>,
-    query: Query,
-) -> Reply {
-    let target = Target::name(&command, wrapper)?;
-    let mut st = shared.state();
-    require_manager_or_level_401(&st, &caller, &project, Access::Owner)?;
-    set_enabled(&mut st, &caller, target, Some(&project), &query, false)
 }
