@@ -1,7 +1,6 @@
 use super::connection::{XnatArgs, declarations, print_pretty, runtime};
-use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION};
+use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION, TextOrJson};
 use anyhow::Context;
-use clap::ValueEnum;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,14 +29,8 @@ pub struct Args {
     /// How long the apply lock is held at most, in seconds.
     #[arg(long, default_value_t = 900)]
     lock_ttl: u64,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    Json,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    format: TextOrJson,
 }
 
 pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
@@ -86,8 +79,8 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     }
     if args.dry_run || !first.has_changes() {
         match args.format {
-            Format::Text => print!("{}", render::text(&first)),
-            Format::Json => print_pretty(&render::json(&first))?,
+            TextOrJson::Text => print!("{}", render::text(&first)),
+            TextOrJson::Json => print_pretty(&render::json(&first))?,
         }
         return Ok(ExitCode::from(EXIT_OK));
     }
@@ -111,12 +104,12 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         let released = lock::release(&client, &holder).await;
         let (plan, journal) = outcome?;
         match args.format {
-            Format::Text => {
+            TextOrJson::Text => {
                 print!("{}", render::text(&plan));
                 println!();
                 print!("{}", apply::journal_text(&journal));
             }
-            Format::Json => print_pretty(&json!({
+            TextOrJson::Json => print_pretty(&json!({
                 "version": JSON_VERSION,
                 "plan": render::json(&plan),
                 "journal": journal,

@@ -30,6 +30,13 @@ impl Color {
     }
 }
 
+/// `--format` of subcommands that print a report for people or its JSON.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TextOrJson {
+    Text,
+    Json,
+}
+
 /// Write a JSON document to stdout, pretty-printed, with a trailing newline.
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

@@ -1,4 +1,5 @@
 use super::connection::{XnatArgs, runtime};
+use super::output::TextOrJson;
 use std::process::ExitCode;
 use xcs::apply::lock;
 use xcs::model::environment::XnatVariables;
@@ -10,14 +11,8 @@ pub struct Args {
     /// Required: clearing someone else's lock can let two applies overlap.
     #[arg(long)]
     force: bool,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Format {
-    Text,
-    Json,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    format: TextOrJson,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -28,7 +23,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let client = args.xnat.client(&XnatVariables::default())?;
     let cleared = runtime()?.block_on(lock::force_unlock(&client))?;
-    if let Format::Json = args.format {
+    if let TextOrJson::Json = args.format {
         super::output::print_json(&serde_json::json!({
             "version": super::output::JSON_VERSION,
             "command": "unlock",
