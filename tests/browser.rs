@@ -142,6 +142,30 @@ async fn broken_links_on_page(c: &Client) -> Value {
     .expect("link check")
 }
 
+/// The text of the element `locator` finds (`what` names it in a failure).
+async fn text_of(c: &Client, locator: Locator<'_>, what: &str) -> String {
+    let element = c
+        .find(locator)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    element
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+}
+
+/// Click the element `locator` finds.
+async fn click(c: &Client, locator: Locator<'_>, what: &str) {
+    let element = c
+        .find(locator)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    element
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {what}: {e}"));
+}
+
 async fn wait_until(c: &Client, script: &str, what: &str) {
     let start = Instant::now();
     loop {
@@ -218,22 +242,11 @@ async fn search_navigate_and_stay_safe_in_chromium() {
         json!(["FastSurfer segmentation (GPU)"]),
         "search for vox-size"
     );
-    let status = c
-        .find(Locator::Id("status"))
-        .await
-        .expect("status")
-        .text()
-        .await
-        .expect("text");
+    let status = text_of(&c, Locator::Id("status"), "status").await;
     assert_eq!(status, "1 command matches.");
 
     // Follow it; its inputs table has the input.
-    c.find(Locator::Css("#search-results .card h3 a"))
-        .await
-        .expect("result")
-        .click()
-        .await
-        .expect("click");
+    click(&c, Locator::Css("#search-results .card h3 a"), "result").await;
     let row = c
         .wait()
         .at_most(Duration::from_secs(10))
@@ -271,12 +284,12 @@ async fn search_navigate_and_stay_safe_in_chromium() {
         "the search form",
     )
     .await;
-    c.find(Locator::Css("input[name=gpu][value='needs a GPU']"))
-        .await
-        .expect("GPU filter")
-        .click()
-        .await
-        .expect("click");
+    click(
+        &c,
+        Locator::Css("input[name=gpu][value='needs a GPU']"),
+        "GPU filter",
+    )
+    .await;
     wait_until(
         &c,
         "return document.querySelectorAll('#search-results .card').length === 1",
@@ -350,19 +363,8 @@ async fn browsing_works_without_javascript() {
         .await
         .expect("cards");
     assert!(cards.len() >= 8, "{} cards", cards.len());
-    c.find(Locator::LinkText("needs a GPU"))
-        .await
-        .expect("browse link")
-        .click()
-        .await
-        .expect("click");
-    let h1 = c
-        .find(Locator::Css("h1"))
-        .await
-        .expect("h1")
-        .text()
-        .await
-        .expect("text");
+    click(&c, Locator::LinkText("needs a GPU"), "browse link").await;
+    let h1 = text_of(&c, Locator::Css("h1"), "h1").await;
     assert_eq!(h1, "GPU: needs a GPU");
     c.find(Locator::LinkText("FastSurfer segmentation (GPU)"))
         .await
