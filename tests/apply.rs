@@ -514,3 +514,36 @@ fn an_alias_token_from_the_environment_works() {
         run.stderr
     );
 }
+
+/// The password from standard input instead of the environment; `--dry-run` changes nothing.
+#[test]
+fn password_from_stdin_and_dry_run() {
+    let sim = sim();
+    let repo = Xcs::new()
+        .catalog("repo")
+        .env("XNAT_URL", &sim.url())
+        .env("LAB_REGISTRY_PASSWORD", CANARY);
+    let without = repo.exec(["plan", "repo", "--user", "admin"]).code(2);
+    assert!(without.stderr.contains("no password"), "{}", without.stderr);
+    let repo = repo.stdin("admin\n");
+    let run = repo
+        .exec([
+            "apply",
+            "repo",
+            "--user",
+            "admin",
+            "--password-stdin",
+            "--dry-run",
+        ])
+        .code(0);
+    assert!(
+        run.stdout.starts_with("Plan: 14 to create"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(sim.counters().writes, 0, "a dry run writes nothing");
+    assert_eq!(sim.wrapper_id("dcm2niix", "dcm2niix-scan"), None);
+    repo.exec(["apply", "repo", "--user", "admin", "--password-stdin"])
+        .code(0)
+        .stdout_has("Apply: 35 done");
+}

@@ -26,6 +26,7 @@ pub struct Xcs {
     args: Vec<OsString>,
     envs: Vec<(String, String)>,
     cwd: Option<PathBuf>,
+    stdin: Option<String>,
 }
 
 impl Xcs {
@@ -39,6 +40,7 @@ impl Xcs {
             args: Vec::new(),
             envs: Vec::new(),
             cwd: None,
+            stdin: None,
         }
     }
 
@@ -86,6 +88,12 @@ impl Xcs {
             .env("XNAT_PASS", "admin")
     }
 
+    /// Feed this to the command's standard input.
+    pub fn stdin(mut self, text: &str) -> Xcs {
+        self.stdin = Some(text.to_string());
+        self
+    }
+
     /// Run in a subdirectory of the scratch directory instead of its root.
     pub fn cwd(mut self, rel: &str) -> Xcs {
         self.cwd = Some(self.root.path().join(rel));
@@ -125,7 +133,25 @@ impl Xcs {
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("run xcs");
+        let out = match &self.stdin {
+            None => cmd.output().expect("run xcs"),
+            Some(text) => {
+                use std::io::Write;
+                let mut child = cmd
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("run xcs");
+                child
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(text.as_bytes())
+                    .expect("write stdin");
+                child.wait_with_output().expect("wait for xcs")
+            }
+        };
         Run {
             status: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
