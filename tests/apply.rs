@@ -547,3 +547,17 @@ fn password_from_stdin_and_dry_run() {
         .code(0)
         .stdout_has("Apply: 35 done");
 }
+
+/// `--ca-cert` is read before anything is sent; a bad one is a clear error, not a TLS failure.
+#[test]
+fn a_bad_ca_certificate_is_reported() {
+    let sim = sim();
+    let repo = catalog(&sim).file("not-a-cert.pem", "hello");
+    repo.exec(["plan", "repo", "--ca-cert", "missing.pem"])
+        .code(2)
+        .stderr_has("cannot read CA certificate missing.pem");
+    repo.exec(["plan", "repo", "--ca-cert", "not-a-cert.pem"])
+        .code(2)
+        .stderr_has("not-a-cert.pem is not a PEM certificate");
+    assert_eq!(sim.counters().total, 0, "nothing was sent");
+}

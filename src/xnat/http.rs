@@ -79,10 +79,20 @@ impl Client {
                     path.display()
                 ))
             })?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-                XnatError::Setup(format!("{} is not a PEM certificate: {e}", path.display()))
-            })?;
-            builder = builder.add_root_certificate(cert);
+            // reqwest accepts text without any certificate in it and fails only at connect
+            // time with a TLS error; say what is wrong now. A bundle of several is fine.
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    XnatError::Setup(format!(
+                        "{} is not a PEM certificate (no `-----BEGIN CERTIFICATE-----` block)",
+                        path.display()
+                    ))
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
         }
         let http = builder
             .build()
