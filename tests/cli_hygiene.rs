@@ -24,7 +24,7 @@ fn a_closed_stdout_ends_every_offline_subcommand_quietly() {
         &["validate", "--help"],
         &["--version"],
     ] {
-        let run = repo.exec(args);
+        let run = repo.exec_closed(args);
         assert_eq!(run.signal, Some(13), "xcs {args:?}: {}", run.stderr);
         run.ended_by_closed_stdout();
     }
@@ -33,7 +33,7 @@ fn a_closed_stdout_ends_every_offline_subcommand_quietly() {
         .file("bad.yaml", "kind: Command\nname: x\n")
         .closed_stdout();
     for format in ["human", "json", "github"] {
-        bad.exec(["validate", ".", "--format", format])
+        bad.exec_closed(["validate", ".", "--format", format])
             .ended_by_closed_stdout();
     }
 }
@@ -50,11 +50,11 @@ fn a_closed_stdout_ends_diff_and_review_quietly() {
     )
     .expect("write");
     let repo = repo.closed_stdout();
-    repo.exec(["diff", "--base", "HEAD", "decl"])
+    repo.exec_closed(["diff", "--base", "HEAD", "decl"])
         .ended_by_closed_stdout();
-    repo.exec(["diff", "--base", "HEAD", "decl", "--format", "json"])
+    repo.exec_closed(["diff", "--base", "HEAD", "decl", "--format", "json"])
         .ended_by_closed_stdout();
-    repo.exec(["review", "--base", "HEAD", "decl"])
+    repo.exec_closed(["review", "--base", "HEAD", "decl"])
         .ended_by_closed_stdout();
 }
 
@@ -73,7 +73,7 @@ fn a_closed_stdout_ends_the_subcommands_that_talk_to_xnat_quietly() {
         &["import", "--out", "imported"],
         &["unlock", "--force"],
     ] {
-        let run = repo.exec(args);
+        let run = repo.exec_closed(args);
         assert_eq!(run.signal, Some(13), "xcs {args:?}: {}", run.stderr);
         run.ended_by_closed_stdout();
     }

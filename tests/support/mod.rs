@@ -124,6 +124,25 @@ impl Xcs {
         self.exec(&self.args)
     }
 
+    /// With [`Xcs::closed_stdout`]: run until the reader's absence is seen. Another test
+    /// thread forking at the same moment briefly holds a copy of the pipe's read end (until its
+    /// exec closes it), so a small write may still succeed; such a run must have been quiet
+    /// too, and is retried.
+    pub fn exec_closed<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S> + Clone,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        assert!(self.closed_stdout, "exec_closed needs closed_stdout()");
+        for _ in 0..10 {
+            let run = self.exec(args.clone());
+            if run.signal.is_some() || !run.stderr.is_empty() || run.status != 0 {
+                return run;
+            }
+        }
+        panic!("the closed stdout was never seen in 10 runs");
+    }
+
     /// Run a bash script in the scratch directory with this build of `xcs` first on `PATH`
     /// (for pipelines as a user types them).
     pub fn exec_shell(&self, script: &str) -> Run {
