@@ -10,6 +10,7 @@ mod corpus;
 mod diff;
 mod environments;
 mod layers;
+mod release;
 mod review;
 mod sim;
 mod site;
