@@ -143,6 +143,16 @@ impl Xcs {
         panic!("the closed stdout was never seen in 10 runs");
     }
 
+    fn finished(&self, out: &std::process::Output) -> Run {
+        Run {
+            status: out.status.code().unwrap_or(-1),
+            signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            root: self.root.path().to_path_buf(),
+        }
+    }
+
     /// Run a bash script in the scratch directory with this build of `xcs` first on `PATH`
     /// (for pipelines as a user types them).
     pub fn exec_shell(&self, script: &str) -> Run {
@@ -160,13 +170,7 @@ impl Xcs {
             .env("NO_COLOR", "1")
             .output()
             .expect("run bash");
-        Run {
-            status: out.status.code().unwrap_or(-1),
-            signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            root: self.root.path().to_path_buf(),
-        }
+        self.finished(&out)
     }
 
     /// Run with these arguments instead of the builder's, keeping its files and environment
@@ -211,13 +215,7 @@ impl Xcs {
                 .expect("write stdin");
         }
         let out = child.wait_with_output().expect("wait for xcs");
-        Run {
-            status: out.status.code().unwrap_or(-1),
-            signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            root: self.root.path().to_path_buf(),
-        }
+        self.finished(&out)
     }
 }
 

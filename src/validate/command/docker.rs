@@ -10,6 +10,14 @@ use crate::validate::rules::*;
 use std::collections::{HashMap, HashSet};
 
 pub(super) fn docker_rules(cmd: &Command, cn: &str, f: &mut Findings) {
+    let mount_names = container_rules(cmd, cn, f);
+    let inputs = input_rules(cmd, cn, f);
+    let output_names = output_rules(cmd, cn, &mount_names, f);
+    wrappers_rules(cmd, cn, &inputs, &output_names, f);
+}
+
+/// The container itself: ulimits, secrets and environment, mounts. Returns the mount names.
+fn container_rules<'a>(cmd: &'a Command, cn: &str, f: &mut Findings) -> Vec<&'a str> {
     let root = Ptr::root();
     if let Some(ulimits) = &cmd.ulimits {
         for (name, value) in ulimits {
@@ -87,7 +95,16 @@ pub(super) fn docker_rules(cmd: &Command, cn: &str, f: &mut Findings) {
             .xnat(format!("{cn}Mount \"{}\" path cannot be blank.", m.name));
         }
     }
+    mount_names
+}
 
+/// Command inputs, by name.
+fn input_rules<'a>(
+    cmd: &'a Command,
+    cn: &str,
+    f: &mut Findings,
+) -> HashMap<&'a str, &'a CommandInput> {
+    let root = Ptr::root();
     let mut inputs: HashMap<&str, &CommandInput> = HashMap::new();
     for (i, input) in cmd.inputs.iter().enumerate() {
         let at = root.key("inputs").index(i);
@@ -103,7 +120,17 @@ pub(super) fn docker_rules(cmd: &Command, cn: &str, f: &mut Findings) {
         }
         command_input_rules(input, &at, cn, f);
     }
+    inputs
+}
 
+/// Command outputs and the mounts they are found in. Returns the output names.
+fn output_rules<'a>(
+    cmd: &'a Command,
+    cn: &str,
+    mount_names: &[&str],
+    f: &mut Findings,
+) -> Vec<&'a str> {
+    let root = Ptr::root();
     let mut output_names: Vec<&str> = Vec::new();
     for (i, out) in cmd.outputs.iter().enumerate() {
         let at = root.key("outputs").index(i);
@@ -158,7 +185,18 @@ pub(super) fn docker_rules(cmd: &Command, cn: &str, f: &mut Findings) {
                 .xnat(format!("{cn}Command output \"{}\" name should contain only alphanumeric, _ and - characters.", out.name));
         }
     }
+    output_names
+}
 
+/// Each wrapper (unique names), then its own rules.
+fn wrappers_rules(
+    cmd: &Command,
+    cn: &str,
+    inputs: &HashMap<&str, &CommandInput>,
+    output_names: &[&str],
+    f: &mut Findings,
+) {
+    let root = Ptr::root();
     let mut wrapper_names: Vec<&str> = Vec::new();
     for (wi, w) in cmd.xnat.iter().enumerate() {
         let at = root.key("xnat").index(wi);
@@ -172,7 +210,7 @@ pub(super) fn docker_rules(cmd: &Command, cn: &str, f: &mut Findings) {
         } else {
             wrapper_names.push(&w.name);
         }
-        wrapper_rules(w, &at, cn, &inputs, &output_names, f);
+        wrapper_rules(w, &at, cn, inputs, output_names, f);
         if blank(&w.name) {
             f.add(NAME_BLANK, &at.key("name"), "wrapper name is blank")
                 .xnat(format!("{cn}Command wrapper name cannot be blank."));
