@@ -83,88 +83,98 @@ pub(super) fn lint(cmd: &Command, f: &mut Findings) {
     let input_names: Vec<&str> = cmd.inputs.iter().map(|i| i.name.as_str()).collect();
     for (wi, w) in cmd.xnat.iter().enumerate() {
         let at = root.key("xnat").index(wi);
-        if w.contexts.is_empty() {
+        wrapper_lint(w, &at, &mount_names, &input_names, f);
+        hierarchy(w, &at, f);
+    }
+    templates::check(cmd, f);
+}
+
+/// What XNAT does not check in one wrapper.
+fn wrapper_lint(
+    w: &Wrapper,
+    at: &Ptr,
+    mount_names: &[&str],
+    input_names: &[&str],
+    f: &mut Findings,
+) {
+    if w.contexts.is_empty() {
+        f.add(
+            NO_CONTEXTS,
+            &at.key("name"),
+            format!("wrapper `{}` has no contexts", w.name),
+        )
+        .hint("list the XNAT types it runs on, e.g. `contexts: [xnat:imageSessionData]`");
+    }
+    for (ci, c) in w.contexts.iter().enumerate() {
+        let ok = c == "site"
+            || c.split_once(':')
+                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && !b.contains(':'));
+        if !ok {
             f.add(
-                NO_CONTEXTS,
-                &at.key("name"),
-                format!("wrapper `{}` has no contexts", w.name),
+                CONTEXT_FORMAT,
+                &at.key("contexts").index(ci),
+                format!("context `{c}` is not an XNAT data type"),
             )
-            .hint("list the XNAT types it runs on, e.g. `contexts: [xnat:imageSessionData]`");
+            .hint("write an XSI type such as `xnat:imageSessionData`, or `site`");
         }
-        for (ci, c) in w.contexts.iter().enumerate() {
-            let ok = c == "site"
-                || c.split_once(':')
-                    .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && !b.contains(':'));
-            if !ok {
+    }
+    for (list, inputs) in [
+        ("external-inputs", &w.external_inputs),
+        ("derived-inputs", &w.derived_inputs),
+    ] {
+        for (ii, input) in inputs.iter().enumerate() {
+            let iat = at.key(list).index(ii);
+            if let Some(target) = input.provides_value_for_command_input.as_deref()
+                && !blank(target)
+                && !input_names.contains(&target)
+            {
                 f.add(
-                    CONTEXT_FORMAT,
-                    &at.key("contexts").index(ci),
-                    format!("context `{c}` is not an XNAT data type"),
+                    DANGLING_INPUT,
+                    &iat.key("provides-value-for-command-input"),
+                    format!(
+                        "`{}` provides a value for unknown command input `{target}`",
+                        input.name
+                    ),
                 )
-                .hint("write an XSI type such as `xnat:imageSessionData`, or `site`");
+                .hint(suggestion(
+                    target,
+                    input_names.iter().copied(),
+                    "command inputs:",
+                ));
             }
-        }
-        for (list, inputs) in [
-            ("external-inputs", &w.external_inputs),
-            ("derived-inputs", &w.derived_inputs),
-        ] {
-            for (ii, input) in inputs.iter().enumerate() {
-                let iat = at.key(list).index(ii);
-                if let Some(target) = input.provides_value_for_command_input.as_deref()
-                    && !blank(target)
-                    && !input_names.contains(&target)
-                {
+            if let Some(target) = input.provides_files_for_command_mount.as_deref() {
+                if !blank(target) && !mount_names.contains(&target) {
                     f.add(
-                        DANGLING_INPUT,
-                        &iat.key("provides-value-for-command-input"),
+                        DANGLING_MOUNT,
+                        &iat.key("provides-files-for-command-mount"),
                         format!(
-                            "`{}` provides a value for unknown command input `{target}`",
+                            "`{}` provides files for unknown mount `{target}`",
                             input.name
                         ),
                     )
                     .hint(suggestion(
                         target,
-                        input_names.iter().copied(),
-                        "command inputs:",
+                        mount_names.iter().copied(),
+                        "mounts:",
                     ));
-                }
-                if let Some(target) = input.provides_files_for_command_mount.as_deref() {
-                    if !blank(target) && !mount_names.contains(&target) {
-                        f.add(
-                            DANGLING_MOUNT,
-                            &iat.key("provides-files-for-command-mount"),
-                            format!(
-                                "`{}` provides files for unknown mount `{target}`",
-                                input.name
-                            ),
-                        )
-                        .hint(suggestion(
-                            target,
-                            mount_names.iter().copied(),
-                            "mounts:",
-                        ));
-                    } else if !blank(target) && !MOUNTABLE_INPUT_TYPES.contains(&input.input_type())
-                    {
-                        f.add(
-                            UNMOUNTABLE,
-                            &iat.key("provides-files-for-command-mount"),
-                            format!(
-                                "`{}` is a `{}`, which has no files to mount",
-                                input.name,
-                                input.input_type()
-                            ),
-                        )
-                        .hint(format!(
-                            "mountable types: {}",
-                            known_list(MOUNTABLE_INPUT_TYPES)
-                        ));
-                    }
+                } else if !blank(target) && !MOUNTABLE_INPUT_TYPES.contains(&input.input_type()) {
+                    f.add(
+                        UNMOUNTABLE,
+                        &iat.key("provides-files-for-command-mount"),
+                        format!(
+                            "`{}` is a `{}`, which has no files to mount",
+                            input.name,
+                            input.input_type()
+                        ),
+                    )
+                    .hint(format!(
+                        "mountable types: {}",
+                        known_list(MOUNTABLE_INPUT_TYPES)
+                    ));
                 }
             }
         }
-        hierarchy(w, &at, f);
     }
-    templates::check(cmd, f);
 }
 
 fn resources(cmd: &Command, f: &mut Findings) {
