@@ -6,6 +6,7 @@
 //! loading is IO-free, except where an end writes its output.
 
 pub mod apply;
+pub mod backend;
 pub mod diag;
 pub mod diff;
 pub mod emit;
@@ -14,6 +15,7 @@ pub mod import;
 pub mod load;
 pub mod model;
 pub mod observe;
+pub mod observe_images;
 pub mod plan;
 pub mod record;
 pub mod review;

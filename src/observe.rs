@@ -15,6 +15,8 @@ use crate::xnat::events::Subscription;
 use crate::xnat::wrappers::{CommandConfiguration, Scope};
 use crate::xnat::{self, Capabilities, Client, config_service, docker, events, wrappers};
 use futures_util::future::try_join_all;
+
+pub use crate::observe_images::cluster;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -32,6 +34,10 @@ pub struct Observed {
     pub record: Record,
     /// By live wrapper id, for the wrappers of commands the repo declares.
     pub wrappers: BTreeMap<i64, WrapperState>,
+    /// Images on XNAT's server; None when not read (no docker or swarm backend declared).
+    pub images: Option<Vec<crate::xnat::images::Image>>,
+    /// The kubernetes backend's namespace; None when not involved.
+    pub cluster: Option<crate::plan::kube::ClusterView>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -96,6 +102,8 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
         subscriptions,
         record,
         wrappers: BTreeMap::new(),
+        images: crate::observe_images::images(client, repo).await?,
+        cluster: None,
     };
     let pairing = obs.pairing(repo);
     let read_site = !repo.sites.is_empty();

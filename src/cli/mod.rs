@@ -8,6 +8,7 @@ mod diff;
 mod import;
 mod output;
 mod plan;
+mod progress;
 mod review;
 mod rules;
 mod schema;

@@ -14,7 +14,7 @@ pub mod secret;
 pub mod source;
 
 pub use automation::{Automation, EventTrigger};
-pub use backend::{BackendKind, ComputeBackend};
+pub use backend::{BackendKind, ComputeBackend, ImageArchive};
 pub use command::{
     Command, CommandInput, CommandOutput, Mount, OutputHandler, Wrapper, WrapperInput,
 };

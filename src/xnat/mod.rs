@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config_service;
 pub mod docker;
 pub mod events;
+pub mod images;
 mod http;
 pub mod probe;
 pub mod wrappers;

@@ -1,0 +1,50 @@
+//! Images on XNAT's container server (ref §3): the list, and pulls through a hub.
+//! Read in `DockerRestApi.getImages` / `pullImageFromHub` and `DockerServiceImpl.pullFromHub`
+//! (container-service 3.7.3): the image name goes to the daemon's pull unchanged and the hub
+//! only supplies the credentials, so a reference names its registry host itself.
+
+use super::http::{Body, Repeat};
+use super::{Client, Result};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An image as XNAT lists it (`DockerImage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Image {
+    #[serde(default)]
+    pub image_id: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// `GET /xapi/docker/images?installed=true`: only what the daemon has (without `installed`,
+/// XNAT adds tag-only placeholders for images its commands name, present or not). Empty on
+/// a kubernetes backend.
+pub async fn installed(client: &Client) -> Result<Vec<Image>> {
+    client
+        .get_json("/xapi/docker/images", &[("installed", "true".to_string())])
+        .await
+}
+
+/// `POST /xapi/docker/hubs/{id}/pull?image=…&save-commands=false` (or `/xapi/docker/pull`
+/// for the default hub): 200 with no body once the daemon has the image. `save-commands=false`
+/// so XNAT does not install the image's label commands behind the repo's back. A pull is safe
+/// to repeat.
+pub async fn pull(client: &Client, hub: Option<i64>, image: &str) -> Result<()> {
+    let path = match hub {
+        Some(id) => format!("/xapi/docker/hubs/{id}/pull"),
+        None => "/xapi/docker/pull".to_string(),
+    };
+    let query = [
+        ("image", image.to_string()),
+        ("save-commands", "false".to_string()),
+    ];
+    client
+        .request(Method::POST, &path, &query, Body::None, Repeat::Safe)
+        .await
+        .map(drop)
+}
