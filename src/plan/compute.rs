@@ -139,16 +139,7 @@ pub fn compute(
     } else {
         report_orphans(&mut b);
     }
-    let before: Vec<usize> = b
-        .actions
-        .iter()
-        .filter(|a| {
-            !matches!(a.op, Op::NoOp | Op::Delete)
-                && matches!(a.target, Target::Registry { .. } | Target::ComputeBackend { .. })
-        })
-        .map(|a| a.id)
-        .collect();
-    super::images::plan(repo, obs, &before, &mut b.actions, &mut b.notes);
+    super::images::plan(repo, obs, &mut b.actions, &mut b.notes);
     super::kube::plan(repo, obs.cluster.as_ref(), prune, &mut b.actions, &mut b.notes);
     let repo_digest = digest(&json!({
         "commands": repo.commands.iter().map(|c| &c.spec).collect::<Vec<_>>(),

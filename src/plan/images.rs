@@ -91,9 +91,24 @@ fn present(images: &[Image], image: &str) -> bool {
         .any(|i| i.image_id.is_some() && i.tags.iter().any(|t| normalise(t) == want))
 }
 
+/// The writes an image step waits for: the backend's, and its registry's (`None`: the
+/// backend's only).
+fn prerequisites(actions: &[Action], hub: Option<&str>) -> Vec<usize> {
+    actions
+        .iter()
+        .filter(|a| !matches!(a.op, Op::NoOp | Op::Delete))
+        .filter(|a| match &a.target {
+            Target::ComputeBackend { .. } => true,
+            Target::Registry { name } => Some(name.as_str()) == hub,
+            _ => false,
+        })
+        .map(|a| a.id)
+        .collect()
+}
+
 /// The image actions: one per declared image (no-op when present), pulls and loads for the
-/// missing ones. `after` are the actions that must succeed first (registries, the backend).
-pub fn plan(repo: &Repo, obs: &Observed, after: &[usize], actions: &mut Vec<Action>, notes: &mut Vec<String>) {
+/// missing ones, each after the backend and its registry are written.
+pub fn plan(repo: &Repo, obs: &Observed, actions: &mut Vec<Action>, notes: &mut Vec<String>) {
     let Some(backend) = repo.backend() else {
         return;
     };
@@ -143,6 +158,11 @@ pub fn plan(repo: &Repo, obs: &Observed, after: &[usize], actions: &mut Vec<Acti
             };
             (Op::Create, Step::PullImage { hub }, vec![change], warnings)
         };
+        let after = match &step {
+            Step::PullImage { hub } => prerequisites(actions, hub.as_deref()),
+            Step::LoadImageArchive { .. } => prerequisites(actions, None),
+            _ => Vec::new(),
+        };
         let id = actions.len();
         actions.push(Action {
             id,
@@ -150,7 +170,7 @@ pub fn plan(repo: &Repo, obs: &Observed, after: &[usize], actions: &mut Vec<Acti
             op,
             changes,
             warnings,
-            after: if op == Op::NoOp { Vec::new() } else { after.to_vec() },
+            after,
             step,
         });
     }

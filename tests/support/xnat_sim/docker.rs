@@ -753,9 +753,12 @@ async fn save_from_labels(Call { shared, caller }: Call, query: Query) -> Reply 
     ok_json(&Value::Array(created))
 }
 
-/// Pulling: the simulated registry holds exactly the seeded images; `save-commands` (default
-/// true) imports their labels as `/images/save` does.
-fn pull_image(st: &mut State, query: &Query) -> Reply {
+/// Pulling (`DockerServiceImpl.pullFromHub` → `DockerControlApi.pullImage`, container-service
+/// 3.7.3): the image name goes to the daemon's pull as is, with the hub's credentials. An image
+/// the registry holds is copied onto the daemon; one the daemon already has pulls again fine.
+/// docker-java's NotFoundException → 404 with the daemon's message; other daemon errors → 500
+/// (ref: §3). `save-commands` (default true) imports the labels as `/images/save` does.
+fn pull_image(st: &mut State, query: &Query, hub_user: Option<&str>) -> Reply {
     let name = image_param(query)?;
     // ref: §3: a bare sha256 id cannot be pulled.
     if !name.contains('/') && name.contains("sha256:") {
@@ -766,17 +769,57 @@ fn pull_image(st: &mut State, query: &Query) -> Reply {
     }
     require_server(st)?;
     let save = super::http::bool_param(query, "save-commands", true)?;
-    let image = image_to_import(st, &name)?;
+    if !st.docker_reachable {
+        return Err(docker_error("Cannot connect to the Docker daemon"));
+    }
+    let image = match st.registry.iter().find(|i| i.tags.iter().any(|t| *t == name)) {
+        Some(remote) if remote.pull_user.is_some() && remote.pull_user.as_deref() != hub_user => {
+            let repo = name.rsplit_once(':').map_or(name.as_str(), |(r, _)| r);
+            return Err(text(
+                StatusCode::NOT_FOUND,
+                format!("Status 404: {{\"message\":\"pull access denied for {repo}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied\"}}"),
+            ));
+        }
+        Some(remote) => {
+            let remote = remote.clone();
+            st.images.retain(|i| i.image_id != remote.image_id);
+            st.images.push(remote.clone());
+            remote
+        }
+        None => find_image(st, &name).cloned().ok_or_else(|| {
+            text(
+                StatusCode::NOT_FOUND,
+                format!("Status 404: {{\"message\":\"manifest for {name} not found: manifest unknown: manifest unknown\"}}"),
+            )
+        })?,
+    };
     if save {
         import_labels(st, &name, &image);
     }
     ok_empty()
 }
 
+/// Record what was asked and what XNAT answered, for tests to check.
+fn recorded(st: &mut State, hub: Option<String>, query: &Query, reply: Reply) -> Reply {
+    let status = match &reply {
+        Ok(r) | Err(r) => r.status().as_u16(),
+    };
+    st.pulls.push(super::state::PullRecord {
+        hub,
+        image: query.get("image").cloned().unwrap_or_default(),
+        save_commands: query.get("save-commands").cloned(),
+        status,
+    });
+    reply
+}
+
 async fn pull(Call { shared, caller }: Call, query: Query) -> Reply {
     let mut st = shared.state();
     require_manager_403(&st, &caller)?;
-    pull_image(&mut st, &query)
+    let default = st.default_hub_id();
+    let user = st.hubs.get(&default).and_then(|h| h.username.clone());
+    let reply = pull_image(&mut st, &query, user.as_deref());
+    recorded(&mut st, None, &query, reply)
 }
 
 async fn pull_from_hub(
@@ -786,13 +829,20 @@ async fn pull_from_hub(
 ) -> Reply {
     let mut st = shared.state();
     require_manager_403(&st, &caller)?;
-    find_hub(&st, &key)?;
-    // ref: §3: `username` and `password` are both required if either is given.
+    let id = find_hub(&st, &key)?;
+    // ref: §3: `username` and `password` are both required if either is given (no mapping
+    // matches otherwise).
     if query.contains_key("username") != query.contains_key("password") {
         return Err(text(
             StatusCode::BAD_REQUEST,
             "Both username and password are required",
         ));
     }
-    pull_image(&mut st, &query)
+    let user = match query.get("username") {
+        Some(u) => Some(u.clone()),
+        None => st.hubs.get(&id).and_then(|h| h.username.clone()),
+    };
+    let name = st.hubs.get(&id).and_then(|h| h.name.clone());
+    let reply = pull_image(&mut st, &query, user.as_deref());
+    recorded(&mut st, name, &query, reply)
 }
