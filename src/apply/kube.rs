@@ -4,7 +4,8 @@
 use super::{Executor, StepError};
 use crate::backend::kube::{self, wire};
 use crate::plan::Step;
-use crate::record::Fingerprint;
+use crate::plan::kube::fingerprint_text;
+use crate::plan::record::Fingerprint;
 
 impl Executor<'_> {
     pub(super) async fn kube(&self, namespace: &str, name: &str, step: &Step) -> Result<(), StepError> {
@@ -12,9 +13,9 @@ impl Executor<'_> {
         let cluster = kube::connect(namespace).await.map_err(other)?;
         match step {
             Step::ApplyPullSecret { registry } => {
-                let config = crate::observe_images::secret_content(self.repo, registry, self.opts)
+                let config = kube::observe::secret_content(self.repo, registry, self.opts)
                     .map_err(|why| StepError::Other(format!("registry `{registry}`: {why}")))?;
-                let fingerprint = wire::fingerprint_text(&Fingerprint::new(config.expose()));
+                let fingerprint = fingerprint_text(&Fingerprint::new(config.expose()));
                 let body = wire::secret_body(namespace, name, &config, &fingerprint);
                 cluster.apply_secret(name, &body).await.map_err(other)
             }

@@ -5,8 +5,8 @@
 
 use super::{Action, Change, Op, Step, Target};
 use crate::model::{BackendKind, Repo};
-use crate::observe::Observed;
-use crate::xnat::images::Image;
+use super::observed::Observed;
+use crate::xnat::wire::Image;
 use serde_json::json;
 
 /// What happens to an image as an apply goes: for a progress display.

@@ -5,6 +5,7 @@
 
 use super::{Action, Change, Op, Step, Target};
 use crate::backend::kube::wire::{self, ClusterState, SERVICE_ACCOUNT};
+use super::record::Fingerprint;
 use crate::model::{BackendKind, Repo};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -31,6 +32,23 @@ pub enum ClusterView {
     },
     /// The cluster could not be read (no kubeconfig, unreachable, forbidden).
     Unreadable { namespace: String, message: String },
+}
+
+/// The content-hash annotation's value: a salted fingerprint of the Docker config,
+/// `<salt>:<hash>`.
+pub fn fingerprint_text(f: &Fingerprint) -> String {
+    format!("{}:{}", f.salt, f.hash)
+}
+
+/// Whether an annotation value is the fingerprint of `content`.
+pub fn same_content(annotation: &str, content: &str) -> bool {
+    annotation.split_once(':').is_some_and(|(salt, hash)| {
+        Fingerprint {
+            salt: salt.to_string(),
+            hash: hash.to_string(),
+        }
+        .matches(content)
+    })
 }
 
 /// The Secrets the repo wants: (registry, Secret name), for a kubernetes backend with a

@@ -7,13 +7,13 @@ pub mod config_view;
 pub mod images;
 pub mod kube;
 pub mod matching;
+pub mod observed;
+pub mod record;
 pub mod render;
 
 use crate::model::Repo;
 use crate::model::secret::SecretError;
-use crate::observe::{self, Observed};
-use crate::xnat::wrappers::{CommandConfiguration, Scope};
-use crate::xnat::{self, Client};
+use crate::xnat::wire::{CommandConfiguration, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -306,7 +306,7 @@ impl PlanOptions {
 /// Credential states of every declared registry.
 pub fn credential_states(
     repo: &Repo,
-    record: &crate::record::Record,
+    record: &crate::plan::record::Record,
     opts: &PlanOptions,
 ) -> BTreeMap<String, CredentialState> {
     let mut out = BTreeMap::new();
@@ -320,7 +320,7 @@ pub fn credential_states(
             };
             match (resolve(&r.password), resolve(&r.token)) {
                 (Ok(p), Ok(t)) => {
-                    let text = crate::record::credential_text(p.as_ref(), t.as_ref());
+                    let text = crate::plan::record::credential_text(p.as_ref(), t.as_ref());
                     match record.fingerprint(&r.name) {
                         Some(f) if f.matches(&text) => CredentialState::Unchanged,
                         _ => CredentialState::Changed,
@@ -332,19 +332,6 @@ pub fn credential_states(
         out.insert(r.name.clone(), state);
     }
     out
-}
-
-/// Observe the XNAT and compute the plan.
-pub async fn plan(
-    client: &Client,
-    repo: &Repo,
-    opts: &PlanOptions,
-) -> xnat::Result<(Plan, Observed)> {
-    let mut observed = observe::observe(client, repo).await?;
-    observed.cluster = observe::cluster(repo, opts).await;
-    let credentials = credential_states(repo, &observed.record, opts);
-    let plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
-    Ok((plan, observed))
 }
 
 pub fn digest(value: &impl Serialize) -> String {

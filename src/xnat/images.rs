@@ -4,22 +4,9 @@
 //! only supplies the credentials, so a reference names its registry host itself.
 
 use super::http::{Body, Repeat};
-use super::{Client, Result};
+use super::{Client, Result, XnatError};
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
-/// An image as XNAT lists it (`DockerImage`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Image {
-    #[serde(default)]
-    pub image_id: Option<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default, skip_serializing)]
-    pub labels: BTreeMap<String, String>,
-}
+pub use super::wire::Image;
 
 /// `GET /xapi/docker/images?installed=true`: only what the daemon has (without `installed`,
 /// XNAT adds tag-only placeholders for images its commands name, present or not). Empty on
@@ -47,4 +34,20 @@ pub async fn pull(client: &Client, hub: Option<i64>, image: &str) -> Result<()> 
         .request(Method::POST, &path, &query, Body::None, Repeat::Safe)
         .await
         .map(drop)
+}
+
+/// The images a plan compares with: listed when the repo declares a docker or swarm backend.
+/// Before XNAT has a server (424), nothing is installed.
+pub async fn observe(client: &Client, repo: &crate::model::Repo) -> Result<Option<Vec<Image>>> {
+    let Some(b) = repo.backend() else {
+        return Ok(None);
+    };
+    if b.spec.backend == crate::model::BackendKind::Kubernetes {
+        return Ok(None);
+    }
+    match installed(client).await {
+        Ok(list) => Ok(Some(list)),
+        Err(XnatError::Status { status: 424, .. }) => Ok(Some(Vec::new())),
+        Err(e) => Err(e),
+    }
 }

@@ -13,11 +13,13 @@ pub mod docker;
 pub mod events;
 pub mod images;
 mod http;
+pub mod observe;
 pub mod probe;
+pub mod wire;
 pub mod wrappers;
 
 pub use http::{Client, Stats};
-pub use probe::Capabilities;
+pub use wire::Capabilities;
 
 use crate::model::Secret;
 use std::path::PathBuf;

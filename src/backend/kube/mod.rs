@@ -4,6 +4,7 @@
 //! or another service account. The kubeconfig comes from `KUBECONFIG`, `~/.kube/config` or the
 //! in-cluster service account, as kubectl finds it.
 
+pub mod observe;
 pub mod wire;
 
 use k8s_openapi::api::core::v1::{Secret as KubeSecret, ServiceAccount};

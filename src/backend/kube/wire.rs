@@ -3,7 +3,6 @@
 //! values only ever go into [`secret_body`]'s result, which is sent and never shown.
 
 use crate::model::Secret;
-use crate::record::Fingerprint;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -69,19 +68,6 @@ pub fn docker_config(
         "username": user, "password": pass, "auth": auth,
     }}});
     Secret::new(config.to_string())
-}
-
-/// The content-hash annotation's value: a salted fingerprint, `<salt>:<hash>`.
-pub fn fingerprint_text(f: &Fingerprint) -> String {
-    format!("{}:{}", f.salt, f.hash)
-}
-
-pub fn parse_fingerprint(text: &str) -> Option<Fingerprint> {
-    let (salt, hash) = text.split_once(':')?;
-    Some(Fingerprint {
-        salt: salt.to_string(),
-        hash: hash.to_string(),
-    })
 }
 
 /// The Secret xcs applies: type `kubernetes.io/dockerconfigjson`, labelled as xcs's, with the

@@ -1,36 +1,15 @@
-//! Reading the compute side for a plan: the images on XNAT's server (docker and swarm
-//! backends) and the kubernetes backend's namespace (its xcs Secrets, compared by content
-//! fingerprint with what the repo's credentials give, and the `default` service account).
+//! Reading the kubernetes backend's namespace for a plan: the Secrets xcs made (compared by
+//! content fingerprint with what the repo's credentials give) and the `default` service
+//! account. A namespace that cannot be read is reported, not fatal: the plan says so.
 
-use crate::backend::kube::{self, wire};
-use crate::model::{BackendKind, Repo, Secret};
+use super::wire;
+use crate::model::{Repo, Secret};
 use crate::plan::PlanOptions;
-use crate::plan::kube::{ClusterView, Content};
-use crate::xnat::{self, Client, XnatError, images::Image};
+use crate::plan::kube::{ClusterView, Content, desired, same_content};
 use std::collections::BTreeMap;
 
-/// `GET /xapi/docker/images?installed=true` when the repo declares a docker or swarm backend.
-/// Before XNAT has a server (424), nothing is installed.
-pub async fn images(client: &Client, repo: &Repo) -> xnat::Result<Option<Vec<Image>>> {
-    let Some(b) = repo.backend() else {
-        return Ok(None);
-    };
-    if b.spec.backend == BackendKind::Kubernetes {
-        return Ok(None);
-    }
-    match xnat::images::installed(client).await {
-        Ok(list) => Ok(Some(list)),
-        Err(XnatError::Status { status: 424, .. }) => Ok(Some(Vec::new())),
-        Err(e) => Err(e),
-    }
-}
-
-/// A registry's pull-Secret content and its fingerprint input, or why it cannot be read.
-pub fn secret_content(
-    repo: &Repo,
-    registry: &str,
-    opts: &PlanOptions,
-) -> Result<Secret, String> {
+/// A registry's pull-Secret content (a Docker config), or why it cannot be read here.
+pub fn secret_content(repo: &Repo, registry: &str, opts: &PlanOptions) -> Result<Secret, String> {
     let r = repo
         .registries
         .iter()
@@ -53,10 +32,10 @@ pub fn secret_content(
     ))
 }
 
-/// Read the namespace and compare each desired Secret's content by fingerprint.
+/// Read the namespace when the repo declares a kubernetes backend with a namespace.
 pub async fn cluster(repo: &Repo, opts: &PlanOptions) -> Option<ClusterView> {
-    let (namespace, wanted) = crate::plan::kube::desired(repo)?;
-    let state = match kube::connect(&namespace).await {
+    let (namespace, wanted) = desired(repo)?;
+    let state = match super::connect(&namespace).await {
         Ok(c) => c.observe().await,
         Err(e) => Err(e),
     };
@@ -79,8 +58,7 @@ pub async fn cluster(repo: &Repo, opts: &PlanOptions) -> Option<ClusterView> {
                 let same = live
                     .content_hash
                     .as_deref()
-                    .and_then(wire::parse_fingerprint)
-                    .is_some_and(|f| f.matches(config.expose()));
+                    .is_some_and(|h| same_content(h, config.expose()));
                 if same { Content::Same } else { Content::Differs }
             }
         };
