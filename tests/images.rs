@@ -52,7 +52,8 @@ fn sim_with_registry() -> Sim {
 }
 
 /// A label command XNAT would install on pull with save-commands=true.
-const LABEL: &str = r#"[{"name": "from-label", "version": "1", "image": "x", "command-line": "run"}]"#;
+const LABEL: &str =
+    r#"[{"name": "from-label", "version": "1", "image": "x", "command-line": "run"}]"#;
 
 fn no_canary(run: &crate::support::Run) {
     assert!(
@@ -68,16 +69,38 @@ fn plan_lists_images_present_and_missing() {
     let sim = sim_with_registry();
     let run = repo(&sim).args(["plan", "repo"]).run().code(0);
     no_canary(&run);
-    assert!(run.stdout.contains(&format!("+ create  image {PRIVATE}")), "{}", run.stdout);
-    assert!(run.stdout.contains("pull: \"pull through registry lab\""), "{}", run.stdout);
-    assert!(run.stdout.contains(&format!("+ create  image {PUBLIC}")), "{}", run.stdout);
-    assert!(run.stdout.contains("pull: \"pull through registry Docker Hub\""), "{}", run.stdout);
     assert!(
-        run.stdout.contains(&format!("image `{LOCAL}` is present on XNAT's server")),
+        run.stdout.contains(&format!("+ create  image {PRIVATE}")),
         "{}",
         run.stdout
     );
-    let json = repo(&sim).args(["plan", "repo", "--format", "json"]).run().code(0).json();
+    assert!(
+        run.stdout.contains("pull: \"pull through registry lab\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!("+ create  image {PUBLIC}")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("pull: \"pull through registry Docker Hub\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("image `{LOCAL}` is present on XNAT's server")),
+        "{}",
+        run.stdout
+    );
+    let json = repo(&sim)
+        .args(["plan", "repo", "--format", "json"])
+        .run()
+        .code(0)
+        .json();
     let images: Vec<(String, String)> = json["actions"]
         .as_array()
         .expect("actions")
@@ -85,7 +108,10 @@ fn plan_lists_images_present_and_missing() {
         .filter(|a| a["target"]["kind"] == "image")
         .map(|a| {
             (
-                a["target"]["image"].as_str().unwrap_or_default().to_string(),
+                a["target"]["image"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 a["op"].as_str().unwrap_or_default().to_string(),
             )
         })
@@ -126,10 +152,22 @@ fn apply_pulls_missing_images_through_their_hub_without_saving_commands() {
     let tags = sim.image_tags();
     assert!(tags.contains(&PRIVATE.to_string()) && tags.contains(&PUBLIC.to_string()));
     // The public image's label holds commands; save-commands=false keeps them out of XNAT.
-    assert!(sim.command_ids().len() == 3, "only the declared commands are installed");
+    assert!(
+        sim.command_ids().len() == 3,
+        "only the declared commands are installed"
+    );
     // Plain progress lines (stderr is not a terminal here).
-    assert!(run.stderr.contains(&format!("image {PRIVATE}: pull started")), "{}", run.stderr);
-    assert!(run.stderr.contains(&format!("image {PRIVATE}: done")), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("image {PRIVATE}: pull started")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("image {PRIVATE}: done")),
+        "{}",
+        run.stderr
+    );
     // Converged: nothing to pull again.
     let again = xcs.exec(["apply", "repo"]).code(0);
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
@@ -146,13 +184,18 @@ fn a_pull_xnat_refuses_fails_its_action_with_xnats_message() {
     let run = repo(&sim).exec(["apply", "repo"]).code(1);
     no_canary(&run);
     assert!(
-        run.stdout.contains(&format!("FAILED  create image {PUBLIC}")),
+        run.stdout
+            .contains(&format!("FAILED  create image {PUBLIC}")),
         "{}",
         run.stdout
     );
     assert!(run.stdout.contains("manifest unknown"), "{}", run.stdout);
     assert!(run.stdout.contains("pull access denied"), "{}", run.stdout);
-    assert!(run.stderr.contains(&format!("image {PUBLIC}: failed")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("image {PUBLIC}: failed")),
+        "{}",
+        run.stderr
+    );
     let statuses: Vec<u16> = sim.pulls().iter().map(|p| p.status).collect();
     assert!(statuses.iter().all(|&s| s == 404), "{statuses:?}");
     // The commands themselves still went in: an image pull is independent of them.

@@ -9,6 +9,7 @@ mod corpus;
 mod diff;
 mod environments;
 mod images;
+mod kube;
 mod layers;
 mod review;
 mod sim;

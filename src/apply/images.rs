@@ -13,7 +13,11 @@ impl Executor<'_> {
         }
     }
 
-    pub(super) async fn image(&self, image: &str, step: &crate::plan::Step) -> Result<(), StepError> {
+    pub(super) async fn image(
+        &self,
+        image: &str,
+        step: &crate::plan::Step,
+    ) -> Result<(), StepError> {
         use crate::plan::Step;
         let how = match step {
             Step::PullImage { .. } => "pull",

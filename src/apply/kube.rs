@@ -8,7 +8,12 @@ use crate::plan::kube::fingerprint_text;
 use crate::plan::record::Fingerprint;
 
 impl Executor<'_> {
-    pub(super) async fn kube(&self, namespace: &str, name: &str, step: &Step) -> Result<(), StepError> {
+    pub(super) async fn kube(
+        &self,
+        namespace: &str,
+        name: &str,
+        step: &Step,
+    ) -> Result<(), StepError> {
         let other = |e: kube::KubeError| StepError::Other(e.to_string());
         let cluster = kube::connect(namespace).await.map_err(other)?;
         match step {

@@ -39,7 +39,9 @@ fn bars() -> Reporter {
     let style = ProgressStyle::with_template("{spinner} {prefix} {msg} {bytes}/{total_bytes}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     Arc::new(move |event| {
-        let mut bars = bars.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut bars = bars
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match event {
             ImageEvent::Started { image, how } => {
                 let bar = multi.add(ProgressBar::new_spinner());

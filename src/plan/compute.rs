@@ -139,7 +139,13 @@ pub fn compute(
         report_orphans(&mut b);
     }
     super::images::plan(repo, obs, &mut b.actions, &mut b.notes);
-    super::kube::plan(repo, obs.cluster.as_ref(), prune, &mut b.actions, &mut b.notes);
+    super::kube::plan(
+        repo,
+        obs.cluster.as_ref(),
+        prune,
+        &mut b.actions,
+        &mut b.notes,
+    );
     let repo_digest = digest(&json!({
         "commands": repo.commands.iter().map(|c| &c.spec).collect::<Vec<_>>(),
         "registries": repo.registries.iter().map(|r| &r.spec).collect::<Vec<_>>(),

@@ -3,18 +3,28 @@
 //! one is pulled through XNAT's pull endpoint of the registry that serves it, or loaded from its
 //! archive by xcs. Pure: the repo and the observed image list in, actions and notes out.
 
+use super::observed::Observed;
 use super::{Action, Change, Op, Step, Target};
 use crate::model::{BackendKind, Repo};
-use super::observed::Observed;
 use crate::xnat::wire::Image;
 use serde_json::json;
 
 /// What happens to an image as an apply goes: for a progress display.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageEvent {
-    Started { image: String, how: &'static str },
-    Bytes { image: String, done: u64, total: Option<u64> },
-    Finished { image: String, ok: bool },
+    Started {
+        image: String,
+        how: &'static str,
+    },
+    Bytes {
+        image: String,
+        done: u64,
+        total: Option<u64>,
+    },
+    Finished {
+        image: String,
+        ok: bool,
+    },
 }
 
 /// Registry hosts Docker treats as Docker Hub.
@@ -53,12 +63,18 @@ pub fn normalise(image: &str) -> String {
 /// Every image the repo names, once, in declaration order.
 fn declared(repo: &Repo) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let archives = repo.backend().map(|b| b.spec.image_archives.iter().map(|a| a.image.clone()));
+    let archives = repo
+        .backend()
+        .map(|b| b.spec.image_archives.iter().map(|a| a.image.clone()));
     let names = repo
         .commands
         .iter()
         .filter_map(|c| c.spec.image.clone())
-        .chain(repo.command_sources.iter().filter_map(|s| s.spec.image.clone()))
+        .chain(
+            repo.command_sources
+                .iter()
+                .filter_map(|s| s.spec.image.clone()),
+        )
         .chain(archives.into_iter().flatten());
     for name in names {
         if !name.trim().is_empty() && !out.iter().any(|o| normalise(o) == normalise(&name)) {
@@ -185,7 +201,10 @@ mod tests {
         assert_eq!(normalise("docker.io/library/busybox"), "busybox:latest");
         assert_eq!(normalise("busybox:1.36"), "busybox:1.36");
         assert_eq!(normalise("127.0.0.1:5000/x/y:1"), "127.0.0.1:5000/x/y:1");
-        assert_eq!(registry_host("127.0.0.1:5000/x/y:1"), Some("127.0.0.1:5000"));
+        assert_eq!(
+            registry_host("127.0.0.1:5000/x/y:1"),
+            Some("127.0.0.1:5000")
+        );
         assert_eq!(registry_host("xnat/dcm2niix:1"), None);
         assert_eq!(registry_host("docker.io/xnat/dcm2niix:1"), None);
     }

@@ -3,9 +3,9 @@
 //! `default` service account listing them in `imagePullSecrets`. Pure: the observed cluster
 //! (with each Secret's content already compared by fingerprint) in, actions and notes out.
 
+use super::record::Fingerprint;
 use super::{Action, Change, Op, Step, Target};
 use crate::backend::kube::wire::{self, ClusterState, SERVICE_ACCOUNT};
-use super::record::Fingerprint;
 use crate::model::{BackendKind, Repo};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

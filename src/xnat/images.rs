@@ -4,9 +4,9 @@
 //! only supplies the credentials, so a reference names its registry host itself.
 
 use super::http::{Body, Repeat};
+pub use super::wire::Image;
 use super::{Client, Result, XnatError};
 use reqwest::Method;
-pub use super::wire::Image;
 
 /// `GET /xapi/docker/images?installed=true`: only what the daemon has (without `installed`,
 /// XNAT adds tag-only placeholders for images its commands name, present or not). Empty on

@@ -56,11 +56,21 @@ fn status(code: u16, reason: &str, message: String, name: &str, kind: &str) -> R
         "details": {"name": name, "kind": kind}, "code": code,
     });
     let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (code, [("content-type", "application/json")], body.to_string()).into_response()
+    (
+        code,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn ok(value: &Value) -> Response {
-    (StatusCode::OK, [("content-type", "application/json")], value.to_string()).into_response()
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        value.to_string(),
+    )
+        .into_response()
 }
 
 impl KubeFake {
@@ -97,7 +107,10 @@ impl KubeFake {
 
     /// Store an object as if someone else had made it.
     pub fn object(self, ns: &str, resource: &str, value: Value) -> KubeFake {
-        let name = value["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = value["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         lock(&self.store)
             .objects
             .insert((ns.into(), resource.into(), name), value);
@@ -139,7 +152,14 @@ impl KubeFake {
     }
 }
 
-fn record(store: &mut Store, method: &Method, path: String, query: &Option<String>, headers: &HeaderMap, body: &Bytes) {
+fn record(
+    store: &mut Store,
+    method: &Method,
+    path: String,
+    query: &Option<String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) {
     store.requests.push(Recorded {
         method: method.to_string(),
         path,
@@ -164,8 +184,17 @@ fn verb(method: &Method, listing: bool) -> &'static str {
 }
 
 /// RBAC, the way the API server words a refusal.
-fn check(store: &Store, verb: &str, resource: &str, ns: &str, name: Option<&str>) -> Result<(), Response> {
-    if !store.denied.contains(&(verb.to_string(), resource.to_string())) {
+fn check(
+    store: &Store,
+    verb: &str,
+    resource: &str,
+    ns: &str,
+    name: Option<&str>,
+) -> Result<(), Response> {
+    if !store
+        .denied
+        .contains(&(verb.to_string(), resource.to_string()))
+    {
         return Ok(());
     }
     let subject = match name {
@@ -175,7 +204,9 @@ fn check(store: &Store, verb: &str, resource: &str, ns: &str, name: Option<&str>
     Err(status(
         403,
         "Forbidden",
-        format!("{subject}: User \"system:serviceaccount:xnat:xcs\" cannot {verb} resource \"{resource}\" in API group \"\" in the namespace \"{ns}\""),
+        format!(
+            "{subject}: User \"system:serviceaccount:xnat:xcs\" cannot {verb} resource \"{resource}\" in API group \"\" in the namespace \"{ns}\""
+        ),
         name.unwrap_or_default(),
         resource,
     ))
@@ -204,9 +235,22 @@ async fn list(
     headers: HeaderMap,
 ) -> Response {
     let mut st = lock(&store);
-    record(&mut st, &method, format!("/api/v1/namespaces/{ns}/{resource}"), &query, &headers, &Bytes::new());
+    record(
+        &mut st,
+        &method,
+        format!("/api/v1/namespaces/{ns}/{resource}"),
+        &query,
+        &headers,
+        &Bytes::new(),
+    );
     let Some(kind) = kind_of(&resource) else {
-        return status(404, "NotFound", "the server could not find the requested resource".into(), "", &resource);
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+            "",
+            &resource,
+        );
     };
     if let Err(r) = check(&st, "list", &resource, &ns, None) {
         return r;
@@ -237,7 +281,9 @@ async fn list(
     } else {
         ("v1", format!("{kind}List"))
     };
-    ok(&json!({"apiVersion": api, "kind": list_kind, "metadata": {"resourceVersion": st.version.to_string()}, "items": items}))
+    ok(
+        &json!({"apiVersion": api, "kind": list_kind, "metadata": {"resourceVersion": st.version.to_string()}, "items": items}),
+    )
 }
 
 /// Server-side apply of `body` over `old`: the applied fields replace the stored ones (lists
@@ -274,43 +320,104 @@ async fn object(
     body: Bytes,
 ) -> Response {
     let mut st = lock(&store);
-    record(&mut st, &method, format!("/api/v1/namespaces/{ns}/{resource}/{name}"), &query, &headers, &body);
+    record(
+        &mut st,
+        &method,
+        format!("/api/v1/namespaces/{ns}/{resource}/{name}"),
+        &query,
+        &headers,
+        &body,
+    );
     let Some(kind) = kind_of(&resource) else {
-        return status(404, "NotFound", "the server could not find the requested resource".into(), &name, &resource);
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+            &name,
+            &resource,
+        );
     };
     let v = verb(&method, false);
     if let Err(r) = check(&st, v, &resource, &ns, Some(&name)) {
         return r;
     }
     let key = (ns.clone(), resource.clone(), name.clone());
-    let not_found = || status(404, "NotFound", format!("{resource} \"{name}\" not found"), &name, &resource);
+    let not_found = || {
+        status(
+            404,
+            "NotFound",
+            format!("{resource} \"{name}\" not found"),
+            &name,
+            &resource,
+        )
+    };
     match method {
         Method::GET => st.objects.get(&key).map_or_else(not_found, ok),
         Method::DELETE => match st.objects.remove(&key) {
-            Some(_) => ok(&json!({"kind": "Status", "apiVersion": "v1", "status": "Success", "details": {"name": name, "kind": resource}})),
+            Some(_) => ok(
+                &json!({"kind": "Status", "apiVersion": "v1", "status": "Success", "details": {"name": name, "kind": resource}}),
+            ),
             None => not_found(),
         },
         _ => {
-            let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let ct = headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
             if ct != "application/apply-patch+yaml" {
-                return status(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml; got {ct}"), &name, &resource);
+                return status(
+                    415,
+                    "UnsupportedMediaType",
+                    format!(
+                        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml; got {ct}"
+                    ),
+                    &name,
+                    &resource,
+                );
             }
             if query_param(&query, "fieldManager").is_none() {
                 return status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into(), &name, &resource);
             }
             if !st.namespaces.contains(&ns) {
-                return status(404, "NotFound", format!("namespaces \"{ns}\" not found"), &ns, "namespaces");
+                return status(
+                    404,
+                    "NotFound",
+                    format!("namespaces \"{ns}\" not found"),
+                    &ns,
+                    "namespaces",
+                );
             }
             let Ok(doc) = serde_json::from_slice::<Value>(&body) else {
-                return status(400, "BadRequest", "error decoding YAML".into(), &name, &resource);
+                return status(
+                    400,
+                    "BadRequest",
+                    "error decoding YAML".into(),
+                    &name,
+                    &resource,
+                );
             };
-            if doc["kind"] != kind || doc["apiVersion"] != "v1" || doc["metadata"]["name"] != name.as_str() {
-                return status(400, "BadRequest", "the name, kind or apiVersion of the object does not match the request".into(), &name, &resource);
+            if doc["kind"] != kind
+                || doc["apiVersion"] != "v1"
+                || doc["metadata"]["name"] != name.as_str()
+            {
+                return status(
+                    400,
+                    "BadRequest",
+                    "the name, kind or apiVersion of the object does not match the request".into(),
+                    &name,
+                    &resource,
+                );
             }
             if resource == "serviceaccounts" && !st.objects.contains_key(&key) {
                 // A service account apply would create it; xcs must never do that. The fake
                 // refuses so a test sees it.
-                return status(409, "Conflict", format!("serviceaccounts \"{name}\" would be created"), &name, &resource);
+                return status(
+                    409,
+                    "Conflict",
+                    format!("serviceaccounts \"{name}\" would be created"),
+                    &name,
+                    &resource,
+                );
             }
             st.version += 1;
             let stored = apply(st.objects.get(&key), &doc, st.version);
@@ -320,9 +427,28 @@ async fn object(
     }
 }
 
-async fn unknown(State(store): State<Shared>, method: Method, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn unknown(
+    State(store): State<Shared>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut st = lock(&store);
     let query = uri.query().map(str::to_string);
-    record(&mut st, &method, uri.path().to_string(), &query, &headers, &body);
-    status(404, "NotFound", "the server could not find the requested resource".into(), "", "")
+    record(
+        &mut st,
+        &method,
+        uri.path().to_string(),
+        &query,
+        &headers,
+        &body,
+    );
+    status(
+        404,
+        "NotFound",
+        "the server could not find the requested resource".into(),
+        "",
+        "",
+    )
 }

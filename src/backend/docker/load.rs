@@ -30,7 +30,9 @@ pub enum LoadError {
     },
     #[error(transparent)]
     Docker(#[from] DockerError),
-    #[error("the Docker daemon loaded {archive} but has no image `{image}` afterwards: the archive holds another image or tag")]
+    #[error(
+        "the Docker daemon loaded {archive} but has no image `{image}` afterwards: the archive holds another image or tag"
+    )]
     NotInArchive { archive: String, image: String },
 }
 
@@ -177,7 +179,10 @@ pub async fn load_archive(
             Err(e) => Some((Err(e), file)),
         }
     });
-    let options = ImportImageOptions { quiet: true, ..Default::default() };
+    let options = ImportImageOptions {
+        quiet: true,
+        ..Default::default()
+    };
     let mut answers = daemon
         .docker
         .import_image(options, bollard::body_try_stream(body), None);

@@ -73,7 +73,10 @@ pub async fn connect(address: &str, cert_path: Option<&Path>) -> Result<Daemon, 
         }
     }
     .map_err(|e| unreachable(&e))?;
-    let docker = docker.negotiate_version().await.map_err(|e| unreachable(&e))?;
+    let docker = docker
+        .negotiate_version()
+        .await
+        .map_err(|e| unreachable(&e))?;
     Ok(Daemon {
         docker,
         address: address.to_string(),

@@ -14,7 +14,9 @@ use wire::{ClusterState, FIELD_MANAGER, MANAGED_BY, ManagedSecret, SERVICE_ACCOU
 
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
-    #[error("no Kubernetes configuration: {0} (xcs reads KUBECONFIG, ~/.kube/config, or the in-cluster service account)")]
+    #[error(
+        "no Kubernetes configuration: {0} (xcs reads KUBECONFIG, ~/.kube/config, or the in-cluster service account)"
+    )]
     Config(String),
     #[error(
         "Kubernetes refused `{verb}` on `{resource}` in namespace `{namespace}`: missing RBAC permission (grant it with the Role in deploy/kubernetes/rbac.yaml): {message}"
@@ -25,7 +27,9 @@ pub enum KubeError {
         namespace: String,
         message: String,
     },
-    #[error("Kubernetes answered {code} to `{verb}` on `{resource}` in namespace `{namespace}`: {message}")]
+    #[error(
+        "Kubernetes answered {code} to `{verb}` on `{resource}` in namespace `{namespace}`: {message}"
+    )]
     Api {
         verb: &'static str,
         resource: &'static str,
@@ -138,7 +142,11 @@ impl Cluster {
 
     /// Set the `default` service account's pull secrets: read it now, keep what others added,
     /// and apply the list only when it changes. Never creates the account.
-    pub async fn set_pull_secrets(&self, add: &[String], remove: &[String]) -> Result<bool, KubeError> {
+    pub async fn set_pull_secrets(
+        &self,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<bool, KubeError> {
         let account = self
             .accounts()
             .get_opt(SERVICE_ACCOUNT)
@@ -149,7 +157,9 @@ impl Cluster {
                 resource: "serviceaccounts",
                 namespace: self.namespace.clone(),
                 code: 404,
-                message: format!("service account `{SERVICE_ACCOUNT}` does not exist; xcs does not create it"),
+                message: format!(
+                    "service account `{SERVICE_ACCOUNT}` does not exist; xcs does not create it"
+                ),
             })?;
         let current: Vec<String> = account
             .image_pull_secrets

@@ -59,7 +59,11 @@ pub async fn cluster(repo: &Repo, opts: &PlanOptions) -> Option<ClusterView> {
                     .content_hash
                     .as_deref()
                     .is_some_and(|h| same_content(h, config.expose()));
-                if same { Content::Same } else { Content::Differs }
+                if same {
+                    Content::Same
+                } else {
+                    Content::Differs
+                }
             }
         };
         content.insert(name, c);

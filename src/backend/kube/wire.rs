@@ -153,7 +153,10 @@ mod tests {
 
     #[test]
     fn docker_hub_keeps_its_historical_key() {
-        assert_eq!(config_server("https://index.docker.io/v1/"), "https://index.docker.io/v1/");
+        assert_eq!(
+            config_server("https://index.docker.io/v1/"),
+            "https://index.docker.io/v1/"
+        );
         assert_eq!(config_server("http://127.0.0.1:5000"), "127.0.0.1:5000");
     }
 }

@@ -31,8 +31,8 @@ mod wrapper_config;
 pub use faults::{Decision, FaultKind, Faults, SplitMix64};
 #[allow(unused_imports)]
 pub use state::{
-    ADMINISTRATOR, Access, CONTAINER_MANAGER, CsConfig, CsInputConfig, CsOutputConfig, PullRecord, SimImage,
-    SimProject, SimUser,
+    ADMINISTRATOR, Access, CONTAINER_MANAGER, CsConfig, CsInputConfig, CsOutputConfig, PullRecord,
+    SimImage, SimProject, SimUser,
 };
 
 use axum::Router;
