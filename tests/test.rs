@@ -8,6 +8,7 @@ mod browser;
 mod corpus;
 mod diff;
 mod environments;
+mod image_archives;
 mod images;
 mod kube;
 mod layers;

@@ -332,6 +332,13 @@ impl Sim {
         });
     }
 
+    /// An image a registry now holds (pullable through XNAT).
+    pub fn add_registry_image(&self, image: SimImage) {
+        let mut st = self.shared.state();
+        st.registry.retain(|i| i.image_id != image.image_id);
+        st.registry.push(image);
+    }
+
     /// Every pull request received, in order.
     pub fn pulls(&self) -> Vec<PullRecord> {
         self.shared.state().pulls.clone()
