@@ -14,7 +14,9 @@ struct TestImage {
 
 impl Drop for TestImage {
     fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rmi", "-f", &self.tag]).output();
+        let _ = Command::new("docker")
+            .args(["rmi", "-f", &self.tag])
+            .output();
     }
 }
 
@@ -40,7 +42,7 @@ fn present(tag: &str) -> bool {
 }
 
 /// Build `xcs-images-<name>-<pid>:1` from scratch with one file, save it to
-/// `<xcs>/repo/images/<name>.tar`, remove it from the engine; the archive's SHA-256.
+/// `<xcs>/repo/images/a.tar`, remove it from the engine; the archive's SHA-256.
 fn saved_image(xcs: &Xcs, name: &str) -> (TestImage, String) {
     let tag = format!("xcs-images-{name}-{}:1", std::process::id());
     let image = TestImage { tag: tag.clone() };
@@ -55,10 +57,16 @@ fn saved_image(xcs: &Xcs, name: &str) -> (TestImage, String) {
     docker(&["build", "-q", "-t", &tag, "."], &context);
     let images = xcs.root().join("repo/images");
     std::fs::create_dir_all(&images).expect("mkdir");
-    let tar = images.join(format!("{name}.tar"));
-    docker(&["save", "-o", tar.to_str().expect("utf-8"), &tag], xcs.root());
+    let tar = images.join("a.tar");
+    docker(
+        &["save", "-o", tar.to_str().expect("utf-8"), &tag],
+        xcs.root(),
+    );
     docker(&["rmi", &tag], xcs.root());
-    let out = Command::new("sha256sum").arg(&tar).output().expect("sha256sum");
+    let out = Command::new("sha256sum")
+        .arg(&tar)
+        .output()
+        .expect("sha256sum");
     let sha = String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .next()
@@ -100,17 +108,42 @@ fn apply_loads_a_missing_image_from_its_archive() {
     let (image, sha) = saved_image(&xcs, "a");
     let xcs = declare(xcs, &sim, ENGINE, &image.tag, &sha);
     let plan = xcs.exec(["plan", "repo"]).code(0);
-    assert!(plan.stdout.contains(&format!("+ create  image {}", image.tag)), "{}", plan.stdout);
-    assert!(plan.stdout.contains("load: \"from archive images/a.tar\""), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains(&format!("+ create  image {}", image.tag)),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("load: \"from archive images/a.tar\""),
+        "{}",
+        plan.stdout
+    );
     assert!(!present(&image.tag), "plan loads nothing");
     let run = xcs.exec(["apply", "repo"]).code(0);
-    assert!(run.stdout.contains(&format!("done  create image {}", image.tag)), "{}", run.stdout);
-    assert!(run.stderr.contains(&format!("image {}: load started", image.tag)), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("done  create image {}", image.tag)),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("image {}: load started", image.tag)),
+        "{}",
+        run.stderr
+    );
     assert!(present(&image.tag), "the engine has the image after apply");
     // XNAT lists the daemon's images; once it sees the loaded one there is nothing to do.
     sim.add_image(SimImage::new(&image.tag));
     let again = xcs.exec(["plan", "repo"]).code(0);
-    assert!(again.stdout.contains(&format!("image `{}` is present", image.tag)), "{}", again.stdout);
+    assert!(
+        again
+            .stdout
+            .contains(&format!("image `{}` is present", image.tag)),
+        "{}",
+        again.stdout
+    );
     assert!(!again.stdout.contains("create  image"), "{}", again.stdout);
 }
 
@@ -119,11 +152,15 @@ fn an_archive_whose_checksum_differs_is_refused() {
     let sim = sim();
     let xcs = Xcs::new();
     let (image, _) = saved_image(&xcs, "b");
-    let wrong = "0".repeat(64);
+    let wrong = "ab".repeat(32);
     let xcs = declare(xcs, &sim, ENGINE, &image.tag, &wrong);
     let run = xcs.exec(["apply", "repo"]).code(1);
     assert!(
-        run.stdout.contains(&format!("image archive images/a.tar has SHA-256 ")) && run.stdout.contains(&format!("not the declared {wrong}: refusing to load it")),
+        run.stdout
+            .contains(&format!("image archive images/a.tar has SHA-256 "))
+            && run
+                .stdout
+                .contains(&format!("not the declared {wrong}: refusing to load it")),
         "{}",
         run.stdout
     );
@@ -135,10 +172,17 @@ fn an_unreachable_daemon_is_refused_saying_what_to_reach() {
     let sim = sim();
     let xcs = Xcs::new();
     let (image, sha) = saved_image(&xcs, "c");
-    let xcs = declare(xcs, &sim, "unix:///nonexistent/xcs-docker.sock", &image.tag, &sha);
+    let xcs = declare(
+        xcs,
+        &sim,
+        "unix:///nonexistent/xcs-docker.sock",
+        &image.tag,
+        &sha,
+    );
     let run = xcs.exec(["apply", "repo"]).code(1);
     assert!(
-        run.stdout.contains("cannot reach the Docker daemon at unix:///nonexistent/xcs-docker.sock"),
+        run.stdout
+            .contains("cannot reach the Docker daemon at unix:///nonexistent/xcs-docker.sock"),
         "{}",
         run.stdout
     );
@@ -164,7 +208,11 @@ fn archive_declarations_are_checked() {
         "image `lab/tool` has no `:tag`",
         "archive `http://example.org/a.tar` is not a path inside the repo or an https URL",
     ] {
-        assert!(run.stdout.contains(needle), "missing {needle:?}:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains(needle),
+            "missing {needle:?}:\n{}",
+            run.stdout
+        );
     }
     let short = Xcs::new()
         .file(
