@@ -108,6 +108,13 @@ fn apply_writes_pull_secrets_and_the_default_service_account_by_server_side_appl
         patches(&kube.requests()).is_empty(),
         "plan writes nothing to the cluster"
     );
+    // Nor into the plan file.
+    no_canary(&xcs.exec(["plan", "repo", "--out", "plan.json"]).code(0));
+    let saved = std::fs::read_to_string(xcs.root().join("plan.json")).expect("plan.json");
+    assert!(
+        !saved.contains(CANARY) && !saved.contains(&b64(CANARY)[..12]),
+        "{saved}"
+    );
     let json = xcs.exec(["plan", "repo", "--format", "json"]).code(0);
     no_canary(&json);
     let kinds: Vec<String> = json.json()["actions"]
@@ -187,6 +194,13 @@ fn apply_writes_pull_secrets_and_the_default_service_account_by_server_side_appl
 
     // Compared by content hash: a second apply writes nothing.
     kube.clear_requests();
+    let again = xcs.exec(["apply", "repo", "--format", "json"]).code(0);
+    no_canary(&again);
+    assert!(
+        patches(&kube.requests()).is_empty(),
+        "{:#?}",
+        kube.requests()
+    );
     let again = xcs.exec(["apply", "repo"]).code(0);
     no_canary(&again);
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
@@ -274,6 +288,16 @@ fn missing_rbac_is_named_by_verb_resource_and_namespace() {
     assert!(
         run.stdout
             .contains("skipped  update kubernetes service account"),
+        "{}",
+        run.stdout
+    );
+    // Creating by apply needs `create` as well.
+    kube.allow_all();
+    kube.deny("create", "secrets");
+    let run = repo(&sim, &kube).exec(["apply", "repo"]).code(1);
+    assert!(
+        run.stdout
+            .contains("Kubernetes refused `create` on `secrets` in namespace `xnat-jobs`"),
         "{}",
         run.stdout
     );

@@ -408,6 +408,12 @@ async fn object(
                     &resource,
                 );
             }
+            // An apply that creates the object is authorized as `create` too.
+            if !st.objects.contains_key(&key)
+                && let Err(r) = check(&st, "create", &resource, &ns, Some(&name))
+            {
+                return r;
+            }
             if resource == "serviceaccounts" && !st.objects.contains_key(&key) {
                 // A service account apply would create it; xcs must never do that. The fake
                 // refuses so a test sees it.

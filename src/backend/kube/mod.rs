@@ -22,7 +22,7 @@ pub enum KubeError {
         "Kubernetes refused `{verb}` on `{resource}` in namespace `{namespace}`: missing RBAC permission (grant it with the Role in deploy/kubernetes/rbac.yaml): {message}"
     )]
     Forbidden {
-        verb: &'static str,
+        verb: String,
         resource: &'static str,
         namespace: String,
         message: String,
@@ -39,6 +39,13 @@ pub enum KubeError {
     },
     #[error("cannot reach the Kubernetes API server: {0}")]
     Unreachable(String),
+}
+
+/// The verb in an RBAC refusal: `… cannot create resource "secrets" …`.
+fn denied_verb(message: &str) -> Option<&str> {
+    let rest = message.split_once(" cannot ")?.1;
+    let (verb, after) = rest.split_once(' ')?;
+    after.starts_with("resource ").then_some(verb)
 }
 
 /// A client bound to one namespace.
@@ -63,7 +70,9 @@ impl Cluster {
     fn fail(&self, verb: &'static str, resource: &'static str, e: kube::Error) -> KubeError {
         match e {
             kube::Error::Api(status) if status.code == 403 => KubeError::Forbidden {
-                verb,
+                // The API server names the verb it checked (an apply that creates is checked
+                // as `create`); else the request's own.
+                verb: denied_verb(&status.message).unwrap_or(verb).to_string(),
                 resource,
                 namespace: self.namespace.clone(),
                 message: status.message,
