@@ -157,7 +157,7 @@ fn an_archive_whose_checksum_differs_is_refused() {
     let run = xcs.exec(["apply", "repo"]).code(1);
     assert!(
         run.stdout
-            .contains(&format!("image archive images/a.tar has SHA-256 "))
+            .contains("image archive images/a.tar has SHA-256 ")
             && run
                 .stdout
                 .contains(&format!("not the declared {wrong}: refusing to load it")),

@@ -772,7 +772,7 @@ fn pull_image(st: &mut State, query: &Query, hub_user: Option<&str>) -> Reply {
     if !st.docker_reachable {
         return Err(docker_error("Cannot connect to the Docker daemon"));
     }
-    let image = match st.registry.iter().find(|i| i.tags.iter().any(|t| *t == name)) {
+    let image = match st.registry.iter().find(|i| i.tags.contains(&name)) {
         Some(remote) if remote.pull_user.is_some() && remote.pull_user.as_deref() != hub_user => {
             let repo = name.rsplit_once(':').map_or(name.as_str(), |(r, _)| r);
             return Err(text(
