@@ -32,12 +32,7 @@ fn catalog(sim: &Sim) -> Xcs {
 }
 
 fn no_canary(run: &crate::support::Run) {
-    assert!(
-        !run.stdout.contains(CANARY) && !run.stderr.contains(CANARY),
-        "the secret leaked:\n{}\n{}",
-        run.stdout,
-        run.stderr
-    );
+    run.assert_no_secret(CANARY);
 }
 
 /// Plan output with the simulator's random port hidden.

@@ -56,12 +56,7 @@ const LABEL: &str =
     r#"[{"name": "from-label", "version": "1", "image": "x", "command-line": "run"}]"#;
 
 fn no_canary(run: &crate::support::Run) {
-    assert!(
-        !run.stdout.contains(CANARY) && !run.stderr.contains(CANARY),
-        "the secret leaked:\n{}\n{}",
-        run.stdout,
-        run.stderr
-    );
+    run.assert_no_secret(CANARY);
 }
 
 #[test]

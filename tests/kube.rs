@@ -17,8 +17,8 @@ fn b64(s: &str) -> String {
 
 /// The canary in any form xcs could leak it: as is, or base64 inside a Docker config.
 fn no_canary(run: &Run) {
+    run.assert_no_secret(CANARY);
     for text in [&run.stdout, &run.stderr] {
-        assert!(!text.contains(CANARY), "the secret leaked:\n{text}");
         assert!(
             !text.contains(&b64(CANARY)[..12]),
             "the secret leaked in base64:\n{text}"

@@ -42,17 +42,7 @@ impl Builder<'_> {
         step: Step,
         after: Vec<usize>,
     ) -> usize {
-        let id = self.actions.len();
-        self.actions.push(Action {
-            id,
-            target,
-            op,
-            changes,
-            warnings: Vec::new(),
-            after,
-            step,
-        });
-        id
+        super::push_action(&mut self.actions, target, op, changes, step, after)
     }
 
     fn key(&self, index: usize) -> CommandKey {

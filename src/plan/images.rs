@@ -4,7 +4,7 @@
 //! archive by xcs. Pure: the repo and the observed image list in, actions and notes out.
 
 use super::observed::Observed;
-use super::{Action, Change, Op, Step, Target};
+use super::{Action, Change, Op, Step, Target, push_action};
 use crate::model::{BackendKind, Repo};
 use crate::xnat::wire::Image;
 use serde_json::json;
@@ -179,16 +179,8 @@ pub fn plan(repo: &Repo, obs: &Observed, actions: &mut Vec<Action>, notes: &mut 
             Step::LoadImageArchive { .. } => prerequisites(actions, None),
             _ => Vec::new(),
         };
-        let id = actions.len();
-        actions.push(Action {
-            id,
-            target: Target::Image { image },
-            op,
-            changes,
-            warnings,
-            after,
-            step,
-        });
+        let id = push_action(actions, Target::Image { image }, op, changes, step, after);
+        actions[id].warnings = warnings;
     }
 }
 

@@ -4,7 +4,7 @@
 //! (with each Secret's content already compared by fingerprint) in, actions and notes out.
 
 use super::record::Fingerprint;
-use super::{Action, Change, Op, Step, Target};
+use super::{Action, Change, Op, Step, Target, push_action};
 use crate::backend::kube::wire::{self, ClusterState, SERVICE_ACCOUNT};
 use crate::model::{BackendKind, Repo};
 use serde::{Deserialize, Serialize};
@@ -71,27 +71,109 @@ pub fn desired(repo: &Repo) -> Option<(String, Vec<(String, String)>)> {
     Some((k.namespace.clone(), secrets))
 }
 
-fn push(actions: &mut Vec<Action>, target: Target, op: Op, step: Step, after: Vec<usize>) -> usize {
-    let id = actions.len();
-    let changes = match &step {
-        Step::ApplyPullSecret { .. } => vec![Change {
-            path: "data".into(),
-            before: None,
-            after: None,
-            sensitive: true,
+/// A write of the registry's Secret; its content is never shown.
+fn data_changed() -> Vec<Change> {
+    vec![Change {
+        path: "data".into(),
+        before: None,
+        after: None,
+        sensitive: true,
+    }]
+}
+
+/// One action per wanted Secret; the ids of those that write.
+fn secrets(
+    namespace: &str,
+    wanted: &[(String, String)],
+    content: Option<&BTreeMap<String, Content>>,
+    actions: &mut Vec<Action>,
+    notes: &mut Vec<String>,
+) -> Vec<usize> {
+    let mut written = Vec::new();
+    for (registry, name) in wanted {
+        let c = content
+            .and_then(|c| c.get(name).cloned())
+            .unwrap_or(Content::Differs);
+        let op = match c {
+            Content::Same => Op::NoOp,
+            Content::Differs => Op::Update,
+            Content::Missing => Op::Create,
+            Content::Unavailable(why) => {
+                notes.push(format!(
+                    "registry `{registry}`: its credential cannot be read here ({why}); Secret `{name}` is not compared"
+                ));
+                Op::NoOp
+            }
+        };
+        let target = Target::PullSecret {
+            namespace: namespace.to_string(),
+            name: name.clone(),
+        };
+        if op == Op::NoOp {
+            push_action(actions, target, op, Vec::new(), Step::None, Vec::new());
+        } else {
+            let step = Step::ApplyPullSecret {
+                registry: registry.clone(),
+            };
+            written.push(push_action(
+                actions,
+                target,
+                op,
+                data_changed(),
+                step,
+                Vec::new(),
+            ));
+        }
+    }
+    written
+}
+
+/// The `default` service account's update, when its list changes (or the namespace could not
+/// be read); its id.
+fn service_account(
+    namespace: &str,
+    state: Option<&ClusterState>,
+    add: Vec<String>,
+    remove: Vec<String>,
+    after: Vec<usize>,
+    actions: &mut Vec<Action>,
+    notes: &mut Vec<String>,
+) -> Option<usize> {
+    let current = state.and_then(|s| s.pull_secrets.clone());
+    if state.is_some() && current.is_none() {
+        notes.push(format!(
+            "namespace `{namespace}` has no `{SERVICE_ACCOUNT}` service account: xcs does not create it"
+        ));
+    }
+    let merged = current
+        .as_ref()
+        .map(|c| wire::merged_pull_secrets(c, &add, &remove));
+    let changes = match (&current, &merged) {
+        (Some(before), Some(after)) if before != after => vec![Change {
+            path: "imagePullSecrets".into(),
+            before: Some(serde_json::json!(before)),
+            after: Some(serde_json::json!(after)),
+            sensitive: false,
         }],
         _ => Vec::new(),
     };
-    actions.push(Action {
-        id,
+    let unread_with_work = state.is_none() && !add.is_empty();
+    if changes.is_empty() && !unread_with_work {
+        return None;
+    }
+    let target = Target::ServiceAccount {
+        namespace: namespace.to_string(),
+        name: SERVICE_ACCOUNT.to_string(),
+    };
+    let step = Step::SetPullSecrets { add, remove };
+    Some(push_action(
+        actions,
         target,
-        op,
+        Op::Update,
         changes,
-        warnings: Vec::new(),
-        after,
         step,
-    });
-    id
+        after,
+    ))
 }
 
 /// The Kubernetes actions: Secrets first, then the service account, then (with `prune`)
@@ -115,38 +197,7 @@ pub fn plan(
             (None, None)
         }
     };
-    let secret = |name: &str| Target::PullSecret {
-        namespace: namespace.clone(),
-        name: name.to_string(),
-    };
-    let mut written = Vec::new();
-    for (registry, name) in &wanted {
-        let c = content
-            .and_then(|c| c.get(name).cloned())
-            .unwrap_or(Content::Differs);
-        let op = match c {
-            Content::Same => Op::NoOp,
-            Content::Differs => Op::Update,
-            Content::Missing => Op::Create,
-            Content::Unavailable(why) => {
-                notes.push(format!(
-                    "registry `{registry}`: its credential cannot be read here ({why}); Secret `{name}` is not compared"
-                ));
-                Op::NoOp
-            }
-        };
-        let step = if op == Op::NoOp {
-            Step::None
-        } else {
-            Step::ApplyPullSecret {
-                registry: registry.clone(),
-            }
-        };
-        let id = push(actions, secret(name), op, step, Vec::new());
-        if op != Op::NoOp {
-            written.push(id);
-        }
-    }
+    let written = secrets(&namespace, &wanted, content, actions, notes);
     let names: Vec<String> = wanted.iter().map(|(_, n)| n.clone()).collect();
     let stale: Vec<String> = state
         .map(|s| {
@@ -158,47 +209,21 @@ pub fn plan(
         })
         .unwrap_or_default();
     let remove = if prune { stale.clone() } else { Vec::new() };
-    let current = state.and_then(|s| s.pull_secrets.clone());
-    if state.is_some() && current.is_none() {
-        notes.push(format!(
-            "namespace `{namespace}` has no `{SERVICE_ACCOUNT}` service account: xcs does not create it"
-        ));
-    }
-    let merged = current
-        .as_ref()
-        .map(|c| wire::merged_pull_secrets(c, &names, &remove));
-    let account_changes =
-        (state.is_none() && !names.is_empty()) || (current.is_some() && merged != current);
-    let account = Target::ServiceAccount {
-        namespace: namespace.clone(),
-        name: SERVICE_ACCOUNT.to_string(),
-    };
-    let account_id = if account_changes {
-        let step = Step::SetPullSecrets {
-            add: names.clone(),
-            remove: remove.clone(),
-        };
-        let id = push(actions, account, Op::Update, step, written);
-        if let (Some(before), Some(after), Some(a)) = (current, merged, actions.last_mut()) {
-            a.changes.push(Change {
-                path: "imagePullSecrets".into(),
-                before: Some(serde_json::json!(before)),
-                after: Some(serde_json::json!(after)),
-                sensitive: false,
-            });
-        }
-        Some(id)
-    } else {
-        None
-    };
+    let account = service_account(&namespace, state, names, remove, written, actions, notes);
     for name in &stale {
         if prune {
-            push(
+            let target = Target::PullSecret {
+                namespace: namespace.clone(),
+                name: name.clone(),
+            };
+            let after = account.into_iter().collect();
+            push_action(
                 actions,
-                secret(name),
+                target,
                 Op::Delete,
+                Vec::new(),
                 Step::DeletePullSecret,
-                account_id.into_iter().collect(),
+                after,
             );
         } else {
             notes.push(format!(

@@ -239,6 +239,28 @@ pub struct Action {
     pub step: Step,
 }
 
+/// Append an action (its id is its index) and return its id.
+pub fn push_action(
+    actions: &mut Vec<Action>,
+    target: Target,
+    op: Op,
+    changes: Vec<Change>,
+    step: Step,
+    after: Vec<usize>,
+) -> usize {
+    let id = actions.len();
+    actions.push(Action {
+        id,
+        target,
+        op,
+        changes,
+        warnings: Vec::new(),
+        after,
+        step,
+    });
+    id
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub create: usize,

@@ -172,6 +172,17 @@ pub struct Run {
 }
 
 impl Run {
+    /// Neither output holds `secret` (a canary value given to xcs as a credential).
+    #[track_caller]
+    pub fn assert_no_secret(&self, secret: &str) {
+        assert!(
+            !self.stdout.contains(secret) && !self.stderr.contains(secret),
+            "the secret leaked:\n{}\n{}",
+            self.stdout,
+            self.stderr
+        );
+    }
+
     #[track_caller]
     pub fn code(self, expected: i32) -> Run {
         assert_eq!(
