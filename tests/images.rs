@@ -196,3 +196,23 @@ fn a_pull_xnat_refuses_fails_its_action_with_xnats_message() {
     // The commands themselves still went in: an image pull is independent of them.
     assert_eq!(sim.command_ids().len(), 3);
 }
+
+#[test]
+fn a_daemon_xnat_cannot_reach_fails_the_pulls_and_a_later_apply_converges() {
+    let sim = sim_with_registry();
+    sim.set_docker_reachable(false);
+    let xcs = repo(&sim);
+    let run = xcs.exec(["apply", "repo"]).code(1);
+    no_canary(&run);
+    assert!(
+        run.stdout.contains(&format!("FAILED  create image {PRIVATE}"))
+            && run.stdout.contains("HTTP 500"),
+        "{}",
+        run.stdout
+    );
+    assert!(sim.pulls().iter().all(|p| p.status == 500));
+    // The daemon is back: the next apply pulls what is still missing, and only that.
+    sim.set_docker_reachable(true);
+    xcs.exec(["apply", "repo"]).code(0);
+    xcs.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
+}
