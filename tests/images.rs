@@ -205,7 +205,8 @@ fn a_daemon_xnat_cannot_reach_fails_the_pulls_and_a_later_apply_converges() {
     let run = xcs.exec(["apply", "repo"]).code(1);
     no_canary(&run);
     assert!(
-        run.stdout.contains(&format!("FAILED  create image {PRIVATE}"))
+        run.stdout
+            .contains(&format!("FAILED  create image {PRIVATE}"))
             && run.stdout.contains("HTTP 500"),
         "{}",
         run.stdout

@@ -85,7 +85,7 @@ fn patches(requests: &[Recorded]) -> Vec<&Recorded> {
 }
 
 #[test]
-fn apply_writes_pull_secrets_and_the_default_service_account_by_server_side_apply() {
+fn plan_shows_the_kubernetes_steps_beside_the_xnat_ones_and_writes_nothing() {
     let (sim, kube) = (Sim::start(SimConfig::default()), fake());
     let xcs = repo(&sim, &kube);
     let plan = xcs.exec(["plan", "repo"]).code(0);
@@ -131,8 +131,12 @@ fn apply_writes_pull_secrets_and_the_default_service_account_by_server_side_appl
         kinds.contains(&"registry".to_string()),
         "beside the XNAT steps: {kinds:?}"
     );
+}
 
-    kube.clear_requests();
+#[test]
+fn apply_writes_pull_secrets_and_the_default_service_account_by_server_side_apply() {
+    let (sim, kube) = (Sim::start(SimConfig::default()), fake());
+    let xcs = repo(&sim, &kube);
     let run = xcs.exec(["apply", "repo"]).code(0);
     no_canary(&run);
     let requests = kube.requests();
@@ -209,7 +213,13 @@ fn apply_writes_pull_secrets_and_the_default_service_account_by_server_side_appl
         "{:#?}",
         kube.requests()
     );
+}
 
+#[test]
+fn a_changed_credential_updates_only_its_secret() {
+    let (sim, kube) = (Sim::start(SimConfig::default()), fake());
+    let xcs = repo(&sim, &kube);
+    xcs.exec(["apply", "repo"]).code(0);
     // A changed credential updates exactly that Secret, value not shown.
     let rotated = xcs.env("LAB_PASS", "rotated-password");
     let plan = rotated.exec(["plan", "repo"]).code(0);

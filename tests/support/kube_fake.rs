@@ -362,78 +362,94 @@ async fn object(
             ),
             None => not_found(),
         },
-        _ => {
-            let ct = headers
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            if ct != "application/apply-patch+yaml" {
-                return status(
-                    415,
-                    "UnsupportedMediaType",
-                    format!(
-                        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml; got {ct}"
-                    ),
-                    &name,
-                    &resource,
-                );
-            }
-            if query_param(&query, "fieldManager").is_none() {
-                return status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into(), &name, &resource);
-            }
-            if !st.namespaces.contains(&ns) {
-                return status(
-                    404,
-                    "NotFound",
-                    format!("namespaces \"{ns}\" not found"),
-                    &ns,
-                    "namespaces",
-                );
-            }
-            let Ok(doc) = serde_json::from_slice::<Value>(&body) else {
-                return status(
-                    400,
-                    "BadRequest",
-                    "error decoding YAML".into(),
-                    &name,
-                    &resource,
-                );
-            };
-            if doc["kind"] != kind
-                || doc["apiVersion"] != "v1"
-                || doc["metadata"]["name"] != name.as_str()
-            {
-                return status(
-                    400,
-                    "BadRequest",
-                    "the name, kind or apiVersion of the object does not match the request".into(),
-                    &name,
-                    &resource,
-                );
-            }
-            // An apply that creates the object is authorized as `create` too.
-            if !st.objects.contains_key(&key)
-                && let Err(r) = check(&st, "create", &resource, &ns, Some(&name))
-            {
-                return r;
-            }
-            if resource == "serviceaccounts" && !st.objects.contains_key(&key) {
-                // A service account apply would create it; xcs must never do that. The fake
-                // refuses so a test sees it.
-                return status(
-                    409,
-                    "Conflict",
-                    format!("serviceaccounts \"{name}\" would be created"),
-                    &name,
-                    &resource,
-                );
-            }
-            st.version += 1;
-            let stored = apply(st.objects.get(&key), &doc, st.version);
-            st.objects.insert(key, stored.clone());
-            ok(&stored)
-        }
+        _ => server_side_apply(
+            &mut st,
+            (&ns, &resource, &name),
+            kind,
+            &query,
+            &headers,
+            &body,
+        ),
     }
+}
+
+/// `PATCH` with `application/apply-patch+yaml`: checks what the API server checks (content
+/// type, field manager, namespace, body identity, `create` for a new object), then stores.
+fn server_side_apply(
+    st: &mut Store,
+    (ns, resource, name): (&str, &str, &str),
+    kind: &str,
+    query: &Option<String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
+    let key = (ns.to_string(), resource.to_string(), name.to_string());
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if ct != "application/apply-patch+yaml" {
+        return status(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml; got {ct}"
+            ),
+            name,
+            resource,
+        );
+    }
+    if query_param(query, "fieldManager").is_none() {
+        return status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into(), &name, &resource);
+    }
+    if !st.namespaces.contains(ns) {
+        return status(
+            404,
+            "NotFound",
+            format!("namespaces \"{ns}\" not found"),
+            ns,
+            "namespaces",
+        );
+    }
+    let Ok(doc) = serde_json::from_slice::<Value>(body) else {
+        return status(
+            400,
+            "BadRequest",
+            "error decoding YAML".into(),
+            name,
+            resource,
+        );
+    };
+    if doc["kind"] != kind || doc["apiVersion"] != "v1" || doc["metadata"]["name"] != name {
+        return status(
+            400,
+            "BadRequest",
+            "the name, kind or apiVersion of the object does not match the request".into(),
+            name,
+            resource,
+        );
+    }
+    // An apply that creates the object is authorized as `create` too.
+    if !st.objects.contains_key(&key)
+        && let Err(r) = check(st, "create", resource, ns, Some(name))
+    {
+        return r;
+    }
+    if resource == "serviceaccounts" && !st.objects.contains_key(&key) {
+        // A service account apply would create it; xcs must never do that. The fake
+        // refuses so a test sees it.
+        return status(
+            409,
+            "Conflict",
+            format!("serviceaccounts \"{name}\" would be created"),
+            name,
+            resource,
+        );
+    }
+    st.version += 1;
+    let stored = apply(st.objects.get(&key), &doc, st.version);
+    st.objects.insert(key, stored.clone());
+    ok(&stored)
 }
 
 async fn unknown(

@@ -24,6 +24,7 @@ mod docker;
 mod events;
 mod faults;
 mod http;
+mod images;
 mod state;
 mod wrapper_config;
 
@@ -566,6 +567,7 @@ fn router(shared: SharedState) -> Router {
         .merge(commands::routes())
         .merge(wrapper_config::routes())
         .merge(docker::routes())
+        .merge(images::routes())
         .merge(events::routes())
         .merge(core::xapi_routes())
         .nest("/data", data.clone())
