@@ -400,7 +400,7 @@ fn server_side_apply(
         );
     }
     if query_param(query, "fieldManager").is_none() {
-        return status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into(), &name, &resource);
+        return status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into(), name, resource);
     }
     if !st.namespaces.contains(ns) {
         return status(
