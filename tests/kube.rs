@@ -360,3 +360,31 @@ fn no_kubeconfig_is_a_clear_note_in_the_plan() {
     );
     assert!(run.stdout.contains("KUBECONFIG"), "{}", run.stdout);
 }
+
+#[test]
+fn a_failing_api_server_skips_the_dependants_and_a_later_apply_converges() {
+    let (sim, kube) = (Sim::start(SimConfig::default()), fake());
+    kube.break_verb("patch", "secrets");
+    let xcs = repo(&sim, &kube);
+    let run = xcs.exec(["apply", "repo"]).code(1);
+    no_canary(&run);
+    assert!(
+        run.stdout
+            .contains("Kubernetes answered 500 to `patch` on `secrets` in namespace `xnat-jobs`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("skipped  update kubernetes service account xnat-jobs/default"),
+        "the account never lists a Secret that was not written: {}",
+        run.stdout
+    );
+    assert_eq!(
+        kube.get(NS, "serviceaccounts", "default").expect("default")["imagePullSecrets"],
+        json!([{"name": "theirs"}])
+    );
+    kube.allow_all();
+    xcs.exec(["apply", "repo"]).code(0);
+    xcs.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
+}

@@ -35,6 +35,8 @@ struct Store {
     objects: BTreeMap<(String, String, String), Value>,
     /// (verb, resource) pairs refused with 403.
     denied: BTreeSet<(String, String)>,
+    /// (verb, resource) pairs that fail with a 500 (an etcd timeout, say).
+    broken: BTreeSet<(String, String)>,
     requests: Vec<Recorded>,
     version: u64,
 }
@@ -128,7 +130,16 @@ impl KubeFake {
     }
 
     pub fn allow_all(&self) {
-        lock(&self.store).denied.clear();
+        let mut st = lock(&self.store);
+        st.denied.clear();
+        st.broken.clear();
+    }
+
+    /// Fail `verb` on `resource` with a 500 `InternalError`, as an overloaded API server does.
+    pub fn break_verb(&self, verb: &str, resource: &str) {
+        lock(&self.store)
+            .broken
+            .insert((verb.to_string(), resource.to_string()));
     }
 
     pub fn get(&self, ns: &str, resource: &str, name: &str) -> Option<Value> {
@@ -186,7 +197,7 @@ fn verb(method: &Method, listing: bool) -> &'static str {
     }
 }
 
-/// RBAC, the way the API server words a refusal.
+/// RBAC, the way the API server words a refusal (and injected server errors).
 fn check(
     store: &Store,
     verb: &str,
@@ -194,6 +205,18 @@ fn check(
     ns: &str,
     name: Option<&str>,
 ) -> Result<(), Response> {
+    if store
+        .broken
+        .contains(&(verb.to_string(), resource.to_string()))
+    {
+        return Err(status(
+            500,
+            "InternalError",
+            "Internal error occurred: etcdserver: request timed out".into(),
+            name.unwrap_or_default(),
+            resource,
+        ));
+    }
     if !store
         .denied
         .contains(&(verb.to_string(), resource.to_string()))
