@@ -13,6 +13,7 @@ mod image_archives;
 mod images;
 mod kube;
 mod layers;
+mod release;
 mod review;
 mod sim;
 mod site;

@@ -315,11 +315,27 @@ impl Run {
     }
 }
 
-/// Snapshot output people read, with the shared redactions.
+/// The redactions every snapshot shares, so no snapshot holds what changes from run to run:
+/// scratch directories, the simulator's (or any loopback server's) port, and timestamps.
+pub const SNAPSHOT_FILTERS: &[(&str, &str)] = &[
+    (r"[^\s\x22'`(]*xcs-test-[A-Za-z0-9_]+", "[ROOT]"),
+    (r"http://127\.0\.0\.1:\d+", "http://[XNAT]"),
+    (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+    (
+        r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?",
+        "[TIME]",
+    ),
+];
+
+/// Snapshot output people read, with the shared redactions ([`SNAPSHOT_FILTERS`]).
 #[macro_export]
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {
-        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+        insta::with_settings!({
+            snapshot_path => "snapshots",
+            prepend_module_to_snapshot => false,
+            filters => $crate::support::SNAPSHOT_FILTERS.to_vec(),
+        }, {
             insta::assert_snapshot!($name, $value);
         })
     };
