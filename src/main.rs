@@ -10,7 +10,10 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!(
+                "error: {}",
+                xcs::model::redact::scrub(&format!("{error:#}"))
+            );
             ExitCode::from(cli::EXIT_COULD_NOT_RUN)
         }
     }

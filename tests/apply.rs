@@ -17,11 +17,15 @@ fn sim() -> Sim {
     )
 }
 
+/// The catalog without its environments: the base repo is then what the XNAT should match
+/// (a repo that declares environments needs `--env`, see `environments_need_env`).
 fn catalog(sim: &Sim) -> Xcs {
-    Xcs::new()
+    let repo = Xcs::new()
         .catalog("repo")
         .xnat(sim)
-        .env("LAB_REGISTRY_PASSWORD", CANARY)
+        .env("LAB_REGISTRY_PASSWORD", CANARY);
+    std::fs::remove_dir_all(repo.root().join("repo/environments")).expect("drop environments");
+    repo
 }
 
 fn no_canary(run: &crate::support::Run) {

@@ -2,7 +2,9 @@
 //! its dependants and the rest goes on; every action ends in the journal as done, failed (with
 //! XNAT's message) or skipped. Afterwards the record of what xcs manages is updated in XNAT.
 
+pub mod declarations;
 pub mod lock;
+pub mod run;
 
 use crate::model::{Command, Repo, Secret};
 use crate::plan::compute::{backend_body, subscription};

@@ -5,47 +5,53 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use xcs::apply::run::{self, Outcome};
 use xcs::apply::{self, lock};
-use xcs::plan::{self, Plan, PlanOptions, render};
+use xcs::plan::{Plan, PlanOptions, render};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The declaration repo, or a plan saved by `xcs plan --out` (applied only if neither the
-    /// repo nor XNAT changed since).
+    /// repo, its secrets nor XNAT changed since).
     #[arg(default_value = ".")]
     target: PathBuf,
-    /// Apply this environment (`environments/<NAME>.yaml`): its XNAT and its overlay.
+    /// Apply this environment (`environments/<NAME>.yaml`): its XNAT and its overlay. Required
+    /// when the repo declares environments.
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
     #[command(flatten)]
     xnat: XnatArgs,
-    /// Also delete what xcs created and the repo no longer declares (never a default registry,
-    /// never an image).
+    /// Also delete what xcs created and the repo no longer declares (never an object xcs only
+    /// adopted, never a default or built-in registry, never an image).
     #[arg(long)]
     prune: bool,
     /// Show the plan; change nothing (the same as `xcs plan`).
     #[arg(long)]
     dry_run: bool,
-    /// How long the apply lock is held at most, in seconds.
+    /// How long the apply lock is held at most, in seconds (the lease: a run that dies
+    /// without releasing blocks others this long at most).
     #[arg(long, default_value_t = 900)]
     lock_ttl: u64,
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     format: TextOrJson,
 }
 
+fn saved_plan(target: &std::path::Path) -> anyhow::Result<Option<Plan>> {
+    if !target.is_file() {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(target).with_context(|| format!("reading {}", target.display()))?;
+    serde_json::from_str(&text).map(Some).with_context(|| {
+        format!(
+            "{} is not a plan saved by `xcs plan --out`",
+            target.display()
+        )
+    })
+}
+
 pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
-    let saved: Option<Plan> = if args.target.is_file() {
-        let text = std::fs::read_to_string(&args.target)
-            .with_context(|| format!("reading {}", args.target.display()))?;
-        Some(serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{} is not a plan saved by `xcs plan --out`",
-                args.target.display()
-            )
-        })?)
-    } else {
-        None
-    };
+    let saved = saved_plan(&args.target)?;
     let (dir, env, prune) = match &saved {
         Some(p) => {
             let source = p
@@ -63,62 +69,78 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let client = args.xnat.client(&vars)?;
     let mut opts = PlanOptions::new(dir.clone());
     opts.prune = prune;
-    let rt = runtime()?;
-    let (first, _) = rt.block_on(plan::plan(&client, &repo, &opts))?;
-    if let Some(saved) = &saved {
-        if saved.repo_digest != first.repo_digest {
-            eprintln!(
-                "refusing: the declarations (or a credential) changed since the plan was made; plan again"
-            );
+    let request = run::Request {
+        client: &client,
+        repo: &repo,
+        opts: &opts,
+        saved: saved.as_ref(),
+        dry_run: args.dry_run,
+        lock_ttl: Duration::from_secs(args.lock_ttl),
+        holder: lock::holder(),
+    };
+    let outcome = match runtime()?.block_on(run::run(request)) {
+        Ok(o) => o,
+        Err(run::ApplyError::Lock(e)) => {
+            errln!("error: {e}");
             return Ok(ExitCode::from(EXIT_PROBLEMS));
         }
-        if saved.live_digest != first.live_digest {
-            eprintln!("refusing: XNAT changed since the plan was made; plan again");
+        Err(e) => return Err(e.into()),
+    };
+    let (plan, journal, release_error) = match outcome {
+        Outcome::Refused(stale) => {
+            errln!("{stale}");
             return Ok(ExitCode::from(EXIT_PROBLEMS));
         }
-    }
-    if args.dry_run || !first.has_changes() {
-        match args.format {
-            TextOrJson::Text => print!("{}", render::text(&first)),
-            TextOrJson::Json => print_pretty(&render::json(&first))?,
-        }
-        return Ok(ExitCode::from(EXIT_OK));
-    }
-    let holder = lock::holder();
-    rt.block_on(async {
-        if let Err(e) = lock::acquire(&client, &holder, Duration::from_secs(args.lock_ttl)).await {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(EXIT_PROBLEMS));
-        }
-        // Under the lock, observe again: the plan carried out is the one that is true now.
-        let result = plan::plan(&client, &repo, &opts).await;
-        let outcome = match result {
-            Ok((plan, observed)) if saved.is_none() || plan.live_digest == first.live_digest => {
-                let credentials = plan::credential_states(&repo, &observed.record, &opts);
-                let journal = apply::execute(&client, &repo, &plan, &observed, &credentials, &opts).await;
-                Ok((plan, journal))
+        Outcome::Planned(plan) => {
+            match args.format {
+                TextOrJson::Text => out!("{}", render::text(&plan)),
+                TextOrJson::Json => print_pretty(&render::json(&plan))?,
             }
-            Ok(_) => Err(anyhow::anyhow!("refusing: XNAT changed while taking the lock; plan again")),
-            Err(e) => Err(e.into()),
-        };
-        let released = lock::release(&client, &holder).await;
-        let (plan, journal) = outcome?;
-        match args.format {
-            TextOrJson::Text => {
-                print!("{}", render::text(&plan));
-                println!();
-                print!("{}", apply::journal_text(&journal));
+            return Ok(ExitCode::from(EXIT_OK));
+        }
+        Outcome::Interrupted {
+            signal,
+            release_error,
+        } => {
+            match release_error {
+                None => errln!(
+                    "interrupted by {}: stopped and released the apply lock; run apply again to finish",
+                    signal.name()
+                ),
+                Some(e) => errln!(
+                    "interrupted by {}: could not release the apply lock ({e}); it expires by itself, or run `xcs unlock --force`",
+                    signal.name()
+                ),
             }
-            TextOrJson::Json => print_pretty(&json!({
-                "version": JSON_VERSION,
-                "plan": render::json(&plan),
-                "journal": journal,
-                "requests": {"reads": client.stats.reads(), "writes": client.stats.writes()},
-            }))?,
+            return Ok(ExitCode::from(signal.exit_status()));
         }
-        if let Err(e) = released {
-            eprintln!("warning: could not release the apply lock ({e}); it expires by itself, or run `xcs unlock --force`");
+        Outcome::Applied {
+            plan,
+            journal,
+            release_error,
+        } => (plan, journal, release_error),
+    };
+    match args.format {
+        TextOrJson::Text => {
+            out!("{}", render::text(&plan));
+            outln!();
+            out!("{}", apply::journal_text(&journal));
         }
-        Ok(ExitCode::from(if journal.ok() { EXIT_OK } else { EXIT_PROBLEMS }))
-    })
+        TextOrJson::Json => print_pretty(&json!({
+            "version": JSON_VERSION,
+            "plan": render::json(&plan),
+            "journal": journal,
+            "requests": {"reads": client.stats.reads(), "writes": client.stats.writes()},
+        }))?,
+    }
+    if let Some(e) = release_error {
+        errln!(
+            "warning: could not release the apply lock ({e}); it expires by itself, or run `xcs unlock --force`"
+        );
+    }
+    Ok(ExitCode::from(if journal.ok() {
+        EXIT_OK
+    } else {
+        EXIT_PROBLEMS
+    }))
 }

@@ -2,7 +2,8 @@
 //! declarations to compare it with.
 
 use super::output::{EXIT_PROBLEMS, print_json};
-use anyhow::{Context, bail};
+use anyhow::Context;
+use xcs::apply::declarations::DeclarationsError;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -93,47 +94,29 @@ impl XnatArgs {
     }
 }
 
-/// The declarations of `dir` as environment `env` sees them, and the XNAT variables to use.
-/// Validation errors are printed (human form, on stderr) and end the command with exit 1.
+/// The declarations of `dir` as environment `env` sees them, and the XNAT variables to use
+/// (`xcs::apply::declarations::load`). Validation errors are printed (human form, on stderr)
+/// and end the command with exit 1; the other refusals are errors (exit 2).
 pub fn declarations(
     dir: &Path,
     env: Option<&str>,
     color: bool,
 ) -> anyhow::Result<Result<(Repo, XnatVariables), ExitCode>> {
-    let source = xcs::load::Source::new(dir, None);
-    let which = env.map_or(
-        xcs::validate::Environments::All,
-        xcs::validate::Environments::Only,
-    );
-    let v = xcs::validate::validate_source_with(&source, which)?;
-    if v.has_errors() {
-        eprint!(
-            "{}",
-            xcs::diag::render_human(&v.diagnostics, &v.sources, color)
-        );
-        let c = v.counts();
-        eprintln!(
-            "{}: {} — fix them first (`xcs validate {}`)",
-            dir.display(),
-            xcs::diag::plural(c.errors, "error"),
-            dir.display()
-        );
-        return Ok(Err(ExitCode::from(EXIT_PROBLEMS)));
-    }
-    match env {
-        None => Ok(Ok((v.repo, XnatVariables::default()))),
-        Some(name) => {
-            let Some(e) = v.repo.environment(name) else {
-                bail!(
-                    "no environment `{name}` in {} (known: {})",
-                    dir.display(),
-                    xcs::environment::known_environments(&v.repo)
-                );
-            };
-            let vars = e.spec.xnat.clone();
-            let repo = xcs::environment::for_environment(&v.repo, name)?;
-            Ok(Ok((repo, vars)))
+    match xcs::apply::declarations::load(dir, env) {
+        Ok(d) => Ok(Ok((d.repo, d.vars))),
+        Err(DeclarationsError::Invalid { dir, validation: v }) => {
+            err!(
+                "{}",
+                xcs::diag::render_human(&v.diagnostics, &v.sources, color)
+            );
+            let c = v.counts();
+            errln!(
+                "{dir}: {} — fix them first (`xcs validate {dir}`)",
+                xcs::diag::plural(c.errors, "error"),
+            );
+            Ok(Err(ExitCode::from(EXIT_PROBLEMS)))
         }
+        Err(e) => Err(e.into()),
     }
 }
 

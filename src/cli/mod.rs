@@ -1,6 +1,27 @@
 //! Command-line arguments (clap derive is the single source for parsing and `--help`) and the
 //! dispatch to one subcommand. Each file holds one subcommand's arguments and the few lines that
 //! call the library.
+//!
+//! Every text this program prints goes through the redactor (`xcs::model::redact`): use
+//! `out!`/`outln!`/`err!`/`errln!` here, never `print!` and friends.
+
+/// `print!` through the redactor.
+macro_rules! out {
+    ($($t:tt)*) => { print!("{}", xcs::model::redact::scrub(&format!($($t)*))) };
+}
+/// `println!` through the redactor.
+macro_rules! outln {
+    () => { println!() };
+    ($($t:tt)*) => { println!("{}", xcs::model::redact::scrub(&format!($($t)*))) };
+}
+/// `eprint!` through the redactor.
+macro_rules! err {
+    ($($t:tt)*) => { eprint!("{}", xcs::model::redact::scrub(&format!($($t)*))) };
+}
+/// `eprintln!` through the redactor.
+macro_rules! errln {
+    ($($t:tt)*) => { eprintln!("{}", xcs::model::redact::scrub(&format!($($t)*))) };
+}
 
 mod apply;
 mod connection;

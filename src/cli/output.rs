@@ -39,6 +39,6 @@ pub enum TextOrJson {
 
 /// Write a JSON document to stdout, pretty-printed, with a trailing newline.
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }

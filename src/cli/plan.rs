@@ -50,18 +50,21 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let mut opts = PlanOptions::new(args.dir.clone());
     opts.prune = args.prune;
     let (mut plan, _) = runtime()?.block_on(xcs::plan::plan(&client, &repo, &opts))?;
+    // Absolute, so `xcs apply PLAN` works from any directory.
+    let dir = std::path::absolute(&args.dir).unwrap_or_else(|_| args.dir.clone());
     plan.source = Some(PlanSource {
-        dir: args.dir.display().to_string(),
+        dir: dir.display().to_string(),
         env: args.env.clone(),
         prune: args.prune,
     });
     if let Some(out) = &args.out {
+        plan.secrets = Some(xcs::plan::secrets_fingerprint(&repo, &opts));
         let text = serde_json::to_string_pretty(&render::json(&plan))? + "\n";
-        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+        std::fs::write(out, xcs::model::redact::scrub(&text)).with_context(|| format!("writing {}", out.display()))?;
     }
     match args.format {
-        Format::Text => print!("{}", render::text(&plan)),
-        Format::Markdown => print!(
+        Format::Text => out!("{}", render::text(&plan)),
+        Format::Markdown => out!(
             "{}",
             render::markdown(&plan, render::MARKDOWN_LIMIT, args.artifact_url.as_deref())
         ),

@@ -53,7 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     );
     match args.format {
-        Format::Markdown => print!("{body}"),
+        Format::Markdown => out!("{body}"),
         Format::Json => super::output::print_json(&serde_json::json!({
             "version": super::output::JSON_VERSION,
             "command": "review",

@@ -21,7 +21,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.format {
         Format::Human => {
             for r in rules::ALL {
-                println!(
+                outln!(
                     "{}  {:<7}  {}\n                  XNAT: {}",
                     r.code,
                     r.severity.as_str(),
@@ -31,7 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Format::Json => print_json(&json!({"version": JSON_VERSION, "rules": rules::ALL}))?,
-        Format::Markdown => print!("{}", rules::markdown_table()),
+        Format::Markdown => out!("{}", rules::markdown_table()),
     }
     Ok(ExitCode::SUCCESS)
 }

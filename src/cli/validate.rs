@@ -55,7 +55,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let documents = v.documents;
     match args.format {
         Format::Human => {
-            print!("{}", diag::render_human(&v.diagnostics, &v.sources, color));
+            out!("{}", diag::render_human(&v.diagnostics, &v.sources, color));
             let at = args
                 .rev
                 .as_deref()
@@ -75,7 +75,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
                 .as_deref()
                 .map(|e| format!(" (environment {e})"))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "{}{at}{env}: {}, {}: {found}",
                 args.dir.display(),
                 plural(v.files, "file"),
@@ -89,7 +89,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
             "summary": {"files": v.files, "documents": documents, "errors": counts.errors, "warnings": counts.warnings},
             "diagnostics": v.diagnostics,
         }))?,
-        Format::Github => print!("{}", diag::render_github(&v.diagnostics)),
+        Format::Github => out!("{}", diag::render_github(&v.diagnostics)),
     }
     let failed = counts.errors > 0 || (args.deny_warnings && counts.warnings > 0);
     Ok(ExitCode::from(if failed { EXIT_PROBLEMS } else { EXIT_OK }))

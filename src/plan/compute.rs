@@ -158,6 +158,7 @@ pub fn compute(
         actions: b.actions,
         notes: b.notes,
         source: None,
+        secrets: None,
     }
 }
 

@@ -35,10 +35,15 @@ pub struct Plan {
     /// Where the plan came from, so `xcs apply plan.json` can check it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<PlanSource>,
+    /// A salted, slow fingerprint of every secret value the plan was made with (see
+    /// [`secrets_fingerprint`]): a saved plan is applied only with the same secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<crate::record::Fingerprint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanSource {
+    /// The declaration repo, as an absolute path (so the plan applies from any directory).
     pub dir: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<String>,
@@ -286,6 +291,43 @@ pub fn credential_states(
     out
 }
 
+/// Every secret value the repo's registries resolve to here, in one text (name order); an
+/// unresolvable one counts as its error, so "could not read it" is a value too.
+fn secrets_text(repo: &Repo, opts: &PlanOptions) -> String {
+    let mut names: Vec<&crate::model::Registry> = repo.registries.iter().map(|r| &r.spec).collect();
+    names.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut text = String::new();
+    for r in names {
+        for (field, s) in [("password", &r.password), ("token", &r.token)] {
+            let value = match s.as_ref().map(|s| s.resolve(&*opts.env, &opts.base)) {
+                None => "-".to_string(),
+                Some(Ok(v)) => format!("={}", v.expose()),
+                Some(Err(e)) => format!("!{e}"),
+            };
+            text.push_str(&format!("{}\u{0}{field}\u{0}{value}\u{0}", r.name));
+        }
+    }
+    text
+}
+
+/// A salted PBKDF2 fingerprint of the secrets the plan is made with, for `plan --out`.
+pub fn secrets_fingerprint(repo: &Repo, opts: &PlanOptions) -> crate::record::Fingerprint {
+    crate::record::Fingerprint::new(&secrets_text(repo, opts))
+}
+
+/// Whether the secrets resolve now to what a saved plan was made with. A plan that carries no
+/// fingerprint (made by an older xcs) matches only a repo without secrets.
+pub fn secrets_match(saved: &Plan, repo: &Repo, opts: &PlanOptions) -> bool {
+    let has_secrets = repo
+        .registries
+        .iter()
+        .any(|r| r.spec.password.is_some() || r.spec.token.is_some());
+    match &saved.secrets {
+        Some(f) => f.matches(&secrets_text(repo, opts)),
+        None => !has_secrets,
+    }
+}
+
 /// Observe the XNAT and compute the plan.
 pub async fn plan(
     client: &Client,
@@ -294,8 +336,59 @@ pub async fn plan(
 ) -> xnat::Result<(Plan, Observed)> {
     let observed = observe::observe(client, repo).await?;
     let credentials = credential_states(repo, &observed.record, opts);
-    let plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
+    let mut plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
+    plan.notes.extend(missing_roles(&plan, &observed.caps));
     Ok((plan, observed))
+}
+
+/// What this account lacks to carry out `plan`, one sentence each (empty when it has every
+/// role needed, or when XNAT would not list its roles). An apply with changes writes the lock
+/// and the ownership record, site config-service documents only a site administrator may write
+/// (ref core §2); the event service and site automations need the same role (ref core §6, CS
+/// §7b); commands, wrappers, registries and the backend need `ContainerManager` from CS 3.7 on
+/// (ref CS §0).
+pub fn missing_roles(plan: &Plan, caps: &xnat::Capabilities) -> Vec<String> {
+    use xnat::probe::{ADMINISTRATOR, CONTAINER_MANAGER};
+    let changing = |f: &dyn Fn(&Target) -> bool| {
+        plan.actions
+            .iter()
+            .any(|a| a.op != Op::NoOp && f(&a.target))
+    };
+    let mut needs: Vec<(&str, &str)> = Vec::new();
+    if plan.has_changes() {
+        needs.push((
+            ADMINISTRATOR,
+            "the apply lock and the ownership record (site config-service documents)",
+        ));
+    }
+    if changing(&|t| matches!(t, Target::EventService | Target::Automation { .. })) {
+        needs.push((ADMINISTRATOR, "the event service and automations"));
+    }
+    let managed = |t: &Target| {
+        matches!(
+            t,
+            Target::Registry { .. }
+                | Target::ComputeBackend { .. }
+                | Target::Command { .. }
+                | Target::Wrapper { .. }
+        )
+    };
+    if caps.at_least(3, 7) && changing(&managed) {
+        needs.push((
+            CONTAINER_MANAGER,
+            "commands, wrappers, registries and the compute backend",
+        ));
+    }
+    needs
+        .into_iter()
+        .filter(|(role, _)| caps.has_role(role) == Some(false))
+        .map(|(role, what)| {
+            format!(
+                "missing role: `{}` lacks the `{role}` role, which apply needs for {what}",
+                caps.username
+            )
+        })
+        .collect()
 }
 
 pub fn digest(value: &impl Serialize) -> String {

@@ -65,3 +65,66 @@ pub async fn delete(client: &Client, name: &str) -> Result<()> {
         Err(e) => Err(e),
     }
 }
+
+/// One stored version of an entry (ref core §2: a ResultSet row; every value is a string).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Version {
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub contents: String,
+    /// `"1"`, `"2"`, …: the server's own order of the writes to this entry.
+    #[serde(default, deserialize_with = "number_text")]
+    pub version: u64,
+    /// `enabled` or `disabled` (a DELETE writes a disabled version).
+    #[serde(default)]
+    pub status: String,
+}
+
+impl Version {
+    pub fn enabled(&self) -> bool {
+        self.status.is_empty() || self.status == "enabled"
+    }
+}
+
+fn number_text<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    text.trim().parse().map_err(serde::de::Error::custom)
+}
+
+#[derive(serde::Deserialize)]
+struct ResultSet {
+    #[serde(rename = "ResultSet")]
+    result_set: Rows,
+}
+
+#[derive(serde::Deserialize)]
+struct Rows {
+    #[serde(rename = "Result", default)]
+    result: Vec<Version>,
+}
+
+/// Every version of a site-scope entry, oldest first (`?action=getHistory`, ref core §2);
+/// empty when the entry was never written.
+pub async fn history(client: &Client, name: &str) -> Result<Vec<Version>> {
+    let query = [
+        ("action", "getHistory".to_string()),
+        ("format", "json".to_string()),
+        ("accept-not-found", "true".to_string()),
+    ];
+    let r = match client
+        .request(Method::GET, &path(name), &query, Body::None, Repeat::Safe)
+        .await
+    {
+        Ok(r) if r.status == StatusCode::NO_CONTENT || r.text.trim().is_empty() => {
+            return Ok(Vec::new());
+        }
+        Ok(r) => r,
+        Err(XnatError::Status { status: 404, .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let set: ResultSet = super::http::decode(&Method::GET, &path(name), &r.text)?;
+    let mut rows = set.result_set.result;
+    rows.sort_by_key(|r| r.version);
+    Ok(rows)
+}

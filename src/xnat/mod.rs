@@ -13,6 +13,7 @@ pub mod docker;
 pub mod events;
 mod http;
 pub mod probe;
+pub mod roles;
 pub mod wrappers;
 
 pub use http::{Client, Stats};

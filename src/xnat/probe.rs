@@ -10,7 +10,15 @@ pub struct Capabilities {
     pub cs_version: String,
     /// The account used (the alias, for an alias token).
     pub username: String,
+    /// The account's XNAT roles (`GET /xapi/users/{me}/roles`, ref core §4), or None when XNAT
+    /// would not say.
+    pub roles: Option<Vec<String>>,
 }
+
+/// XNAT's site-administrator role (ref core §4: `UserRole.ROLE_ADMINISTRATOR`).
+pub const ADMINISTRATOR: &str = "Administrator";
+/// The Container Service's manager role (ref CS §0), from CS 3.7.0 on.
+pub const CONTAINER_MANAGER: &str = "ContainerManager";
 
 #[derive(Deserialize)]
 struct Plugin {
@@ -47,19 +55,44 @@ impl Capabilities {
     }
 }
 
-/// `GET /xapi/plugins/containers` (ref core §5; plugin id `containers`): one request, so a
-/// plan's reads stay within its budget. Permission problems surface on the first write, with
-/// XNAT's own message.
+/// `GET /xapi/plugins/containers` (ref core §5; plugin id `containers`), and who we are:
+/// `GET /xapi/users/username` then that user's roles (ref core §4), so a plan can say up front
+/// which role an apply would miss.
 pub async fn probe(client: &Client) -> Result<Capabilities> {
-    let plugin: Option<Plugin> = client.get_optional("/xapi/plugins/containers").await?;
+    let (plugin, me) = tokio::try_join!(
+        client.get_optional::<Plugin>("/xapi/plugins/containers"),
+        client.get_text("/xapi/users/username"),
+    )?;
     let Some(plugin) = plugin else {
         return Err(XnatError::Setup(format!(
             "{} has no Container Service plugin (GET /xapi/plugins/containers is 404)",
             client.url()
         )));
     };
+    let username = me.trim().to_string();
+    let roles = if username.is_empty() {
+        None
+    } else {
+        client
+            .get_json::<Option<Vec<String>>>(&format!("/xapi/users/{username}/roles"), &[])
+            .await
+            .ok()
+            .flatten()
+    };
     Ok(Capabilities {
         cs_version: plugin.version.unwrap_or_else(|| "unknown".into()),
-        username: client.user().to_string(),
+        username: if username.is_empty() {
+            client.user().to_string()
+        } else {
+            username
+        },
+        roles,
     })
+}
+
+impl Capabilities {
+    /// Whether the account has `role` (None: XNAT did not say).
+    pub fn has_role(&self, role: &str) -> Option<bool> {
+        self.roles.as_ref().map(|r| r.iter().any(|x| x == role))
+    }
 }

@@ -13,6 +13,13 @@ pub struct Faults {
     pub seed: u64,
     /// Added to every request before it is handled.
     pub latency: Duration,
+    /// A further delay drawn per request, uniform in `[0, jitter]`: uneven latency, as real
+    /// networks have, so concurrent clients' requests arrive in an order none of them chose.
+    pub jitter: Duration,
+    /// Answer every request that carries a body with 400 and a Jackson-style parse error that
+    /// quotes the body (Spring's `HttpMessageNotReadableException` message can echo the input),
+    /// so tests can check that nothing the client sent leaks back out through an error.
+    pub echo_bodies: bool,
     /// Share of requests answered `500` with a plain-text body.
     pub error_rate: f64,
     /// Share of requests whose connection is closed without any response.
@@ -33,6 +40,8 @@ impl Default for Faults {
         Faults {
             seed: 0,
             latency: Duration::ZERO,
+            jitter: Duration::ZERO,
+            echo_bodies: false,
             error_rate: 0.0,
             drop_rate: 0.0,
             hang_rate: 0.0,
@@ -52,6 +61,8 @@ impl Faults {
 
     pub fn is_quiet(&self) -> bool {
         self.latency.is_zero()
+            && self.jitter.is_zero()
+            && !self.echo_bodies
             && self.error_rate <= 0.0
             && self.drop_rate <= 0.0
             && self.hang_rate <= 0.0
@@ -73,7 +84,13 @@ impl Faults {
         } else {
             FaultKind::None
         };
-        Decision { kind, after, slow }
+        let delay = self.latency + self.jitter.mul_f64(rng.next_f64());
+        Decision {
+            kind,
+            after,
+            slow,
+            delay,
+        }
     }
 }
 
@@ -92,6 +109,8 @@ pub struct Decision {
     pub after: bool,
     /// Trickle the body.
     pub slow: bool,
+    /// Latency plus this request's share of jitter.
+    pub delay: Duration,
 }
 
 /// SplitMix64: tiny, seedable, good enough to spread faults; no dependency needed.

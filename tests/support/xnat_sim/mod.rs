@@ -590,9 +590,17 @@ async fn inject_faults(
     let seq = shared.traffic.seq.fetch_add(1, Ordering::SeqCst);
     let decision = faults.decide(seq);
     let control = req.extensions().get::<ConnControl>().cloned();
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
     }
+    let req = if faults.echo_bodies {
+        match http::echo_body(req).await {
+            Ok(req) => req,
+            Err(refusal) => return refusal,
+        }
+    } else {
+        req
+    };
     let cut = |control: Option<ConnControl>| async move {
         if let Some(c) = control {
             c.drop.notify_one();
