@@ -9,7 +9,9 @@ pub mod run;
 use crate::model::{Command, Repo, Secret};
 use crate::plan::compute::{backend_body, subscription};
 use crate::plan::{Action, CommandKey, CredentialState, Op, Plan, PlanOptions, Step, Target};
-use crate::record::{Fingerprint, ManagedCommand, ManagedRegistry, ManagedSubscription, Record};
+use crate::record::{
+    Fingerprint, ManagedCommand, ManagedRegistry, ManagedSubscription, Origin, Record,
+};
 use crate::xnat::wrappers::Scope;
 use crate::xnat::{self, Client, commands, config_service, docker, events, wrappers};
 use serde::Serialize;
@@ -19,6 +21,9 @@ use std::collections::{BTreeMap, HashMap};
 #[serde(tag = "outcome", content = "message", rename_all = "kebab-case")]
 pub enum Outcome {
     Done,
+    /// The object was already there (e.g. a subscription of that name): nothing was created;
+    /// xcs records it as adopted, so a prune never deletes it.
+    Adopted(String),
     Failed(String),
     Skipped(String),
 }
@@ -60,6 +65,12 @@ impl Journal {
             .filter(|e| e.outcome == Outcome::Done)
             .count()
     }
+    pub fn adopted(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.outcome, Outcome::Adopted(_)))
+            .count()
+    }
     pub fn ok(&self) -> bool {
         self.failed() == 0 && self.skipped() == 0 && self.record_error.is_none()
     }
@@ -87,6 +98,11 @@ struct Progress {
     command_ids: HashMap<usize, i64>,
     wrapper_ids: HashMap<(usize, String), i64>,
     created_subscriptions: BTreeMap<String, i64>,
+    /// Subscriptions a create found already there (by name).
+    adopted_subscriptions: BTreeMap<String, i64>,
+    /// Declared commands (by index) and registries this run created.
+    created_commands: Vec<usize>,
+    created_registries: Vec<String>,
     deleted_commands: Vec<i64>,
     deleted_subscriptions: Vec<i64>,
     deleted_registries: Vec<String>,
@@ -150,6 +166,7 @@ impl Executor<'_> {
         match id {
             None => {
                 docker::create_hub(self.client, &body, r.default).await?;
+                self.progress().created_registries.push(name.to_string());
             }
             Some(id) => docker::update_hub(self.client, id, &body, r.default).await?,
         }
@@ -195,6 +212,7 @@ impl Executor<'_> {
                     (&spec.name, image, spec.version.as_deref()),
                 )
                 .await?;
+                self.progress().created_commands.push(index);
                 // XNAT's create binder reads `ipcMode`, not `ipc-mode` (ref §4): set it by update.
                 if spec.ipc_mode.is_some() {
                     commands::update(self.client, id, &body).await?;
@@ -245,7 +263,7 @@ impl Executor<'_> {
         Ok(())
     }
 
-    async fn automation(&self, name: &str, step: &Step) -> Result<(), StepError> {
+    async fn automation(&self, name: &str, step: &Step) -> Result<Option<String>, StepError> {
         let a = self
             .repo
             .automations
@@ -279,10 +297,21 @@ impl Executor<'_> {
         let sub = subscription(a, Some(wrapper_id));
         match step {
             Step::CreateSubscription => {
-                let id = events::create(self.client, &sub, a.project.as_deref()).await?;
-                self.progress()
-                    .created_subscriptions
-                    .insert(name.to_string(), id);
+                match events::create(self.client, &sub, a.project.as_deref()).await? {
+                    events::Created::New(id) => {
+                        self.progress()
+                            .created_subscriptions
+                            .insert(name.to_string(), id);
+                    }
+                    events::Created::Existing(id) => {
+                        self.progress()
+                            .adopted_subscriptions
+                            .insert(name.to_string(), id);
+                        return Ok(Some(format!(
+                            "XNAT already has a subscription named `{name}` (id {id}); nothing was created: xcs adopts it, and the next plan compares its settings"
+                        )));
+                    }
+                }
             }
             Step::UpdateSubscription { id, active_only } => {
                 if !active_only {
@@ -292,10 +321,19 @@ impl Executor<'_> {
             }
             _ => {}
         }
-        Ok(())
+        Ok(None)
     }
 
-    async fn run(&self, a: &Action) -> Result<(), StepError> {
+    /// Carry out one action; `Some(message)` when it found its object already there.
+    async fn run(&self, a: &Action) -> Result<Option<String>, StepError> {
+        if let (Target::Automation { name }, step @ Step::CreateSubscription) = (&a.target, &a.step)
+        {
+            return self.automation(name, step).await;
+        }
+        self.run_step(a).await.map(|()| None)
+    }
+
+    async fn run_step(&self, a: &Action) -> Result<(), StepError> {
         match (&a.target, &a.step) {
             (_, Step::None) => Ok(()),
             (Target::Registry { name }, Step::CreateRegistry) => self.registry(name, None).await,
@@ -340,7 +378,7 @@ impl Executor<'_> {
                 self.progress().deleted_subscriptions.push(*id);
                 Ok(())
             }
-            (Target::Automation { name }, step) => self.automation(name, step).await,
+            (Target::Automation { name }, step) => self.automation(name, step).await.map(drop),
             (target, step) => Err(StepError::Other(format!("cannot {step:?} on {target}"))),
         }
     }
@@ -394,7 +432,8 @@ pub async fn execute(
                 match blocked {
                     Some(dep) => Outcome::Skipped(format!("action {dep} did not succeed")),
                     None => match ex.run(a).await {
-                        Ok(()) => Outcome::Done,
+                        Ok(None) => Outcome::Done,
+                        Ok(Some(m)) => Outcome::Adopted(m),
                         Err(e) => Outcome::Failed(e.to_string()),
                     },
                 }
@@ -402,7 +441,7 @@ pub async fn execute(
         }))
         .await;
         for (a, outcome) in actions.iter().zip(outcomes) {
-            status.insert(a.id, outcome == Outcome::Done);
+            status.insert(a.id, matches!(outcome, Outcome::Done | Outcome::Adopted(_)));
             journal.entries.push(Entry {
                 action: a.id,
                 target: a.target.to_string(),
@@ -460,16 +499,24 @@ fn new_record(
     };
     for (&index, &id) in &ex.command_ids {
         let c = &repo.commands[index].spec;
+        let origin = match old.commands.iter().find(|o| o.id == id) {
+            Some(o) => o.origin,
+            None if ex.created_commands.contains(&index) => Origin::Created,
+            None => Origin::Adopted,
+        };
         record.commands.push(ManagedCommand {
             id,
             name: c.name.clone(),
             image: c.image.clone().unwrap_or_default(),
             version: c.version.clone(),
+            origin,
         });
     }
     for c in &old.commands {
         let still_live = observed.commands.iter().any(|l| l.id == Some(c.id));
+        // An adopted object the repo no longer declares is released: forgotten here.
         if still_live
+            && c.origin == Origin::Created
             && !ex.deleted_commands.contains(&c.id)
             && !record.commands.iter().any(|r| r.id == c.id)
         {
@@ -490,13 +537,20 @@ fn new_record(
                 _ => old.fingerprint(name).cloned(),
             },
         };
+        let origin = match old.registries.iter().find(|o| &o.name == name) {
+            Some(o) => o.origin,
+            None if ex.created_registries.contains(name) => Origin::Created,
+            None => Origin::Adopted,
+        };
         record.registries.push(ManagedRegistry {
             name: name.clone(),
             credential,
+            origin,
         });
     }
     for r in &old.registries {
         if live_hub(&r.name)
+            && r.origin == Origin::Created
             && !ex.deleted_registries.contains(&r.name)
             && !record.manages_registry(&r.name)
         {
@@ -504,27 +558,40 @@ fn new_record(
         }
     }
     for a in &repo.automations {
-        let id = ex
-            .created_subscriptions
-            .get(&a.spec.name)
-            .copied()
-            .or_else(|| {
+        let name = &a.spec.name;
+        let found = || {
+            ex.adopted_subscriptions.get(name).copied().or_else(|| {
                 observed
                     .subscriptions
                     .iter()
-                    .find(|s| s.name == a.spec.name)
+                    .find(|s| &s.name == name)
                     .and_then(|s| s.id)
-            });
+            })
+        };
+        let (id, origin) = match ex.created_subscriptions.get(name) {
+            Some(&id) => (Some(id), Origin::Created),
+            None => (found(), Origin::Adopted),
+        };
         if let Some(id) = id {
+            let origin = old
+                .subscriptions
+                .iter()
+                .find(|o| o.id == id)
+                .map_or(origin, |o| o.origin);
             record.subscriptions.push(ManagedSubscription {
                 id,
-                name: a.spec.name.clone(),
+                name: name.clone(),
+                origin,
             });
         }
     }
     for s in &old.subscriptions {
         let live = observed.subscriptions.iter().any(|l| l.id == Some(s.id));
-        if live && !ex.deleted_subscriptions.contains(&s.id) && !record.manages_subscription(s.id) {
+        if live
+            && s.origin == Origin::Created
+            && !ex.deleted_subscriptions.contains(&s.id)
+            && !record.manages_subscription(s.id)
+        {
             record.subscriptions.push(s.clone());
         }
     }
@@ -537,6 +604,7 @@ pub fn journal_text(j: &Journal) -> String {
     for e in &j.entries {
         let (verb, detail) = match &e.outcome {
             Outcome::Done => ("done", String::new()),
+            Outcome::Adopted(m) => ("adopted", format!(" ({m})")),
             Outcome::Failed(m) => ("FAILED", format!(": {m}")),
             Outcome::Skipped(m) => ("skipped", format!(" ({m})")),
         };
@@ -545,9 +613,13 @@ pub fn journal_text(j: &Journal) -> String {
     if let Some(e) = &j.record_error {
         let _ = writeln!(out, "  FAILED  writing the record of managed objects: {e}");
     }
+    let adopted = match j.adopted() {
+        0 => String::new(),
+        n => format!(", {n} adopted"),
+    };
     let _ = writeln!(
         out,
-        "Apply: {} done, {} failed, {} skipped",
+        "Apply: {} done{adopted}, {} failed, {} skipped",
         j.done(),
         j.failed(),
         j.skipped()

@@ -25,6 +25,10 @@ pub struct Args {
     /// adopted, never a default or built-in registry, never an image).
     #[arg(long)]
     prune: bool,
+    /// With --prune, also delete what xcs adopted (found in XNAT and took over) and the repo
+    /// no longer declares (still never a default or built-in registry, never an image).
+    #[arg(long)]
+    prune_adopted: bool,
     /// Show the plan; change nothing (the same as `xcs plan`).
     #[arg(long)]
     dry_run: bool,
@@ -60,7 +64,11 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
                 .context("the saved plan does not say which repo it was made from")?;
             (PathBuf::from(source.dir), source.env, source.prune)
         }
-        None => (args.target.clone(), args.env.clone(), args.prune),
+        None => (
+            args.target.clone(),
+            args.env.clone(),
+            super::connection::prune_mode(args.prune, args.prune_adopted),
+        ),
     };
     let (repo, vars) = match declarations(&dir, env.as_deref(), color)? {
         Ok(r) => r,

@@ -131,3 +131,12 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn print_pretty(value: &serde_json::Value) -> anyhow::Result<()> {
     print_json(value)
 }
+
+/// `--prune` and `--prune-adopted` as one mode (the second implies the first).
+pub fn prune_mode(prune: bool, adopted: bool) -> xcs::plan::Prune {
+    match (prune, adopted) {
+        (_, true) => xcs::plan::Prune::AlsoAdopted,
+        (true, false) => xcs::plan::Prune::Created,
+        (false, false) => xcs::plan::Prune::Keep,
+    }
+}

@@ -6,6 +6,7 @@
 use super::config_view::{materialise, merge, same};
 use super::matching::Pairing;
 use super::{
+    Prune,
     Action, Change, CommandKey, CredentialState, Op, PLAN_VERSION, Plan, Step, Target, digest,
 };
 use crate::diff::tree::{self, ListKind};
@@ -19,13 +20,13 @@ use crate::xnat::wrappers::{CommandConfiguration, Scope};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
-struct Builder<'a> {
-    repo: &'a Repo,
-    obs: &'a Observed,
-    pairing: Pairing,
+pub(super) struct Builder<'a> {
+    pub(super) repo: &'a Repo,
+    pub(super) obs: &'a Observed,
+    pub(super) pairing: Pairing,
     stored: Stored,
-    actions: Vec<Action>,
-    notes: Vec<String>,
+    pub(super) actions: Vec<Action>,
+    pub(super) notes: Vec<String>,
     /// Action id of each command's create/update, by declared index.
     command_action: BTreeMap<usize, usize>,
     /// The action setting a wrapper's state at a scope, by (declared command index, wrapper
@@ -35,7 +36,7 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn push(
+    pub(super) fn push(
         &mut self,
         target: Target,
         op: Op,
@@ -81,7 +82,7 @@ pub fn compute(
     repo: &Repo,
     obs: &Observed,
     credentials: &BTreeMap<String, CredentialState>,
-    prune: bool,
+    prune: Prune,
     xnat: &str,
 ) -> Plan {
     let mut b = Builder {
@@ -132,13 +133,7 @@ pub fn compute(
         }
     }
     automations(&mut b);
-    if prune {
-        prune_subscriptions(&mut b);
-        prune_commands(&mut b);
-        prune_registries(&mut b);
-    } else {
-        report_orphans(&mut b);
-    }
+    super::prune::prune(&mut b, prune);
     let repo_digest = digest(&json!({
         "commands": repo.commands.iter().map(|c| &c.spec).collect::<Vec<_>>(),
         "registries": repo.registries.iter().map(|r| &r.spec).collect::<Vec<_>>(),
@@ -738,115 +733,3 @@ fn automations(b: &mut Builder) {
     }
 }
 
-fn prune_subscriptions(b: &mut Builder) {
-    let orphans: Vec<(i64, String)> = b
-        .obs
-        .subscriptions
-        .iter()
-        .filter_map(|s| Some((s.id?, s.name.clone())))
-        .filter(|(id, name)| {
-            b.obs.record.manages_subscription(*id)
-                && !b.repo.automations.iter().any(|a| &a.spec.name == name)
-        })
-        .collect();
-    for (id, name) in orphans {
-        b.push(
-            Target::Automation { name },
-            Op::Delete,
-            vec![],
-            Step::DeleteSubscription { id },
-            vec![],
-        );
-    }
-}
-
-fn prune_commands(b: &mut Builder) {
-    let orphans: Vec<(i64, CommandKey)> = b
-        .pairing
-        .unmatched_live
-        .iter()
-        .map(|&l| &b.obs.commands[l])
-        .filter_map(|c| Some((c.id?, c)))
-        .filter(|(id, _)| b.obs.record.manages_command(*id))
-        .map(|(id, c)| {
-            (
-                id,
-                CommandKey {
-                    name: c.name.clone(),
-                    version: c.version.clone(),
-                },
-            )
-        })
-        .collect();
-    for (id, key) in orphans {
-        let a = b.push(
-            Target::Command { command: key },
-            Op::Delete,
-            vec![],
-            Step::DeleteCommand { id },
-            vec![],
-        );
-        b.actions[a].warnings.push("its wrappers go too, with their enablement and configuration (the image is never deleted)".into());
-    }
-}
-
-fn prune_registries(b: &mut Builder) {
-    let orphans: Vec<(i64, String, bool)> = b
-        .obs
-        .hubs
-        .iter()
-        .filter(|h| {
-            b.obs.record.manages_registry(&h.name)
-                && !b.repo.registries.iter().any(|r| r.spec.name == h.name)
-        })
-        .map(|h| (h.id, h.name.clone(), h.default))
-        .collect();
-    for (id, name, default) in orphans {
-        if default {
-            b.notes.push(format!("registry `{name}` is no longer declared but is XNAT's default registry; xcs never deletes the default"));
-            continue;
-        }
-        b.push(
-            Target::Registry { name },
-            Op::Delete,
-            vec![],
-            Step::DeleteRegistry { id },
-            vec![],
-        );
-    }
-}
-
-/// Without `--prune`, say what would be deleted.
-fn report_orphans(b: &mut Builder) {
-    let mut orphans = Vec::new();
-    for &l in &b.pairing.unmatched_live {
-        let c = &b.obs.commands[l];
-        if c.id.is_some_and(|id| b.obs.record.manages_command(id)) {
-            orphans.push(format!(
-                "command {}@{}",
-                c.name,
-                c.version.as_deref().unwrap_or("")
-            ));
-        }
-    }
-    for s in &b.obs.subscriptions {
-        if s.id.is_some_and(|id| b.obs.record.manages_subscription(id))
-            && !b.repo.automations.iter().any(|a| a.spec.name == s.name)
-        {
-            orphans.push(format!("automation {}", s.name));
-        }
-    }
-    for h in &b.obs.hubs {
-        if b.obs.record.manages_registry(&h.name)
-            && !b.repo.registries.iter().any(|r| r.spec.name == h.name)
-        {
-            orphans.push(format!("registry {}", h.name));
-        }
-    }
-    if !orphans.is_empty() {
-        b.notes.push(format!(
-            "no longer declared, created by xcs, kept (apply with --prune to delete): {}",
-            orphans.join(", ")
-        ));
-    }
-}

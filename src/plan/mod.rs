@@ -5,7 +5,10 @@
 pub mod compute;
 pub mod config_view;
 pub mod matching;
+pub mod prune;
 pub mod render;
+
+pub use prune::Prune;
 
 use crate::model::Repo;
 use crate::model::secret::SecretError;
@@ -47,7 +50,33 @@ pub struct PlanSource {
     pub dir: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<String>,
-    pub prune: bool,
+    /// `true`/`false` in plans saved before `--prune-adopted` existed.
+    #[serde(with = "prune_compat")]
+    pub prune: Prune,
+}
+
+/// Reads `prune` as a boolean (older plans) or as a [`Prune`] name.
+mod prune_compat {
+    use super::Prune;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(p: &Prune, s: S) -> Result<S::Ok, S::Error> {
+        p.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Prune, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Flag(bool),
+            Mode(Prune),
+        }
+        Ok(match Either::deserialize(d)? {
+            Either::Flag(true) => Prune::Created,
+            Either::Flag(false) => Prune::Keep,
+            Either::Mode(m) => m,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -243,8 +272,8 @@ pub enum CredentialState {
 pub type EnvReader = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 pub struct PlanOptions {
-    /// Delete objects xcs created that the repo no longer declares.
-    pub prune: bool,
+    /// What to delete of what the repo no longer declares.
+    pub prune: Prune,
     /// Where `${file:…}` references are relative to.
     pub base: PathBuf,
     pub env: EnvReader,
@@ -253,7 +282,7 @@ pub struct PlanOptions {
 impl PlanOptions {
     pub fn new(base: PathBuf) -> PlanOptions {
         PlanOptions {
-            prune: false,
+            prune: Prune::Keep,
             base,
             env: Box::new(|name| std::env::var(name).ok()),
         }

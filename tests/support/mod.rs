@@ -111,13 +111,22 @@ impl Xcs {
         commit_all(self.root.path(), message)
     }
 
-    pub fn run(&self) -> Run {
-        self.exec(&self.args)
+    /// Start the command with these arguments and return at once (for signalling it mid-run);
+    /// its output is piped, read it with `wait_with_output`.
+    pub fn spawn<I, S>(&self, args: I) -> std::process::Child
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start xcs")
     }
 
-    /// Run with these arguments instead of the builder's, keeping its files and environment
-    /// (for several runs over one repo).
-    pub fn exec<I, S>(&self, args: I) -> Run
+    fn command<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -133,6 +142,21 @@ impl Xcs {
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    pub fn run(&self) -> Run {
+        self.exec(&self.args)
+    }
+
+    /// Run with these arguments instead of the builder's, keeping its files and environment
+    /// (for several runs over one repo).
+    pub fn exec<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = self.command(args);
         let out = match &self.stdin {
             None => cmd.output().expect("run xcs"),
             Some(text) => {
@@ -170,6 +194,16 @@ pub struct Run {
 }
 
 impl Run {
+    /// The outcome of a process started with [`Xcs::spawn`].
+    pub fn of(out: std::process::Output, root: &Path) -> Run {
+        Run {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            root: root.to_path_buf(),
+        }
+    }
+
     #[track_caller]
     pub fn code(self, expected: i32) -> Run {
         assert_eq!(

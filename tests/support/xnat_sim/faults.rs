@@ -16,10 +16,13 @@ pub struct Faults {
     /// A further delay drawn per request, uniform in `[0, jitter]`: uneven latency, as real
     /// networks have, so concurrent clients' requests arrive in an order none of them chose.
     pub jitter: Duration,
-    /// Answer every request that carries a body with 400 and a Jackson-style parse error that
-    /// quotes the body (Spring's `HttpMessageNotReadableException` message can echo the input),
-    /// so tests can check that nothing the client sent leaks back out through an error.
-    pub echo_bodies: bool,
+    /// Answer every request under this path prefix that carries a body with 400 and a
+    /// Jackson-style parse error that quotes the body (Spring's
+    /// `HttpMessageNotReadableException` message can echo the input), so tests can check that
+    /// nothing the client sent leaks back out through an error.
+    pub echo_bodies: Option<String>,
+    /// Answer this many login requests (`/data/JSESSION`) with 503 before letting one through.
+    pub failed_logins: u32,
     /// Share of requests answered `500` with a plain-text body.
     pub error_rate: f64,
     /// Share of requests whose connection is closed without any response.
@@ -41,7 +44,8 @@ impl Default for Faults {
             seed: 0,
             latency: Duration::ZERO,
             jitter: Duration::ZERO,
-            echo_bodies: false,
+            echo_bodies: None,
+            failed_logins: 0,
             error_rate: 0.0,
             drop_rate: 0.0,
             hang_rate: 0.0,
@@ -62,7 +66,8 @@ impl Faults {
     pub fn is_quiet(&self) -> bool {
         self.latency.is_zero()
             && self.jitter.is_zero()
-            && !self.echo_bodies
+            && self.echo_bodies.is_none()
+            && self.failed_logins == 0
             && self.error_rate <= 0.0
             && self.drop_rate <= 0.0
             && self.hang_rate <= 0.0

@@ -74,6 +74,15 @@ pub struct SimConfig {
     pub session_timeout: Duration,
     /// Seed for generated secrets (session ids, alias tokens).
     pub seed: u64,
+    /// Serve HTTPS with this certificate chain and private key (PEM) instead of plain HTTP.
+    pub tls: Option<Tls>,
+}
+
+/// A server certificate chain and its key, PEM.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub chain: Vec<u8>,
+    pub key: Vec<u8>,
 }
 
 impl Default for SimConfig {
@@ -91,6 +100,7 @@ impl Default for SimConfig {
             max_sessions_per_user: 1000,
             session_timeout: Duration::from_secs(15 * 60),
             seed: 0,
+            tls: None,
         }
     }
 }
@@ -119,6 +129,11 @@ impl SimConfig {
 
     pub fn event_service(mut self, enabled: bool) -> SimConfig {
         self.event_service_enabled = enabled;
+        self
+    }
+
+    pub fn tls(mut self, tls: Tls) -> SimConfig {
+        self.tls = Some(tls);
         self
     }
 
@@ -156,6 +171,19 @@ struct Traffic {
     seq: AtomicU64,
     in_flight: AtomicU64,
     counters: Mutex<Counters>,
+    writes: Mutex<Vec<LoggedWrite>>,
+}
+
+/// One request other than GET/HEAD, with the session it came in and when it ran, so a test can
+/// tell whether two clients were writing at the same time.
+#[derive(Debug, Clone)]
+pub struct LoggedWrite {
+    pub method: String,
+    pub path: String,
+    /// The `JSESSIONID` cookie it carried (empty without one).
+    pub session: String,
+    pub started: std::time::Instant,
+    pub ended: std::time::Instant,
 }
 
 /// What every handler and middleware shares.
@@ -191,6 +219,7 @@ struct ConnControl {
 /// A running simulator; stops when dropped.
 pub struct Sim {
     addr: SocketAddr,
+    https: bool,
     shared: SharedState,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -219,27 +248,34 @@ impl Sim {
             .enable_all()
             .build()?;
         let router = router(shared.clone());
+        let acceptor = match &config.tls {
+            None => None,
+            Some(tls) => Some(tls_acceptor(tls)?),
+        };
+        let https = acceptor.is_some();
         let thread = std::thread::Builder::new()
             .name(format!("xnat-sim-{}", addr.port()))
             .spawn(move || {
                 runtime.block_on(async move {
                     match tokio::net::TcpListener::from_std(listener) {
-                        Ok(listener) => serve(listener, router, rx).await,
+                        Ok(listener) => serve(listener, router, rx, acceptor).await,
                         Err(e) => eprintln!("xnat-sim: {e}"),
                     }
                 });
             })?;
         Ok(Sim {
             addr,
+            https,
             shared,
             shutdown: Some(tx),
             thread: Some(thread),
         })
     }
 
-    /// `http://127.0.0.1:PORT`, no trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS), no trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -269,6 +305,31 @@ impl Sim {
 
     pub fn counters(&self) -> Counters {
         self.shared.counters().clone()
+    }
+
+    /// Every write since start, in the order they finished.
+    pub fn write_log(&self) -> Vec<LoggedWrite> {
+        self.shared
+            .traffic
+            .writes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Every stored version of a config-service entry, oldest first: `(version, status, contents)`.
+    pub fn config_history(
+        &self,
+        tool: &str,
+        path: &str,
+        project: Option<&str>,
+    ) -> Vec<(u32, String, String)> {
+        self.shared
+            .state()
+            .config_history(tool, path, project)
+            .into_iter()
+            .map(|r| (r.version, r.status.clone(), r.contents.clone()))
+            .collect()
     }
 
     pub fn reset_counters(&self) {
@@ -479,11 +540,35 @@ fn initial_state(config: &SimConfig) -> State {
     st
 }
 
+/// A connection's byte stream, plain or TLS.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
 /// The accept loop: one task per connection, each of which the fault layer may cut.
+/// A TLS acceptor for the simulator's certificate (rustls with aws-lc-rs, as xcs's client).
+fn tls_acceptor(tls: &Tls) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+    let chain = CertificateDer::pem_slice_iter(&tls.chain)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_slice(&tls.key).map_err(|e| bad(e.to_string()))?;
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
 async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     mut shutdown: oneshot::Receiver<()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     loop {
         let (stream, _) = tokio::select! {
@@ -495,7 +580,16 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
+            let stream: Box<dyn Io> = match tls {
+                None => Box::new(stream),
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(s) => Box::new(s),
+                    // A client that refuses the certificate ends the handshake: nothing to serve.
+                    Err(_) => return,
+                },
+            };
             let control = ConnControl {
                 drop: Arc::new(Notify::new()),
             };
@@ -570,7 +664,34 @@ async fn count(
         }
     }
     let _guard = InFlight(&shared.traffic.in_flight);
-    next.run(req).await
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        return next.run(req).await;
+    }
+    let session = req
+        .headers()
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("JSESSIONID="))
+        .unwrap_or_default()
+        .to_string();
+    let path = req.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    shared
+        .traffic
+        .writes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(LoggedWrite {
+            method: method.to_string(),
+            path,
+            session,
+            started,
+            ended: std::time::Instant::now(),
+        });
+    response
 }
 
 /// Latency, errors, drops, hangs and slow bodies, as `Faults` says.
@@ -593,7 +714,19 @@ async fn inject_faults(
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
-    let req = if faults.echo_bodies {
+    if faults.failed_logins > 0 && req.uri().path().ends_with("/JSESSION") {
+        let mut f = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        f.failed_logins = f.failed_logins.saturating_sub(1);
+        return http::text(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+        );
+    }
+    let echo = faults
+        .echo_bodies
+        .as_deref()
+        .is_some_and(|prefix| req.uri().path().starts_with(prefix));
+    let req = if echo {
         match http::echo_body(req).await {
             Ok(req) => req,
             Err(refusal) => return refusal,
