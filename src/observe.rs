@@ -32,6 +32,9 @@ pub struct Observed {
     pub record: Record,
     /// By live wrapper id, for the wrappers of commands the repo declares.
     pub wrappers: BTreeMap<i64, WrapperState>,
+    /// What could not be read, for the plan's notes.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -74,16 +77,26 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
     } else {
         docker::hubs(client).await?
     };
+    let mut notes = Vec::new();
     let automations = !repo.automations.is_empty() || !record.subscriptions.is_empty();
     let (events_enabled, subscriptions) = if automations {
-        let enabled = events::enabled(client).await?;
-        // While the event service is off, XNAT refuses subscription reads too.
-        let subs = if enabled {
-            events::list(client).await?
-        } else {
-            Vec::new()
+        // Read the subscriptions whatever the service's state: XNAT lists them while it is off
+        // (xnat-web `EventServiceImpl.getSubscriptions` → `getAllSubscriptions`, no state
+        // check), and a plan that skipped them would create every automation again. (Releases
+        // that answer an empty list while off are met at apply: a taken name is adopted.)
+        let (enabled, subs) = tokio::join!(events::enabled(client), events::list(client));
+        let subs = match subs {
+            Ok(s) => s,
+            // Only site administrators may list them (ref CS §7b): say so, plan without them.
+            Err(e) if matches!(e.status(), Some(401 | 403)) => {
+                notes.push(format!(
+                    "the subscriptions could not be read ({e}); automations are planned as if none existed"
+                ));
+                Vec::new()
+            }
+            Err(e) => return Err(e),
         };
-        (Some(enabled), subs)
+        (Some(enabled?), subs)
     } else {
         (None, Vec::new())
     };
@@ -96,6 +109,7 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
         subscriptions,
         record,
         wrappers: BTreeMap::new(),
+        notes,
     };
     let pairing = obs.pairing(repo);
     let read_site = !repo.sites.is_empty();

@@ -10,6 +10,7 @@ mod diff;
 mod environments;
 mod review;
 mod sim;
+mod trust;
 mod site;
 mod site_serve;
 mod validate;

@@ -53,6 +53,7 @@ impl XnatArgs {
                     vars.url_variable
                 )
             })?;
+        warn_if_clear(&url);
         let (user, password) =
             if let Some(token) = var(&vars.token_variable).filter(|_| self.user.is_none()) {
                 let (alias, secret) = token
@@ -138,5 +139,29 @@ pub fn prune_mode(prune: bool, adopted: bool) -> xcs::plan::Prune {
         (_, true) => xcs::plan::Prune::AlsoAdopted,
         (true, false) => xcs::plan::Prune::Created,
         (false, false) => xcs::plan::Prune::Keep,
+    }
+}
+
+/// Plain `http://` to anything but this machine sends the password (or token) readable to
+/// every hop: say so before anything is sent.
+fn warn_if_clear(url: &str) {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        errln!(
+            "warning: {} is not encrypted: the password travels in clear to {host}; use https://",
+            url.trim_end_matches('/')
+        );
     }
 }

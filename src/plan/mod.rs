@@ -4,6 +4,7 @@
 
 pub mod compute;
 pub mod config_view;
+pub mod double_launch;
 pub mod matching;
 pub mod prune;
 pub mod render;
@@ -366,6 +367,8 @@ pub async fn plan(
     let observed = observe::observe(client, repo).await?;
     let credentials = credential_states(repo, &observed.record, opts);
     let mut plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
+    plan.notes.extend(observed.notes.iter().cloned());
+    plan.notes.extend(double_launch::notes(repo, &observed));
     plan.notes.extend(missing_roles(&plan, &observed.caps));
     Ok((plan, observed))
 }

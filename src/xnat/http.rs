@@ -386,9 +386,14 @@ fn transport_message(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
+    let hint = if detail.to_ascii_lowercase().contains("certificate") {
+        "; the server's TLS certificate is not trusted here: for a site with a private CA, pass --ca-cert FILE"
+    } else {
+        ""
+    };
     if detail.is_empty() {
         kind.to_string()
     } else {
-        format!("{kind} ({detail})")
+        format!("{kind} ({detail}){hint}")
     }
 }

@@ -417,6 +417,9 @@ fn check_project_access(
 async fn list(Call { shared, caller }: Call, Path(path): Path<ScopePath>) -> Reply {
     let st = shared.state();
     authorize(&st, &caller, path.project())?;
+    if !st.event_service_enabled && st.hide_subscriptions_while_disabled {
+        return ok_json(&json!([]));
+    }
     let shown: Vec<Value> = match path.project() {
         None => st
             .subscriptions

@@ -378,6 +378,11 @@ impl Sim {
         self.shared.state().event_service_enabled = enabled;
     }
 
+    /// Play a release that lists no subscriptions while the event service is off.
+    pub fn set_hide_subscriptions_while_disabled(&self, hide: bool) {
+        self.shared.state().hide_subscriptions_while_disabled = hide;
+    }
+
     pub fn set_docker_reachable(&self, reachable: bool) {
         self.shared.state().docker_reachable = reachable;
     }
