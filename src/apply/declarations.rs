@@ -36,7 +36,7 @@ pub enum DeclarationsError {
     )]
     EnvironmentRequired { dir: String, known: String },
     #[error(transparent)]
-    Overlay(#[from] crate::environment::OverlayError),
+    Overlay(#[from] crate::model::environment::OverlayError),
 }
 
 /// Load and validate `dir`, then narrow it to environment `env`. A repo that declares
@@ -53,7 +53,7 @@ pub fn load(dir: &Path, env: Option<&str>) -> Result<Declarations, DeclarationsE
             validation: Box::new(v),
         });
     }
-    let known = crate::environment::known_environments(&v.repo);
+    let known = crate::model::environment::known_environments(&v.repo);
     match env {
         None if !v.repo.environments.is_empty() => {
             Err(DeclarationsError::EnvironmentRequired { dir: shown, known })
@@ -71,7 +71,7 @@ pub fn load(dir: &Path, env: Option<&str>) -> Result<Declarations, DeclarationsE
                 });
             };
             let vars = e.spec.xnat.clone();
-            let repo = crate::environment::for_environment(&v.repo, name)?;
+            let repo = crate::model::environment::for_environment(&v.repo, name)?;
             Ok(Declarations { repo, vars })
         }
     }

@@ -144,7 +144,7 @@ fn check_saved(req: &Request<'_>, first: &Plan) -> Option<Stale> {
 
 /// Apply the repo to the XNAT behind `req.client`.
 pub async fn run(req: Request<'_>) -> Result<Outcome, ApplyError> {
-    let (first, observed) = plan::plan(req.client, req.repo, req.opts).await?;
+    let (first, observed) = crate::xnat::observe::plan(req.client, req.repo, req.opts).await?;
     if let Some(stale) = check_saved(&req, &first) {
         return Ok(Outcome::Refused(stale));
     }
@@ -196,7 +196,7 @@ enum Locked {
 /// the lock right before the first write, execute.
 async fn locked(req: &Request<'_>, claim: &lock::Claim, first: &Plan) -> Result<Locked, ApplyError> {
     lock::acquire(req.client, claim).await?;
-    let (plan, observed) = plan::plan(req.client, req.repo, req.opts).await?;
+    let (plan, observed) = crate::xnat::observe::plan(req.client, req.repo, req.opts).await?;
     if req.saved.is_some() && plan.live_digest != first.live_digest {
         return Ok(Locked::Stale(Stale::Xnat));
     }

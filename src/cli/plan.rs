@@ -53,7 +53,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let client = args.xnat.client(&vars)?;
     let mut opts = PlanOptions::new(args.dir.clone());
     opts.prune = super::connection::prune_mode(args.prune, args.prune_adopted);
-    let (mut plan, _) = runtime()?.block_on(xcs::plan::plan(&client, &repo, &opts))?;
+    let (mut plan, _) = runtime()?.block_on(xcs::xnat::observe::plan(&client, &repo, &opts))?;
     // Absolute, so `xcs apply PLAN` works from any directory.
     let dir = std::path::absolute(&args.dir).unwrap_or_else(|_| args.dir.clone());
     plan.source = Some(PlanSource {

@@ -4,7 +4,7 @@
 //! XNAT runs each matching subscription (ref CS §7b), so each such event starts two containers.
 
 use crate::model::Repo;
-use crate::observe::Observed;
+use super::observed::Observed;
 use std::collections::BTreeSet;
 
 /// One subscription as it will be after the apply.
@@ -40,7 +40,7 @@ fn declared(repo: &Repo, obs: &Observed) -> Vec<Launch> {
                 .and_then(|l| obs.commands[l].xnat.iter().find(|w| w.name == a.wrapper))
                 .and_then(|w| w.id);
             let action = match live_wrapper {
-                Some(id) => crate::xnat::events::action_key(id),
+                Some(id) => crate::xnat::wire::action_key(id),
                 None => format!("{}/{}", a.command, a.wrapper),
             };
             Launch {

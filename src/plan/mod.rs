@@ -6,6 +6,8 @@ pub mod compute;
 pub mod config_view;
 pub mod double_launch;
 pub mod matching;
+pub mod observed;
+pub mod record;
 pub mod prune;
 pub mod render;
 
@@ -13,9 +15,7 @@ pub use prune::Prune;
 
 use crate::model::Repo;
 use crate::model::secret::SecretError;
-use crate::observe::{self, Observed};
-use crate::xnat::wrappers::{CommandConfiguration, Scope};
-use crate::xnat::{self, Client};
+use crate::xnat::wire::{CommandConfiguration, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -42,7 +42,7 @@ pub struct Plan {
     /// A salted, slow fingerprint of every secret value the plan was made with (see
     /// [`secrets_fingerprint`]): a saved plan is applied only with the same secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<crate::record::Fingerprint>,
+    pub secrets: Option<crate::plan::record::Fingerprint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -293,7 +293,7 @@ impl PlanOptions {
 /// Credential states of every declared registry.
 pub fn credential_states(
     repo: &Repo,
-    record: &crate::record::Record,
+    record: &crate::plan::record::Record,
     opts: &PlanOptions,
 ) -> BTreeMap<String, CredentialState> {
     let mut out = BTreeMap::new();
@@ -307,7 +307,7 @@ pub fn credential_states(
             };
             match (resolve(&r.password), resolve(&r.token)) {
                 (Ok(p), Ok(t)) => {
-                    let text = crate::record::credential_text(p.as_ref(), t.as_ref());
+                    let text = crate::plan::record::credential_text(p.as_ref(), t.as_ref());
                     match record.fingerprint(&r.name) {
                         Some(f) if f.matches(&text) => CredentialState::Unchanged,
                         _ => CredentialState::Changed,
@@ -341,8 +341,8 @@ fn secrets_text(repo: &Repo, opts: &PlanOptions) -> String {
 }
 
 /// A salted PBKDF2 fingerprint of the secrets the plan is made with, for `plan --out`.
-pub fn secrets_fingerprint(repo: &Repo, opts: &PlanOptions) -> crate::record::Fingerprint {
-    crate::record::Fingerprint::new(&secrets_text(repo, opts))
+pub fn secrets_fingerprint(repo: &Repo, opts: &PlanOptions) -> crate::plan::record::Fingerprint {
+    crate::plan::record::Fingerprint::new(&secrets_text(repo, opts))
 }
 
 /// Whether the secrets resolve now to what a saved plan was made with. A plan that carries no
@@ -358,29 +358,14 @@ pub fn secrets_match(saved: &Plan, repo: &Repo, opts: &PlanOptions) -> bool {
     }
 }
 
-/// Observe the XNAT and compute the plan.
-pub async fn plan(
-    client: &Client,
-    repo: &Repo,
-    opts: &PlanOptions,
-) -> xnat::Result<(Plan, Observed)> {
-    let observed = observe::observe(client, repo).await?;
-    let credentials = credential_states(repo, &observed.record, opts);
-    let mut plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
-    plan.notes.extend(observed.notes.iter().cloned());
-    plan.notes.extend(double_launch::notes(repo, &observed));
-    plan.notes.extend(missing_roles(&plan, &observed.caps));
-    Ok((plan, observed))
-}
-
 /// What this account lacks to carry out `plan`, one sentence each (empty when it has every
 /// role needed, or when XNAT would not list its roles). An apply with changes writes the lock
 /// and the ownership record, site config-service documents only a site administrator may write
 /// (ref core §2); the event service and site automations need the same role (ref core §6, CS
 /// §7b); commands, wrappers, registries and the backend need `ContainerManager` from CS 3.7 on
 /// (ref CS §0).
-pub fn missing_roles(plan: &Plan, caps: &xnat::Capabilities) -> Vec<String> {
-    use xnat::probe::{ADMINISTRATOR, CONTAINER_MANAGER};
+pub fn missing_roles(plan: &Plan, caps: &crate::xnat::wire::Capabilities) -> Vec<String> {
+    use crate::xnat::wire::{ADMINISTRATOR, CONTAINER_MANAGER};
     let changing = |f: &dyn Fn(&Target) -> bool| {
         plan.actions
             .iter()

@@ -10,7 +10,7 @@
 
 use super::compute::Builder;
 use super::{Action, CommandKey, Op, Step, Target};
-use crate::record::Record;
+use super::record::Record;
 
 /// How far a plan goes with what the repo no longer declares.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
