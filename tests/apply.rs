@@ -67,7 +67,7 @@ fn plan_of_the_catalog_on_an_empty_xnat() {
         .run()
         .code(0)
         .json();
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], 2, "plan format 2: steps carry their requests");
     assert_eq!(json["summary"]["create"], 14);
     no_canary(
         &catalog(&sim)

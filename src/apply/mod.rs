@@ -5,15 +5,17 @@
 pub mod declarations;
 pub mod lock;
 pub mod run;
+mod steps;
 
-use crate::model::{Command, Repo, Secret};
-use crate::plan::compute::{backend_body, subscription};
+use steps::{Executor, Progress};
+
+use crate::model::Repo;
 use crate::plan::record::{
-    Fingerprint, ManagedCommand, ManagedRegistry, ManagedSubscription, Origin, Record,
+    ManagedCommand, ManagedRegistry, ManagedSubscription, Origin, Record,
 };
-use crate::plan::{Action, CommandKey, CredentialState, Op, Plan, PlanOptions, Step, Target};
+use crate::plan::{Action, CredentialState, Op, Plan, PlanOptions, Target};
 use crate::xnat::wrappers::Scope;
-use crate::xnat::{self, Client, commands, config_service, docker, events, wrappers};
+use crate::xnat::{Client, config_service};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -76,314 +78,6 @@ impl Journal {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-enum StepError {
-    #[error(transparent)]
-    Xnat(#[from] xnat::XnatError),
-    #[error("{0}")]
-    Other(String),
-}
-
-struct Executor<'a> {
-    client: &'a Client,
-    repo: &'a Repo,
-    opts: &'a PlanOptions,
-    state: std::sync::Mutex<Progress>,
-}
-
-/// What the run has learnt and done, shared by the actions running at once.
-#[derive(Default)]
-struct Progress {
-    /// Live id of each declared command, by index.
-    command_ids: HashMap<usize, i64>,
-    wrapper_ids: HashMap<(usize, String), i64>,
-    created_subscriptions: BTreeMap<String, i64>,
-    /// Subscriptions a create found already there (by name).
-    adopted_subscriptions: BTreeMap<String, i64>,
-    /// Declared commands (by index) and registries this run created.
-    created_commands: Vec<usize>,
-    created_registries: Vec<String>,
-    deleted_commands: Vec<i64>,
-    deleted_subscriptions: Vec<i64>,
-    deleted_registries: Vec<String>,
-    /// Registries whose credential was sent, with its new fingerprint.
-    sent_credentials: BTreeMap<String, Fingerprint>,
-    /// Registries created or updated in this run.
-    written_registries: Vec<String>,
-}
-
-impl Executor<'_> {
-    fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
-        // A panic while holding the lock cannot leave the maps half-written in a way that
-        // matters here; carry on with what is there.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-fn command_index(repo: &Repo, key: &CommandKey) -> Option<usize> {
-    repo.commands
-        .iter()
-        .position(|c| c.spec.name == key.name && c.spec.version == key.version)
-}
-
-impl Executor<'_> {
-    fn secrets(
-        &self,
-        name: &str,
-    ) -> Result<(&crate::model::Registry, Option<Secret>, Option<Secret>), StepError> {
-        let r = self
-            .repo
-            .registries
-            .iter()
-            .find(|r| r.spec.name == name)
-            .map(|r| &r.spec)
-            .ok_or_else(|| StepError::Other(format!("registry `{name}` is not declared")))?;
-        let resolve = |s: &Option<crate::model::SecretRef>, field: &str| {
-            s.as_ref()
-                .map(|s| s.resolve(&*self.opts.env, &self.opts.base))
-                .transpose()
-                .map_err(|e| StepError::Other(format!("registry `{name}` {field}: {e}")))
-        };
-        Ok((
-            r,
-            resolve(&r.password, "password")?,
-            resolve(&r.token, "token")?,
-        ))
-    }
-
-    async fn registry(&self, name: &str, id: Option<i64>) -> Result<(), StepError> {
-        let (r, password, token) = self.secrets(name)?;
-        let body = docker::HubBody {
-            name: &r.name,
-            url: &r.url,
-            username: r.username.as_deref(),
-            email: r.email.as_deref(),
-            password: password.as_ref(),
-            token: token.as_ref(),
-        };
-        match id {
-            None => {
-                docker::create_hub(self.client, &body, r.default).await?;
-                self.progress().created_registries.push(name.to_string());
-            }
-            Some(id) => docker::update_hub(self.client, id, &body, r.default).await?,
-        }
-        if r.has_credentials() {
-            let text = crate::plan::record::credential_text(password.as_ref(), token.as_ref());
-            self.progress()
-                .sent_credentials
-                .insert(name.to_string(), Fingerprint::new(&text));
-        }
-        self.progress().written_registries.push(name.to_string());
-        Ok(())
-    }
-
-    /// Learn the wrapper ids of a command from XNAT (after creating or updating it).
-    async fn refresh_wrappers(&self, index: usize, id: i64) -> Result<(), StepError> {
-        let live: Command = self
-            .client
-            .get_json(&format!("/xapi/commands/{id}"), &[])
-            .await?;
-        for w in live.xnat {
-            if let Some(wid) = w.id {
-                self.progress().wrapper_ids.insert((index, w.name), wid);
-            }
-        }
-        Ok(())
-    }
-
-    async fn command(&self, key: &CommandKey, id: Option<i64>) -> Result<(), StepError> {
-        let index = command_index(self.repo, key)
-            .ok_or_else(|| StepError::Other(format!("command {key} is not declared")))?;
-        let spec = &self.repo.commands[index].spec;
-        let body = serde_json::to_value(spec).map_err(|e| StepError::Other(e.to_string()))?;
-        let id = match id {
-            Some(id) => {
-                commands::update(self.client, id, &body).await?;
-                id
-            }
-            None => {
-                let image = spec.image.as_deref().unwrap_or_default();
-                let id = commands::create(
-                    self.client,
-                    &body,
-                    (&spec.name, image, spec.version.as_deref()),
-                )
-                .await?;
-                self.progress().created_commands.push(index);
-                // XNAT's create binder reads `ipcMode`, not `ipc-mode` (ref §4): set it by update.
-                if spec.ipc_mode.is_some() {
-                    commands::update(self.client, id, &body).await?;
-                }
-                id
-            }
-        };
-        self.progress().command_ids.insert(index, id);
-        self.refresh_wrappers(index, id).await
-    }
-
-    async fn wrapper(
-        &self,
-        scope: &Scope,
-        key: &CommandKey,
-        wrapper: &str,
-        step: &Step,
-    ) -> Result<(), StepError> {
-        let Step::SetWrapper {
-            enable,
-            config,
-            enabled,
-        } = step
-        else {
-            return Ok(());
-        };
-        let index = command_index(self.repo, key)
-            .ok_or_else(|| StepError::Other(format!("command {key} is not declared")))?;
-        let id = self
-            .progress()
-            .wrapper_ids
-            .get(&(index, wrapper.to_string()))
-            .copied()
-            .ok_or_else(|| {
-                StepError::Other(format!("XNAT has no wrapper `{wrapper}` for command {key}"))
-            })?;
-        if let Some(config) = config {
-            // A config write enables the wrapper unless told not to (ref §5): carry the
-            // intended state.
-            wrappers::set_config(self.client, scope, id, config, *enabled).await?;
-            if *enabled {
-                return Ok(());
-            }
-        }
-        if let Some(e) = enable {
-            wrappers::set_enabled(self.client, scope, id, *e).await?;
-        }
-        Ok(())
-    }
-
-    async fn automation(&self, name: &str, step: &Step) -> Result<Option<String>, StepError> {
-        let a = self
-            .repo
-            .automations
-            .iter()
-            .find(|a| a.spec.name == name)
-            .map(|a| &a.spec)
-            .ok_or_else(|| StepError::Other(format!("automation `{name}` is not declared")))?;
-        let cmd = self.repo.resolve_command(&a.command).map_err(|_| {
-            StepError::Other(format!(
-                "automation `{name}`: command `{}` does not resolve",
-                a.command
-            ))
-        })?;
-        let index = self
-            .repo
-            .commands
-            .iter()
-            .position(|c| std::ptr::eq(c, cmd))
-            .unwrap_or(0);
-        let wrapper_id = self
-            .progress()
-            .wrapper_ids
-            .get(&(index, a.wrapper.clone()))
-            .copied()
-            .ok_or_else(|| {
-                StepError::Other(format!(
-                    "XNAT has no wrapper `{}` for command `{}`",
-                    a.wrapper, a.command
-                ))
-            })?;
-        let sub = subscription(a, Some(wrapper_id));
-        match step {
-            Step::CreateSubscription => {
-                match events::create(self.client, &sub, a.project.as_deref()).await? {
-                    events::Created::New(id) => {
-                        self.progress()
-                            .created_subscriptions
-                            .insert(name.to_string(), id);
-                    }
-                    events::Created::Existing(id) => {
-                        self.progress()
-                            .adopted_subscriptions
-                            .insert(name.to_string(), id);
-                        return Ok(Some(format!(
-                            "XNAT already has a subscription named `{name}` (id {id}); nothing was created: xcs adopts it, and the next plan compares its settings"
-                        )));
-                    }
-                }
-            }
-            Step::UpdateSubscription { id, active_only } => {
-                if !active_only {
-                    events::update(self.client, *id, &sub).await?;
-                }
-                events::set_active(self.client, *id, a.active).await?;
-            }
-            _ => {}
-        }
-        Ok(None)
-    }
-
-    /// Carry out one action; `Some(message)` when it found its object already there.
-    async fn run(&self, a: &Action) -> Result<Option<String>, StepError> {
-        if let (Target::Automation { name }, step @ Step::CreateSubscription) = (&a.target, &a.step)
-        {
-            return self.automation(name, step).await;
-        }
-        self.run_step(a).await.map(|()| None)
-    }
-
-    async fn run_step(&self, a: &Action) -> Result<(), StepError> {
-        match (&a.target, &a.step) {
-            (_, Step::None) => Ok(()),
-            (Target::Registry { name }, Step::CreateRegistry) => self.registry(name, None).await,
-            (Target::Registry { name }, Step::UpdateRegistry { id }) => {
-                self.registry(name, Some(*id)).await
-            }
-            (Target::Registry { name }, Step::DeleteRegistry { id }) => {
-                docker::delete_hub(self.client, *id).await?;
-                self.progress().deleted_registries.push(name.clone());
-                Ok(())
-            }
-            (Target::ComputeBackend { .. }, Step::SetBackend) => {
-                let b = self
-                    .repo
-                    .backend()
-                    .ok_or_else(|| StepError::Other("no compute backend declared".into()))?;
-                docker::set_server(self.client, &backend_body(&b.spec)).await?;
-                Ok(())
-            }
-            (Target::Command { command }, Step::CreateCommand) => self.command(command, None).await,
-            (Target::Command { command }, Step::UpdateCommand { id }) => {
-                self.command(command, Some(*id)).await
-            }
-            (Target::Command { .. }, Step::DeleteCommand { id }) => {
-                commands::delete(self.client, *id).await?;
-                self.progress().deleted_commands.push(*id);
-                Ok(())
-            }
-            (
-                Target::Wrapper {
-                    scope,
-                    command,
-                    wrapper,
-                },
-                step,
-            ) => self.wrapper(scope, command, wrapper, step).await,
-            (Target::EventService, Step::EnableEventService) => {
-                Ok(events::enable(self.client).await?)
-            }
-            (Target::Automation { .. }, Step::DeleteSubscription { id }) => {
-                events::delete(self.client, *id).await?;
-                self.progress().deleted_subscriptions.push(*id);
-                Ok(())
-            }
-            (Target::Automation { name }, step) => self.automation(name, step).await.map(drop),
-            (target, step) => Err(StepError::Other(format!("cannot {step:?} on {target}"))),
-        }
-    }
-}
-
 /// Carry out `plan` against `client`. `observed_ids` are the live ids the plan was made with.
 pub async fn execute(
     client: &Client,
@@ -393,25 +87,7 @@ pub async fn execute(
     credentials: &BTreeMap<String, CredentialState>,
     opts: &PlanOptions,
 ) -> Journal {
-    let pairing = observed.pairing(repo);
-    let mut progress = Progress::default();
-    for (d, l) in pairing.pairs() {
-        let live = &observed.commands[l];
-        if let Some(id) = live.id {
-            progress.command_ids.insert(d, id);
-        }
-        for w in &live.xnat {
-            if let Some(wid) = w.id {
-                progress.wrapper_ids.insert((d, w.name.clone()), wid);
-            }
-        }
-    }
-    let ex = Executor {
-        client,
-        repo,
-        opts,
-        state: std::sync::Mutex::new(progress),
-    };
+    let ex = Executor::new(client, opts, Progress::of(repo, observed));
     let mut journal = Journal::default();
     let mut status: HashMap<usize, bool> = HashMap::new();
     // Actions of one phase do not depend on each other: run them at once (the client bounds
@@ -450,10 +126,7 @@ pub async fn execute(
             });
         }
     }
-    let progress = ex
-        .state
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let progress = ex.into_progress();
     let record = new_record(repo, observed, credentials, &progress);
     if record != observed.record {
         match config_service::put(client, crate::plan::record::ENTRY, &record.to_text()).await {
@@ -497,18 +170,17 @@ fn new_record(
         version: crate::plan::record::FORMAT_VERSION,
         ..Record::default()
     };
-    for (&index, &id) in &ex.command_ids {
-        let c = &repo.commands[index].spec;
+    for (key, &id) in &ex.command_ids {
         let origin = match old.commands.iter().find(|o| o.id == id) {
             Some(o) => o.origin,
-            None if ex.created_commands.contains(&index) => Origin::Created,
+            None if ex.created_commands.contains(key) => Origin::Created,
             None => Origin::Adopted,
         };
         record.commands.push(ManagedCommand {
             id,
-            name: c.name.clone(),
-            image: c.image.clone().unwrap_or_default(),
-            version: c.version.clone(),
+            name: key.name.clone(),
+            image: ex.command_images.get(key).cloned().unwrap_or_default(),
+            version: key.version.clone(),
             origin,
         });
     }

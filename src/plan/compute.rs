@@ -5,6 +5,7 @@
 
 use super::config_view::{materialise, merge, same};
 use super::matching::Pairing;
+use super::request::{RegistryRequest, SubscriptionRequest, command_body};
 use super::observed::{Observed, refers};
 use super::{
     Prune,
@@ -196,7 +197,10 @@ fn registries(b: &mut Builder, credentials: &BTreeMap<String, CredentialState>) 
                 if r.has_credentials() {
                     changes.push(secret_change());
                 }
-                let id = b.push(target, Op::Create, changes, Step::CreateRegistry, vec![]);
+                let step = Step::CreateRegistry {
+                    request: RegistryRequest::of(r),
+                };
+                let id = b.push(target, Op::Create, changes, step, vec![]);
                 if let CredentialState::Unavailable(why) = cred {
                     b.actions[id].warnings.push(format!(
                         "the credential cannot be read here ({why}); apply needs it"
@@ -230,7 +234,10 @@ fn registries(b: &mut Builder, credentials: &BTreeMap<String, CredentialState>) 
                 let step = if changes.is_empty() {
                     Step::None
                 } else {
-                    Step::UpdateRegistry { id: h.id }
+                    Step::UpdateRegistry {
+                        id: h.id,
+                        request: RegistryRequest::of(r),
+                    }
                 };
                 let id = b.push(target, op, changes, step, vec![]);
                 if let CredentialState::Unavailable(why) = cred {
@@ -317,7 +324,7 @@ fn backend(b: &mut Builder) {
                 .iter()
                 .map(|(k, v)| change(k.clone(), None, Some(v.clone())))
                 .collect();
-            b.push(target, Op::Create, changes, Step::SetBackend, vec![]);
+            b.push(target, Op::Create, changes, Step::SetBackend { body }, vec![]);
         }
         Some(live) => {
             let have = server_canonical(live, &keys);
@@ -329,7 +336,7 @@ fn backend(b: &mut Builder) {
             let (op, step) = if changes.is_empty() {
                 (Op::NoOp, Step::None)
             } else {
-                (Op::Update, Step::SetBackend)
+                (Op::Update, Step::SetBackend { body: body.clone() })
             };
             let id = b.push(target, op, changes, step, vec![]);
             if op == Op::Update {
@@ -376,7 +383,8 @@ fn commands(b: &mut Builder) {
                     change("image", None, spec.image.as_deref().map(|s| json!(s))),
                     change("xnat", None, Some(json!(wrappers))),
                 ];
-                let id = b.push(target, Op::Create, changes, Step::CreateCommand, vec![]);
+                let body = command_body(spec);
+                let id = b.push(target, Op::Create, changes, Step::CreateCommand { body }, vec![]);
                 b.command_action.insert(i, id);
                 let namesakes: Vec<String> = b
                     .obs
@@ -408,7 +416,13 @@ fn commands(b: &mut Builder) {
                 let (op, step) = if changes.is_empty() {
                     (Op::NoOp, Step::None)
                 } else {
-                    (Op::Update, Step::UpdateCommand { id: live_id })
+                    (
+                        Op::Update,
+                        Step::UpdateCommand {
+                            id: live_id,
+                            body: command_body(spec),
+                        },
+                    )
                 };
                 let id = b.push(target, op, changes, step, vec![]);
                 if op == Op::Update {
@@ -704,7 +718,8 @@ fn automations(b: &mut Builder) {
                         Some(json!(format!("{}/{}", a.command, a.wrapper))),
                     ),
                 ];
-                b.push(target, Op::Create, changes, Step::CreateSubscription, after);
+                let request = SubscriptionRequest::of(a, b.key(index), wrapper_id);
+                b.push(target, Op::Create, changes, Step::CreateSubscription { request }, after);
             }
             Some(live) => {
                 let mut want = want;
@@ -718,7 +733,14 @@ fn automations(b: &mut Builder) {
                 let (op, step) = if changes.is_empty() {
                     (Op::NoOp, Step::None)
                 } else {
-                    (Op::Update, Step::UpdateSubscription { id, active_only })
+                    (
+                        Op::Update,
+                        Step::UpdateSubscription {
+                            id,
+                            active_only,
+                            request: SubscriptionRequest::of(a, b.key(index), wrapper_id),
+                        },
+                    )
                 };
                 b.push(
                     target,

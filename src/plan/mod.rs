@@ -10,6 +10,7 @@ pub mod observed;
 pub mod record;
 pub mod prune;
 pub mod render;
+pub mod request;
 
 pub use prune::Prune;
 
@@ -22,7 +23,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// The version of the plan JSON; bumped on incompatible changes.
-pub const PLAN_VERSION: u32 = 1;
+/// 2: steps carry their requests.
+pub const PLAN_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -158,23 +160,31 @@ impl std::fmt::Display for Target {
     }
 }
 
-/// How an action is carried out. Holds ids and non-secret payloads only; everything else is
-/// read from the repo when applying, and secrets are resolved then.
+/// How an action is carried out: each step holds the request it sends (built by
+/// [`request`]), so apply needs nothing but the plan. Secrets appear only as references.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "do", rename_all = "kebab-case")]
 pub enum Step {
     None,
-    CreateRegistry,
+    CreateRegistry {
+        request: request::RegistryRequest,
+    },
     UpdateRegistry {
         id: i64,
+        request: request::RegistryRequest,
     },
     DeleteRegistry {
         id: i64,
     },
-    SetBackend,
-    CreateCommand,
+    SetBackend {
+        body: Value,
+    },
+    CreateCommand {
+        body: Value,
+    },
     UpdateCommand {
         id: i64,
+        body: Value,
     },
     DeleteCommand {
         id: i64,
@@ -189,11 +199,14 @@ pub enum Step {
         enabled: bool,
     },
     EnableEventService,
-    CreateSubscription,
+    CreateSubscription {
+        request: request::SubscriptionRequest,
+    },
     UpdateSubscription {
         id: i64,
         /// Only the active flag differs (activate/deactivate, no full update).
         active_only: bool,
+        request: request::SubscriptionRequest,
     },
     DeleteSubscription {
         id: i64,
