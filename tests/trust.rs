@@ -523,3 +523,38 @@ fn tls_through_a_private_ca() {
         clear.stderr
     );
 }
+
+// ---- issue 12 / item 6: CS's stored documents by one listing per scope ------------------------
+
+/// The plan reads wrapper flags and overrides from CS's stored documents (one config-service
+/// listing per scope) and plans exactly as the per-wrapper reads do, which remain the fallback
+/// when the listing is refused.
+#[test]
+fn wrapper_state_comes_from_the_stored_documents_with_a_per_wrapper_fallback() {
+    let sim = sim();
+    let repo = catalog(&sim);
+    repo.exec(["apply", "repo"]).code(0);
+    // Drift on both paths: a project override changed by hand.
+    let path = repo.root().join("repo/site.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replacen("enabled: true", "enabled: false", 1)).expect("write");
+    sim.reset_counters();
+    let listing = repo.exec(["plan", "repo", "--format", "json"]).code(0).json();
+    assert_eq!(listing["read_via"], "listing", "{listing}");
+    let c = sim.counters();
+    assert_eq!(c.get("GET", "/xapi/wrappers/{id}/enabled"), 0, "{:?}", c.by_route);
+    assert_eq!(c.get("GET", "/data/config/{tool}"), 1, "{:?}", c.by_route);
+    sim.set_faults(Faults {
+        refuse: Some("/data/config/container-service".into()),
+        ..Faults::default()
+    });
+    let fallback = repo.exec(["plan", "repo", "--format", "json"]).code(0).json();
+    assert!(
+        fallback["read_via"]["per-wrapper"]
+            .as_str()
+            .is_some_and(|w| w.contains("refused")),
+        "{fallback}"
+    );
+    assert_eq!(listing["actions"], fallback["actions"], "both paths plan alike");
+    assert_eq!(listing["live_digest"], fallback["live_digest"]);
+}

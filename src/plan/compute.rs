@@ -154,6 +154,7 @@ pub fn compute(
         notes: b.notes,
         source: None,
         secrets: None,
+        read_via: Some(obs.read_via.clone()),
     }
 }
 

@@ -45,6 +45,10 @@ pub struct Plan {
     /// [`secrets_fingerprint`]): a saved plan is applied only with the same secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<crate::plan::record::Fingerprint>,
+    /// How the wrappers' state was read (CS's stored documents by one listing per scope, or
+    /// per wrapper and why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_via: Option<observed::ReadVia>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

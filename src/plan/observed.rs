@@ -25,6 +25,21 @@ pub struct Observed {
     /// What could not be read, for the plan's notes.
     #[serde(skip)]
     pub notes: Vec<String>,
+    /// How the wrappers' flags and configurations were read.
+    #[serde(skip)]
+    pub read_via: ReadVia,
+}
+
+/// How the wrappers' state was read: CS's stored documents through one config-service listing
+/// per scope, or per wrapper (with the reason the listing could not be used).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadVia {
+    /// No wrapper state was needed.
+    #[default]
+    None,
+    Listing,
+    PerWrapper(String),
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

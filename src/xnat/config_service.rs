@@ -128,3 +128,41 @@ pub async fn history(client: &Client, name: &str) -> Result<Vec<Version>> {
     rows.sort_by_key(|r| r.version);
     Ok(rows)
 }
+
+/// Every stored version of every path of `tool` at a scope, in one answer (ref core §2:
+/// `GET /data/config/{tool}` or `/data/projects/{p}/config/{tool}`, one row per version of every
+/// path). Empty when nothing is stored (404).
+pub async fn tool_listing(client: &Client, tool: &str, project: Option<&str>) -> Result<Vec<Version>> {
+    let path = match project {
+        Some(p) => format!("/data/projects/{p}/config/{tool}"),
+        None => format!("/data/config/{tool}"),
+    };
+    let query = [("format", "json".to_string())];
+    let r = match client
+        .request(Method::GET, &path, &query, Body::None, Repeat::Safe)
+        .await
+    {
+        Ok(r) if r.status == StatusCode::NO_CONTENT || r.text.trim().is_empty() => {
+            return Ok(Vec::new());
+        }
+        Ok(r) => r,
+        Err(XnatError::Status { status: 404, .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let set: ResultSet = super::http::decode(&Method::GET, &path, &r.text)?;
+    Ok(set.result_set.result)
+}
+
+/// The latest version of each path (whatever its status), from a listing.
+pub fn latest(rows: Vec<Version>) -> Vec<Version> {
+    let mut by_path: std::collections::BTreeMap<String, Version> = std::collections::BTreeMap::new();
+    for row in rows {
+        match by_path.get(&row.path) {
+            Some(have) if have.version >= row.version => {}
+            _ => {
+                by_path.insert(row.path.clone(), row);
+            }
+        }
+    }
+    by_path.into_values().collect()
+}

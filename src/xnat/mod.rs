@@ -13,8 +13,10 @@ pub mod docker;
 pub mod events;
 mod http;
 pub mod observe;
+mod observe_stored;
 pub mod probe;
 pub mod roles;
+pub mod stored_config;
 pub mod wire;
 pub mod wrappers;
 

@@ -8,7 +8,7 @@
 //! involved), the capability probe and xcs's own record.
 
 use crate::model::Repo;
-use crate::plan::observed::{Observed, WrapperState, refers};
+use crate::plan::observed::{Observed, ReadVia, WrapperState, refers};
 use crate::plan::record::{self, Record};
 use crate::plan::{Plan, PlanOptions, compute, credential_states};
 use crate::xnat::wrappers::Scope;
@@ -88,14 +88,15 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
         record,
         wrappers: BTreeMap::new(),
         notes,
+        read_via: ReadVia::None,
     };
     let pairing = obs.pairing(repo);
     let read_site = !repo.sites.is_empty();
     let read_projects = !repo.projects.is_empty();
-    let mut reads = Vec::new();
-    for (desired, live) in pairing.pairs() {
+    let mut wanted = Vec::new();
+    for (desired, live_index) in pairing.pairs() {
         let cmd = &repo.commands[desired].spec;
-        let live = &obs.commands[live];
+        let live = &obs.commands[live_index];
         for w in &live.xnat {
             let (Some(id), true) = (w.id, cmd.wrapper(&w.name).is_some()) else {
                 continue;
@@ -117,13 +118,44 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
                     scopes.push(Scope::Project(p.spec.id.clone()));
                 }
             }
-            reads.push(read_wrapper(client, id, read_site, read_projects, scopes));
+            wanted.push(Wanted {
+                id,
+                live: live_index,
+                wrapper: w.name.clone(),
+                scopes,
+            });
         }
     }
-    for (id, state) in try_join_all(reads).await? {
-        obs.wrappers.insert(id, state);
+    if wanted.is_empty() || !(read_site || read_projects) {
+        return Ok(obs);
+    }
+    // One listing per scope of CS's stored documents; the per-wrapper reads where a listing is
+    // refused or too large.
+    match super::observe_stored::states(client, repo, &obs, &wanted).await? {
+        Ok(states) => {
+            obs.read_via = ReadVia::Listing;
+            obs.wrappers = states;
+        }
+        Err(why) => {
+            obs.read_via = ReadVia::PerWrapper(why);
+            let reads = wanted.into_iter().map(|w| {
+                read_wrapper(client, w.id, read_site, read_projects, w.scopes)
+            });
+            for (id, state) in try_join_all(reads).await? {
+                obs.wrappers.insert(id, state);
+            }
+        }
     }
     Ok(obs)
+}
+
+/// A wrapper whose state the plan needs: its live id, its live command (index), its name and
+/// the scopes whose configuration the repo declares.
+pub(super) struct Wanted {
+    pub id: i64,
+    pub live: usize,
+    pub wrapper: String,
+    pub scopes: Vec<Scope>,
 }
 
 async fn read_wrapper(

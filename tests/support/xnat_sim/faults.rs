@@ -21,6 +21,9 @@ pub struct Faults {
     /// `HttpMessageNotReadableException` message can echo the input), so tests can check that
     /// nothing the client sent leaks back out through an error.
     pub echo_bodies: Option<String>,
+    /// Answer GETs under this path prefix with 403 and an empty body (XNAT's access-level
+    /// refusal, ref core §1.5), e.g. to make a client fall back from a listing.
+    pub refuse: Option<String>,
     /// Answer this many login requests (`/data/JSESSION`) with 503 before letting one through.
     pub failed_logins: u32,
     /// Share of requests answered `500` with a plain-text body.
@@ -46,6 +49,7 @@ impl Default for Faults {
             jitter: Duration::ZERO,
             echo_bodies: None,
             failed_logins: 0,
+            refuse: None,
             error_rate: 0.0,
             drop_rate: 0.0,
             hang_rate: 0.0,
@@ -68,6 +72,7 @@ impl Faults {
             && self.jitter.is_zero()
             && self.echo_bodies.is_none()
             && self.failed_logins == 0
+            && self.refuse.is_none()
             && self.error_rate <= 0.0
             && self.drop_rate <= 0.0
             && self.hang_rate <= 0.0

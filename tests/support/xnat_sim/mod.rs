@@ -39,7 +39,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use state::State;
@@ -718,6 +718,13 @@ async fn inject_faults(
     let control = req.extensions().get::<ConnControl>().cloned();
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
+    }
+    if faults
+        .refuse
+        .as_deref()
+        .is_some_and(|prefix| req.uri().path().starts_with(prefix))
+    {
+        return axum::http::StatusCode::FORBIDDEN.into_response();
     }
     if faults.failed_logins > 0 && req.uri().path().ends_with("/JSESSION") {
         let mut f = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
