@@ -67,7 +67,10 @@ fn plan_of_the_catalog_on_an_empty_xnat() {
         .run()
         .code(0)
         .json();
-    assert_eq!(json["version"], 2, "plan format 2: steps carry their requests");
+    assert_eq!(
+        json["version"], 2,
+        "plan format 2: steps carry their requests"
+    );
     assert_eq!(json["summary"]["create"], 14);
     no_canary(
         &catalog(&sim)
@@ -352,14 +355,17 @@ fn without_the_container_manager_role_apply_names_it_before_writing() {
     );
     let plan = catalog(&sim).args(["plan", "repo"]).run().code(0);
     assert!(
-        plan.stdout.contains("missing role: `admin` lacks the `ContainerManager` role"),
+        plan.stdout
+            .contains("missing role: `admin` lacks the `ContainerManager` role"),
         "{}",
         plan.stdout
     );
     let run = catalog(&sim).args(["apply", "repo"]).run().code(2);
     assert!(
         run.stderr.contains("nothing was written")
-            && run.stderr.contains("`ContainerManager` role, which apply needs for commands"),
+            && run
+                .stderr
+                .contains("`ContainerManager` role, which apply needs for commands"),
         "{}",
         run.stderr
     );

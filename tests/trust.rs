@@ -32,10 +32,7 @@ fn catalog(sim: &Sim) -> Xcs {
 
 fn lacks(run: &Run, secret: &str) {
     for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
-        assert!(
-            !text.contains(secret),
-            "the secret reached {name}:\n{text}"
-        );
+        assert!(!text.contains(secret), "the secret reached {name}:\n{text}");
     }
 }
 
@@ -73,12 +70,7 @@ fn the_lock_is_exclusive_in_ten_simultaneous_pairs() {
         .collect();
     let children: Vec<_> = pairs
         .iter()
-        .map(|(_, repo)| {
-            (
-                repo.spawn(["apply", "repo"]),
-                repo.spawn(["apply", "repo"]),
-            )
-        })
+        .map(|(_, repo)| (repo.spawn(["apply", "repo"]), repo.spawn(["apply", "repo"])))
         .collect();
     let mut together = 0;
     let mut refused = 0;
@@ -148,8 +140,9 @@ fn a_signal_mid_apply_releases_the_lock() {
         let run = Run::of(child.wait_with_output().expect("wait"), repo.root());
         assert_eq!(run.status, code, "{signal}: {}\n{}", run.stdout, run.stderr);
         assert!(
-            run.stderr
-                .contains(&format!("interrupted by SIG{signal}: stopped and released the apply lock")),
+            run.stderr.contains(&format!(
+                "interrupted by SIG{signal}: stopped and released the apply lock"
+            )),
             "{}",
             run.stderr
         );
@@ -218,8 +211,10 @@ fn a_secret_echoed_by_xnat_never_reaches_any_output() {
 fn prune_deletes_only_what_xcs_created_and_releases_what_it_adopted() {
     let sim = sim();
     let hand = sim
-        .seed_command(serde_json::json!({"name": "hand-made", "image": "x/hand:1", "version": "1",
-            "xnat": [{"name": "w", "contexts": ["xnat:projectData"]}]}))
+        .seed_command(
+            serde_json::json!({"name": "hand-made", "image": "x/hand:1", "version": "1",
+            "xnat": [{"name": "w", "contexts": ["xnat:projectData"]}]}),
+        )
         .expect("seed");
     let repo = catalog(&sim).file(
         "repo/commands/hand-made.yaml",
@@ -247,7 +242,9 @@ fn prune_deletes_only_what_xcs_created_and_releases_what_it_adopted() {
     let plan = repo.exec(["plan", "repo", "--prune"]).code(0);
     assert!(
         plan.stdout.contains("- delete  command fastsurfer@2.2.0")
-            && plan.stdout.contains("released — xcs forgets them and XNAT keeps them")
+            && plan
+                .stdout
+                .contains("released — xcs forgets them and XNAT keeps them")
             && plan.stdout.contains("command hand-made@1")
             && !plan.stdout.contains("- delete  registry Docker Hub")
             && !plan.stdout.contains("- delete  command hand-made"),
@@ -255,14 +252,26 @@ fn prune_deletes_only_what_xcs_created_and_releases_what_it_adopted() {
         plan.stdout
     );
     repo.exec(["apply", "repo", "--prune"]).code(0);
-    assert!(sim.wrapper_id("fastsurfer", "fastsurfer-session").is_none(), "created: pruned");
+    assert!(
+        sim.wrapper_id("fastsurfer", "fastsurfer-session").is_none(),
+        "created: pruned"
+    );
     assert!(sim.command_ids().contains(&hand), "adopted: kept");
-    assert!(sim.hub_credentials("Docker Hub").is_some(), "the built-in hub stays");
+    assert!(
+        sim.hub_credentials("Docker Hub").is_some(),
+        "the built-in hub stays"
+    );
     // Released: the record forgets them, so no later prune touches them either.
     let record = sim.config_entry("xcs", "managed", None).expect("record").0;
-    assert!(!record.contains("hand-made") && !record.contains("Docker Hub"), "{record}");
+    assert!(
+        !record.contains("hand-made") && !record.contains("Docker Hub"),
+        "{record}"
+    );
     repo.exec(["apply", "repo", "--prune-adopted"]).code(0);
-    assert!(sim.command_ids().contains(&hand), "forgotten, so not even --prune-adopted");
+    assert!(
+        sim.command_ids().contains(&hand),
+        "forgotten, so not even --prune-adopted"
+    );
 }
 
 // ---- 2. automations while the event service is off ------------------------------------------
@@ -304,7 +313,8 @@ fn a_taken_subscription_name_is_adopted_not_reported_created() {
     sim.set_hide_subscriptions_while_disabled(true);
     let plan = repo.exec(["plan", "repo"]).code(0);
     assert!(
-        plan.stdout.contains("create  automation brainage-dcm2niix-on-archive"),
+        plan.stdout
+            .contains("create  automation brainage-dcm2niix-on-archive"),
         "{}",
         plan.stdout
     );
@@ -359,7 +369,9 @@ fn a_saved_plan_refuses_a_changed_secret_and_applies_from_another_directory() {
         .run();
     assert_eq!(rotated.status, 1, "{}\n{}", rotated.stdout, rotated.stderr);
     assert!(
-        rotated.stderr.contains("a credential changed since the plan was made"),
+        rotated
+            .stderr
+            .contains("a credential changed since the plan was made"),
         "{}",
         rotated.stderr
     );
@@ -394,7 +406,8 @@ fn a_manager_who_is_not_site_admin_is_told_before_any_write() {
     assert!(run.stderr.contains("nothing was written"), "{}", run.stderr);
     assert_eq!(sim.counters().writes, 0);
     // A refusal names the role it needed.
-    let lease = serde_json::json!({"holder": "someone", "acquired": 1u64, "expires": 4_000_000_000u64});
+    let lease =
+        serde_json::json!({"holder": "someone", "acquired": 1u64, "expires": 4_000_000_000u64});
     reqwest::blocking::Client::new()
         .put(format!("{}/data/config/xcs/lock?inbody=true", sim.url()))
         .basic_auth("admin", Some("admin"))
@@ -418,7 +431,12 @@ fn a_failed_login_is_retried() {
         ..Faults::default()
     });
     catalog(&sim).args(["plan", "repo"]).run().code(0);
-    assert_eq!(sim.counters().get("GET", "/data/JSESSION"), 3, "{:?}", sim.counters());
+    assert_eq!(
+        sim.counters().get("GET", "/data/JSESSION"),
+        3,
+        "{:?}",
+        sim.counters()
+    );
 }
 
 /// A 401 that is a refusal (no `WWW-Authenticate` challenge: CS's "not a Container Manager")
@@ -433,7 +451,11 @@ fn a_refusal_401_is_not_sent_twice() {
     let repo = catalog(&sim);
     let child = repo.spawn(["apply", "repo"]);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !sim.write_log().iter().any(|w| w.path.ends_with("/config/xcs/lock")) {
+    while !sim
+        .write_log()
+        .iter()
+        .any(|w| w.path.ends_with("/config/xcs/lock"))
+    {
         assert!(Instant::now() < deadline, "apply never took the lock");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -447,7 +469,12 @@ fn a_refusal_401_is_not_sent_twice() {
         run.stdout
     );
     let c = sim.counters();
-    assert_eq!(c.get("GET", "/data/JSESSION"), 1, "no new login for a refusal: {:?}", c.by_route);
+    assert_eq!(
+        c.get("GET", "/data/JSESSION"),
+        1,
+        "no new login for a refusal: {:?}",
+        c.by_route
+    );
 }
 
 #[test]
@@ -470,18 +497,73 @@ fn openssl(dir: &std::path::Path, args: &[&str]) {
         .current_dir(dir)
         .output()
         .expect("openssl (tests/run installs it)");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A CA and a server certificate for 127.0.0.1 it signed, made here.
 fn private_ca(dir: &std::path::Path) -> Tls {
-    openssl(dir, &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-        "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=xcs test CA"]);
-    openssl(dir, &["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=xcs test CA",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
     std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n").expect("ext");
-    openssl(dir, &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"]);
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
     Tls {
         chain: std::fs::read(dir.join("server.pem")).expect("cert"),
         key: std::fs::read(dir.join("server.key")).expect("key"),
@@ -514,11 +596,20 @@ fn tls_through_a_private_ca() {
     let clear = Xcs::new()
         .catalog("repo")
         .env("XNAT_USER", "admin")
-        .args(["plan", "repo", "--env", "staging", "--xnat", "http://xnat.example.org"])
+        .args([
+            "plan",
+            "repo",
+            "--env",
+            "staging",
+            "--xnat",
+            "http://xnat.example.org",
+        ])
         .run()
         .code(2);
     assert!(
-        clear.stderr.contains("warning: http://xnat.example.org is not encrypted: the password travels in clear"),
+        clear.stderr.contains(
+            "warning: http://xnat.example.org is not encrypted: the password travels in clear"
+        ),
         "{}",
         clear.stderr
     );
@@ -539,22 +630,36 @@ fn wrapper_state_comes_from_the_stored_documents_with_a_per_wrapper_fallback() {
     let text = std::fs::read_to_string(&path).expect("read");
     std::fs::write(&path, text.replacen("enabled: true", "enabled: false", 1)).expect("write");
     sim.reset_counters();
-    let listing = repo.exec(["plan", "repo", "--format", "json"]).code(0).json();
+    let listing = repo
+        .exec(["plan", "repo", "--format", "json"])
+        .code(0)
+        .json();
     assert_eq!(listing["read_via"], "listing", "{listing}");
     let c = sim.counters();
-    assert_eq!(c.get("GET", "/xapi/wrappers/{id}/enabled"), 0, "{:?}", c.by_route);
+    assert_eq!(
+        c.get("GET", "/xapi/wrappers/{id}/enabled"),
+        0,
+        "{:?}",
+        c.by_route
+    );
     assert_eq!(c.get("GET", "/data/config/{tool}"), 1, "{:?}", c.by_route);
     sim.set_faults(Faults {
         refuse: Some("/data/config/container-service".into()),
         ..Faults::default()
     });
-    let fallback = repo.exec(["plan", "repo", "--format", "json"]).code(0).json();
+    let fallback = repo
+        .exec(["plan", "repo", "--format", "json"])
+        .code(0)
+        .json();
     assert!(
         fallback["read_via"]["per-wrapper"]
             .as_str()
             .is_some_and(|w| w.contains("refused")),
         "{fallback}"
     );
-    assert_eq!(listing["actions"], fallback["actions"], "both paths plan alike");
+    assert_eq!(
+        listing["actions"], fallback["actions"],
+        "both paths plan alike"
+    );
     assert_eq!(listing["live_digest"], fallback["live_digest"]);
 }

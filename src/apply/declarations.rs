@@ -31,9 +31,7 @@ pub enum DeclarationsError {
         known: String,
     },
     /// The repo declares environments, so the base repo is no XNAT's state: one must be named.
-    #[error(
-        "{dir} declares environments ({known}): pass --env NAME to say which XNAT this is for"
-    )]
+    #[error("{dir} declares environments ({known}): pass --env NAME to say which XNAT this is for")]
     EnvironmentRequired { dir: String, known: String },
     #[error(transparent)]
     Overlay(#[from] crate::model::environment::OverlayError),

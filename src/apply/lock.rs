@@ -45,7 +45,9 @@ pub enum LockError {
     Held(Lease),
     #[error("lost the race for the lock to {}; run again", .0.holder)]
     Lost(Lease),
-    #[error("the lock claim was not confirmed (XNAT does not list it, or another claim has the same version); run again")]
+    #[error(
+        "the lock claim was not confirmed (XNAT does not list it, or another claim has the same version); run again"
+    )]
     Unconfirmed,
     #[error(transparent)]
     Xnat(#[from] xnat::XnatError),
@@ -280,12 +282,24 @@ mod tests {
 
     #[test]
     fn the_first_claim_on_a_free_lock_wins_and_later_ones_never_do() {
-        let h = [claim(1, "a", 10, 100), claim(2, "b", 11, 100), release(3, "a")];
+        let h = [
+            claim(1, "a", 10, 100),
+            claim(2, "b", 11, 100),
+            release(3, "a"),
+        ];
         let r = replay(&h);
         assert_eq!(r.winners, vec!["a".to_string()]);
         assert_eq!(r.holder, None, "a released; b never held");
-        let h = [claim(1, "a", 10, 100), release(2, "b"), claim(3, "c", 20, 100)];
-        assert_eq!(replay(&h).winners, vec!["a".to_string()], "only a's token frees it");
+        let h = [
+            claim(1, "a", 10, 100),
+            release(2, "b"),
+            claim(3, "c", 20, 100),
+        ];
+        assert_eq!(
+            replay(&h).winners,
+            vec!["a".to_string()],
+            "only a's token frees it"
+        );
     }
 
     #[test]

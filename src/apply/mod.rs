@@ -10,9 +10,7 @@ mod steps;
 use steps::{Executor, Progress};
 
 use crate::model::Repo;
-use crate::plan::record::{
-    ManagedCommand, ManagedRegistry, ManagedSubscription, Origin, Record,
-};
+use crate::plan::record::{ManagedCommand, ManagedRegistry, ManagedSubscription, Origin, Record};
 use crate::plan::{Action, CredentialState, Op, Plan, PlanOptions, Target};
 use crate::xnat::wrappers::Scope;
 use crate::xnat::{Client, config_service};

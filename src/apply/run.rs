@@ -40,9 +40,7 @@ impl std::fmt::Display for Stale {
             Stale::Declarations => {
                 "refusing: the declarations changed since the plan was made; plan again"
             }
-            Stale::Secrets => {
-                "refusing: a credential changed since the plan was made; plan again"
-            }
+            Stale::Secrets => "refusing: a credential changed since the plan was made; plan again",
             Stale::Xnat => "refusing: XNAT changed since the plan was made; plan again",
         })
     }
@@ -179,22 +177,29 @@ pub async fn run(req: Request<'_>) -> Result<Outcome, ApplyError> {
     };
     match result? {
         Locked::Stale(s) => Ok(Outcome::Refused(s)),
-        Locked::Done(plan, journal) => Ok(Outcome::Applied {
-            plan,
-            journal,
-            release_error,
-        }),
+        Locked::Done(done) => {
+            let (plan, journal) = *done;
+            Ok(Outcome::Applied {
+                plan,
+                journal,
+                release_error,
+            })
+        }
     }
 }
 
 enum Locked {
     Stale(Stale),
-    Done(Plan, Journal),
+    Done(Box<(Plan, Journal)>),
 }
 
 /// Under the lock: observe again (the plan carried out is the one that is true now), confirm
 /// the lock right before the first write, execute.
-async fn locked(req: &Request<'_>, claim: &lock::Claim, first: &Plan) -> Result<Locked, ApplyError> {
+async fn locked(
+    req: &Request<'_>,
+    claim: &lock::Claim,
+    first: &Plan,
+) -> Result<Locked, ApplyError> {
     lock::acquire(req.client, claim).await?;
     let (plan, observed) = crate::xnat::observe::plan(req.client, req.repo, req.opts).await?;
     if req.saved.is_some() && plan.live_digest != first.live_digest {
@@ -202,6 +207,14 @@ async fn locked(req: &Request<'_>, claim: &lock::Claim, first: &Plan) -> Result<
     }
     lock::confirm(req.client, claim).await?;
     let credentials = plan::credential_states(req.repo, &observed.record, req.opts);
-    let journal = execute(req.client, req.repo, &plan, &observed, &credentials, req.opts).await;
-    Ok(Locked::Done(plan, journal))
+    let journal = execute(
+        req.client,
+        req.repo,
+        &plan,
+        &observed,
+        &credentials,
+        req.opts,
+    )
+    .await;
+    Ok(Locked::Done(Box::new((plan, journal))))
 }

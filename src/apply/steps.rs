@@ -107,7 +107,12 @@ impl<'a> Executor<'a> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn resolve(&self, r: &RegistryRequest, s: Option<&SecretRef>, field: &str) -> Result<Option<Secret>, StepError> {
+    fn resolve(
+        &self,
+        r: &RegistryRequest,
+        s: Option<&SecretRef>,
+        field: &str,
+    ) -> Result<Option<Secret>, StepError> {
         s.map(|s| s.resolve(&*self.opts.env, &self.opts.base))
             .transpose()
             .map_err(|e| StepError::Other(format!("registry `{}` {field}: {e}", r.name)))
@@ -141,7 +146,12 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
-    async fn command(&self, key: &CommandKey, id: Option<i64>, body: &Value) -> Result<(), StepError> {
+    async fn command(
+        &self,
+        key: &CommandKey,
+        id: Option<i64>,
+        body: &Value,
+    ) -> Result<(), StepError> {
         let id = match id {
             Some(id) => {
                 commands::update(self.client, id, body).await?;
@@ -172,7 +182,9 @@ impl<'a> Executor<'a> {
             .get(&(command.clone(), wrapper.to_string()))
             .copied()
             .ok_or_else(|| {
-                StepError::Other(format!("XNAT has no wrapper `{wrapper}` for command {command}"))
+                StepError::Other(format!(
+                    "XNAT has no wrapper `{wrapper}` for command {command}"
+                ))
             })
     }
 
@@ -207,13 +219,20 @@ impl<'a> Executor<'a> {
     }
 
     /// The subscription body with the wrapper's id as it is now.
-    fn subscription(&self, r: &SubscriptionRequest) -> Result<crate::xnat::wire::Subscription, StepError> {
+    fn subscription(
+        &self,
+        r: &SubscriptionRequest,
+    ) -> Result<crate::xnat::wire::Subscription, StepError> {
         let mut body = r.body.clone();
         body.action_key = action_key(self.wrapper_id(&r.command, &r.wrapper)?);
         Ok(body)
     }
 
-    async fn create_subscription(&self, name: &str, r: &SubscriptionRequest) -> Result<Option<String>, StepError> {
+    async fn create_subscription(
+        &self,
+        name: &str,
+        r: &SubscriptionRequest,
+    ) -> Result<Option<String>, StepError> {
         let sub = self.subscription(r)?;
         match events::create(self.client, &sub, r.project.as_deref()).await? {
             events::Created::New(id) => {
@@ -279,7 +298,14 @@ impl<'a> Executor<'a> {
                 self.progress().deleted_subscriptions.push(*id);
                 Ok(())
             }
-            (_, Step::UpdateSubscription { id, active_only, request }) => {
+            (
+                _,
+                Step::UpdateSubscription {
+                    id,
+                    active_only,
+                    request,
+                },
+            ) => {
                 if !active_only {
                     events::update(self.client, *id, &self.subscription(request)?).await?;
                 }

@@ -3,11 +3,11 @@
 
 use super::output::{EXIT_PROBLEMS, print_json};
 use anyhow::Context;
-use xcs::apply::declarations::DeclarationsError;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+use xcs::apply::declarations::DeclarationsError;
 use xcs::model::environment::XnatVariables;
 use xcs::model::{Repo, Secret};
 use xcs::xnat::{Client, Endpoint};

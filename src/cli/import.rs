@@ -34,7 +34,8 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        std::fs::write(&path, xcs::model::redact::scrub(&text)).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, xcs::model::redact::scrub(text))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     let declarations = imported
         .files

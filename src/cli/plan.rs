@@ -64,7 +64,8 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         plan.secrets = Some(xcs::plan::secrets_fingerprint(&repo, &opts));
         let text = serde_json::to_string_pretty(&render::json(&plan))? + "\n";
-        std::fs::write(out, xcs::model::redact::scrub(&text)).with_context(|| format!("writing {}", out.display()))?;
+        std::fs::write(out, xcs::model::redact::scrub(&text))
+            .with_context(|| format!("writing {}", out.display()))?;
     }
     match args.format {
         Format::Text => out!("{}", render::text(&plan)),

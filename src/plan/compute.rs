@@ -5,11 +5,11 @@
 
 use super::config_view::{materialise, merge, same};
 use super::matching::Pairing;
-use super::request::{RegistryRequest, SubscriptionRequest, command_body};
 use super::observed::{Observed, refers};
+use super::request::{RegistryRequest, SubscriptionRequest, command_body};
 use super::{
-    Prune,
-    Action, Change, CommandKey, CredentialState, Op, PLAN_VERSION, Plan, Step, Target, digest,
+    Action, Change, CommandKey, CredentialState, Op, PLAN_VERSION, Plan, Prune, Step, Target,
+    digest,
 };
 use crate::diff::tree::{self, ListKind};
 use crate::model::canonical::{self, Stored};
@@ -325,7 +325,13 @@ fn backend(b: &mut Builder) {
                 .iter()
                 .map(|(k, v)| change(k.clone(), None, Some(v.clone())))
                 .collect();
-            b.push(target, Op::Create, changes, Step::SetBackend { body }, vec![]);
+            b.push(
+                target,
+                Op::Create,
+                changes,
+                Step::SetBackend { body },
+                vec![],
+            );
         }
         Some(live) => {
             let have = server_canonical(live, &keys);
@@ -385,7 +391,13 @@ fn commands(b: &mut Builder) {
                     change("xnat", None, Some(json!(wrappers))),
                 ];
                 let body = command_body(spec);
-                let id = b.push(target, Op::Create, changes, Step::CreateCommand { body }, vec![]);
+                let id = b.push(
+                    target,
+                    Op::Create,
+                    changes,
+                    Step::CreateCommand { body },
+                    vec![],
+                );
                 b.command_action.insert(i, id);
                 let namesakes: Vec<String> = b
                     .obs
@@ -720,7 +732,13 @@ fn automations(b: &mut Builder) {
                     ),
                 ];
                 let request = SubscriptionRequest::of(a, b.key(index), wrapper_id);
-                b.push(target, Op::Create, changes, Step::CreateSubscription { request }, after);
+                b.push(
+                    target,
+                    Op::Create,
+                    changes,
+                    Step::CreateSubscription { request },
+                    after,
+                );
             }
             Some(live) => {
                 let mut want = want;
@@ -754,4 +772,3 @@ fn automations(b: &mut Builder) {
         }
     }
 }
-

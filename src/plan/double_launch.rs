@@ -3,8 +3,8 @@
 //! projects overlap (a subscription without projects is site-wide and overlaps every project).
 //! XNAT runs each matching subscription (ref CS §7b), so each such event starts two containers.
 
-use crate::model::Repo;
 use super::observed::Observed;
+use crate::model::Repo;
 use std::collections::BTreeSet;
 
 /// One subscription as it will be after the apply.
@@ -20,9 +20,7 @@ struct Launch {
 fn overlaps(a: &Launch, b: &Launch) -> bool {
     a.action == b.action
         && a.event == b.event
-        && (a.projects.is_empty()
-            || b.projects.is_empty()
-            || !a.projects.is_disjoint(&b.projects))
+        && (a.projects.is_empty() || b.projects.is_empty() || !a.projects.is_disjoint(&b.projects))
 }
 
 fn declared(repo: &Repo, obs: &Observed) -> Vec<Launch> {

@@ -7,8 +7,8 @@ pub mod config_view;
 pub mod double_launch;
 pub mod matching;
 pub mod observed;
-pub mod record;
 pub mod prune;
+pub mod record;
 pub mod render;
 pub mod request;
 

@@ -9,8 +9,8 @@
 //!   anything not in the record.
 
 use super::compute::Builder;
-use super::{Action, CommandKey, Op, Step, Target};
 use super::record::Record;
+use super::{Action, CommandKey, Op, Step, Target};
 
 /// How far a plan goes with what the repo no longer declares.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

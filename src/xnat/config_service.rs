@@ -132,7 +132,11 @@ pub async fn history(client: &Client, name: &str) -> Result<Vec<Version>> {
 /// Every stored version of every path of `tool` at a scope, in one answer (ref core §2:
 /// `GET /data/config/{tool}` or `/data/projects/{p}/config/{tool}`, one row per version of every
 /// path). Empty when nothing is stored (404).
-pub async fn tool_listing(client: &Client, tool: &str, project: Option<&str>) -> Result<Vec<Version>> {
+pub async fn tool_listing(
+    client: &Client,
+    tool: &str,
+    project: Option<&str>,
+) -> Result<Vec<Version>> {
     let path = match project {
         Some(p) => format!("/data/projects/{p}/config/{tool}"),
         None => format!("/data/config/{tool}"),
@@ -155,7 +159,8 @@ pub async fn tool_listing(client: &Client, tool: &str, project: Option<&str>) ->
 
 /// The latest version of each path (whatever its status), from a listing.
 pub fn latest(rows: Vec<Version>) -> Vec<Version> {
-    let mut by_path: std::collections::BTreeMap<String, Version> = std::collections::BTreeMap::new();
+    let mut by_path: std::collections::BTreeMap<String, Version> =
+        std::collections::BTreeMap::new();
     for row in rows {
         match by_path.get(&row.path) {
             Some(have) if have.version >= row.version => {}

@@ -176,7 +176,10 @@ impl Client {
             401 => "wrong user name or password (or an expired alias token)".to_string(),
             s => format!("HTTP {s}"),
         };
-        Err((failed(hint), status.is_server_error() || status.as_u16() == 429))
+        Err((
+            failed(hint),
+            status.is_server_error() || status.as_u16() == 429,
+        ))
     }
 
     /// Send a request under `/xapi` or `/data` and return the raw answer (any status).

@@ -26,8 +26,10 @@ pub async fn plan(
     let credentials = credential_states(repo, &observed.record, opts);
     let mut plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
     plan.notes.extend(observed.notes.iter().cloned());
-    plan.notes.extend(crate::plan::double_launch::notes(repo, &observed));
-    plan.notes.extend(crate::plan::missing_roles(&plan, &observed.caps));
+    plan.notes
+        .extend(crate::plan::double_launch::notes(repo, &observed));
+    plan.notes
+        .extend(crate::plan::missing_roles(&plan, &observed.caps));
     Ok((plan, observed))
 }
 
@@ -138,9 +140,9 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
         }
         Err(why) => {
             obs.read_via = ReadVia::PerWrapper(why);
-            let reads = wanted.into_iter().map(|w| {
-                read_wrapper(client, w.id, read_site, read_projects, w.scopes)
-            });
+            let reads = wanted
+                .into_iter()
+                .map(|w| read_wrapper(client, w.id, read_site, read_projects, w.scopes));
             for (id, state) in try_join_all(reads).await? {
                 obs.wrappers.insert(id, state);
             }

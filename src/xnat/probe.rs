@@ -43,4 +43,3 @@ pub async fn probe(client: &Client) -> Result<Capabilities> {
         roles,
     })
 }
-

@@ -359,7 +359,10 @@ async fn create(
     // throws `NrgServiceRuntimeException("Subscription with the name :<name> exists.")`, which
     // no handler maps, so XNAT answers 500 with that text.
     if let Some(name) = row.name.as_deref().filter(|n| !n.is_empty())
-        && st.subscriptions.values().any(|s| s.name.as_deref() == Some(name))
+        && st
+            .subscriptions
+            .values()
+            .any(|s| s.name.as_deref() == Some(name))
     {
         return Err(text(
             StatusCode::INTERNAL_SERVER_ERROR,
