@@ -14,5 +14,6 @@ mod sim;
 mod site;
 mod site_serve;
 mod trust;
+mod trust_access;
 mod validate;
 mod workflows;

@@ -104,16 +104,11 @@ struct Rows {
     result: Vec<Version>,
 }
 
-/// Every version of a site-scope entry, oldest first (`?action=getHistory`, ref core §2);
-/// empty when the entry was never written.
-pub async fn history(client: &Client, name: &str) -> Result<Vec<Version>> {
-    let query = [
-        ("action", "getHistory".to_string()),
-        ("format", "json".to_string()),
-        ("accept-not-found", "true".to_string()),
-    ];
+/// The rows of a config-service ResultSet read (ref core §2); none when nothing is stored
+/// (404, or 204 with `accept-not-found`).
+async fn rows(client: &Client, path: &str, query: &[(&str, String)]) -> Result<Vec<Version>> {
     let r = match client
-        .request(Method::GET, &path(name), &query, Body::None, Repeat::Safe)
+        .request(Method::GET, path, query, Body::None, Repeat::Safe)
         .await
     {
         Ok(r) if r.status == StatusCode::NO_CONTENT || r.text.trim().is_empty() => {
@@ -123,8 +118,19 @@ pub async fn history(client: &Client, name: &str) -> Result<Vec<Version>> {
         Err(XnatError::Status { status: 404, .. }) => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let set: ResultSet = super::http::decode(&Method::GET, &path(name), &r.text)?;
-    let mut rows = set.result_set.result;
+    let set: ResultSet = super::http::decode(&Method::GET, path, &r.text)?;
+    Ok(set.result_set.result)
+}
+
+/// Every version of a site-scope entry, oldest first (`?action=getHistory`, ref core §2);
+/// empty when the entry was never written.
+pub async fn history(client: &Client, name: &str) -> Result<Vec<Version>> {
+    let query = [
+        ("action", "getHistory".to_string()),
+        ("format", "json".to_string()),
+        ("accept-not-found", "true".to_string()),
+    ];
+    let mut rows = rows(client, &path(name), &query).await?;
     rows.sort_by_key(|r| r.version);
     Ok(rows)
 }
@@ -141,20 +147,7 @@ pub async fn tool_listing(
         Some(p) => format!("/data/projects/{p}/config/{tool}"),
         None => format!("/data/config/{tool}"),
     };
-    let query = [("format", "json".to_string())];
-    let r = match client
-        .request(Method::GET, &path, &query, Body::None, Repeat::Safe)
-        .await
-    {
-        Ok(r) if r.status == StatusCode::NO_CONTENT || r.text.trim().is_empty() => {
-            return Ok(Vec::new());
-        }
-        Ok(r) => r,
-        Err(XnatError::Status { status: 404, .. }) => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let set: ResultSet = super::http::decode(&Method::GET, &path, &r.text)?;
-    Ok(set.result_set.result)
+    rows(client, &path, &[("format", "json".to_string())]).await
 }
 
 /// The latest version of each path (whatever its status), from a listing.
