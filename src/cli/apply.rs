@@ -1,5 +1,5 @@
 use super::connection::{XnatArgs, declarations, print_pretty, runtime};
-use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION, TextOrJson};
+use super::output::{EXIT_OK, EXIT_PROBLEMS, Format, TEXT_OR_JSON, envelope};
 use anyhow::Context;
 use serde_json::json;
 use std::path::PathBuf;
@@ -36,8 +36,8 @@ pub struct Args {
     /// without releasing blocks others this long at most).
     #[arg(long, default_value_t = 900)]
     lock_ttl: u64,
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    format: TextOrJson,
+    #[arg(long, value_parser = Format::parser(TEXT_OR_JSON), default_value = "text")]
+    format: Format,
 }
 
 fn saved_plan(target: &std::path::Path) -> anyhow::Result<Option<Plan>> {
@@ -101,8 +101,8 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         }
         Outcome::Planned(plan) => {
             match args.format {
-                TextOrJson::Text => out!("{}", render::text(&plan)),
-                TextOrJson::Json => print_pretty(&render::json(&plan))?,
+                Format::Json => print_pretty(&render::json(&plan))?,
+                _ => out!("{}", render::text(&plan)),
             }
             return Ok(ExitCode::from(EXIT_OK));
         }
@@ -129,17 +129,16 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         } => (plan, journal, release_error),
     };
     match args.format {
-        TextOrJson::Text => {
+        Format::Json => print_pretty(&envelope(json!({
+            "plan": render::json(&plan),
+            "journal": journal,
+            "requests": {"reads": client.stats.reads(), "writes": client.stats.writes()},
+        })))?,
+        _ => {
             out!("{}", render::text(&plan));
             outln!();
             out!("{}", apply::journal_text(&journal));
         }
-        TextOrJson::Json => print_pretty(&json!({
-            "version": JSON_VERSION,
-            "plan": render::json(&plan),
-            "journal": journal,
-            "requests": {"reads": client.stats.reads(), "writes": client.stats.writes()},
-        }))?,
     }
     if let Some(e) = release_error {
         errln!(
