@@ -48,9 +48,11 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success: no problems (warnings allowed unless --deny-warnings)
   1  problems found: validation errors, a failed action, a stale saved plan, the apply lock
-     held elsewhere, or --fail-on matched
+     held elsewhere or lost in a race, or --fail-on matched
   2  could not run: bad arguments, unreadable path, unknown revision, no XNAT configured,
-     XNAT unreachable or refusing the login
+     --env missing in a repo with environments, XNAT unreachable or refusing the login, a
+     role the apply needs is missing
+  130/143  apply stopped by SIGINT/SIGTERM (the apply lock released)
   `plan --detailed-exitcode` instead uses 0 = no changes, 1 = error, 2 = changes.";
 
 #[derive(Debug, Parser)]
