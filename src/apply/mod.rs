@@ -3,11 +3,13 @@
 //! XNAT's message) or skipped. Afterwards the record of what xcs manages is updated in XNAT.
 
 pub mod declarations;
+mod images;
+mod kube;
 pub mod lock;
 pub mod run;
 mod steps;
 
-use steps::{Executor, Progress};
+use steps::{Executor, Progress, StepError};
 
 use crate::model::Repo;
 use crate::plan::record::{ManagedCommand, ManagedRegistry, ManagedSubscription, Origin, Record};
@@ -85,7 +87,7 @@ pub async fn execute(
     credentials: &BTreeMap<String, CredentialState>,
     opts: &PlanOptions,
 ) -> Journal {
-    let ex = Executor::new(client, opts, Progress::of(repo, observed));
+    let ex = Executor::new(client, repo, opts, Progress::of(repo, observed));
     let mut journal = Journal::default();
     let mut status: HashMap<usize, bool> = HashMap::new();
     // Actions of one phase do not depend on each other: run them at once (the client bounds
@@ -138,11 +140,15 @@ pub async fn execute(
 /// The order actions run in: each phase only depends on earlier ones.
 fn phase(a: &Action) -> u8 {
     match (&a.target, a.op) {
+        (Target::PullSecret { .. }, Op::Delete) => 9,
         (Target::Registry { .. }, Op::Delete) => 8,
         (Target::Command { .. }, Op::Delete) => 7,
         (Target::Automation { .. }, Op::Delete) => 6,
-        (Target::Registry { .. } | Target::ComputeBackend { .. }, _) => 0,
-        (Target::Command { .. }, _) => 1,
+        (
+            Target::Registry { .. } | Target::ComputeBackend { .. } | Target::PullSecret { .. },
+            _,
+        ) => 0,
+        (Target::Command { .. } | Target::Image { .. } | Target::ServiceAccount { .. }, _) => 1,
         (
             Target::Wrapper {
                 scope: Scope::Site, ..

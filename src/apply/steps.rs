@@ -75,8 +75,10 @@ impl Progress {
 }
 
 pub(super) struct Executor<'a> {
-    client: &'a Client,
-    opts: &'a PlanOptions,
+    pub(super) client: &'a Client,
+    /// For the Kubernetes steps, which read registry credentials when they run.
+    pub(super) repo: &'a Repo,
+    pub(super) opts: &'a PlanOptions,
     state: std::sync::Mutex<Progress>,
 }
 
@@ -85,9 +87,15 @@ fn text<'v>(body: &'v Value, field: &str) -> Option<&'v str> {
 }
 
 impl<'a> Executor<'a> {
-    pub fn new(client: &'a Client, opts: &'a PlanOptions, progress: Progress) -> Executor<'a> {
+    pub fn new(
+        client: &'a Client,
+        repo: &'a Repo,
+        opts: &'a PlanOptions,
+        progress: Progress,
+    ) -> Executor<'a> {
         Executor {
             client,
+            repo,
             opts,
             state: std::sync::Mutex::new(progress),
         }
@@ -312,6 +320,11 @@ impl<'a> Executor<'a> {
                 events::set_active(self.client, *id, request.body.active).await?;
                 Ok(())
             }
+            (Target::Image { image }, step) => self.image(image, step).await,
+            (
+                Target::PullSecret { namespace, name } | Target::ServiceAccount { namespace, name },
+                step,
+            ) => self.kube(namespace, name, step).await,
             (target, step) => Err(StepError::Other(format!("cannot {step:?} on {target}"))),
         }
     }

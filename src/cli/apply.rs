@@ -77,6 +77,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let client = args.xnat.client(&vars)?;
     let mut opts = PlanOptions::new(dir.clone());
     opts.prune = prune;
+    opts.on_image = Some(super::progress::reporter());
     let request = run::Request {
         client: &client,
         repo: &repo,

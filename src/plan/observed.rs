@@ -28,6 +28,10 @@ pub struct Observed {
     /// How the wrappers' flags and configurations were read.
     #[serde(skip)]
     pub read_via: ReadVia,
+    /// Images on XNAT's server; None when not read (no docker or swarm backend declared).
+    pub images: Option<Vec<crate::xnat::wire::Image>>,
+    /// The kubernetes backend's namespace; None when not involved.
+    pub cluster: Option<super::kube::ClusterView>,
 }
 
 /// How the wrappers' state was read: CS's stored documents through one config-service listing
