@@ -23,7 +23,10 @@ fn main() -> ExitCode {
             cli::closed_stdout::exit_closed()
         }
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!(
+                "error: {}",
+                xcs::model::redact::scrub(&format!("{error:#}"))
+            );
             ExitCode::from(cli::EXIT_COULD_NOT_RUN)
         }
     }

@@ -24,11 +24,17 @@ fn with_catalog_images(config: SimConfig) -> SimConfig {
         .fold(config, |c, image| c.registry_image(SimImage::new(image)))
 }
 
+/// The catalog without its environments and without an XNAT configured.
+fn bare() -> Xcs {
+    let repo = Xcs::new().catalog("repo");
+    std::fs::remove_dir_all(repo.root().join("repo/environments")).expect("drop environments");
+    repo
+}
+
+/// The catalog without its environments: the base repo is then what the XNAT should match
+/// (a repo that declares environments needs `--env`, see `environments_need_env`).
 fn catalog(sim: &Sim) -> Xcs {
-    Xcs::new()
-        .catalog("repo")
-        .xnat(sim)
-        .env("LAB_REGISTRY_PASSWORD", CANARY)
+    bare().xnat(sim).env("LAB_REGISTRY_PASSWORD", CANARY)
 }
 
 fn no_canary(run: &crate::support::Run) {
@@ -58,7 +64,10 @@ fn plan_of_the_catalog_on_an_empty_xnat() {
         .run()
         .code(0)
         .json();
-    assert_eq!(json["version"], 1);
+    assert_eq!(
+        json["version"], 2,
+        "plan format 2: steps carry their requests"
+    );
     assert_eq!(json["summary"]["create"], 24);
     no_canary(
         &catalog(&sim)
@@ -158,8 +167,7 @@ fn a_changed_credential_is_sent_and_an_unchanged_one_is_not() {
     let sim = sim();
     let repo = catalog(&sim);
     repo.exec(["apply", "repo"]).code(0);
-    let rotated = Xcs::new()
-        .catalog("repo")
+    let rotated = bare()
         .xnat(&sim)
         .env("LAB_REGISTRY_PASSWORD", "rotated-canary-2");
     let plan = rotated.exec(["plan", "repo"]).code(0);
@@ -220,7 +228,7 @@ fn a_saved_plan_is_applied_only_if_nothing_changed() {
     assert!(
         refused
             .stderr
-            .contains("declarations (or a credential) changed"),
+            .contains("the declarations changed since the plan was made"),
         "{}",
         refused.stderr
     );
@@ -340,28 +348,32 @@ fn an_older_container_service_drops_fields_without_phantom_diffs() {
     repo.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
 }
 
+/// Without `ContainerManager`, apply says so before any write (issue 11 item 7).
 #[test]
-fn without_the_container_manager_role_writes_fail_with_xnats_message() {
+fn without_the_container_manager_role_apply_names_it_before_writing() {
     let sim = Sim::start(
         SimConfig::default()
             .user(SimUser::admin("admin", "admin"))
             .project(SimProject::new("BRAINAGE"))
             .project(SimProject::new("PHANTOM_QC")),
     );
-    let run = catalog(&sim).args(["apply", "repo"]).run().code(1);
+    let plan = catalog(&sim).args(["plan", "repo"]).run().code(0);
     assert!(
-        run.stdout.contains(
-            "FAILED  create command dcm2niix@1.0.20240202: POST /xapi/commands: HTTP 401"
-        ),
+        plan.stdout
+            .contains("missing role: `admin` lacks the `ContainerManager` role"),
         "{}",
-        run.stdout
+        plan.stdout
     );
+    let run = catalog(&sim).args(["apply", "repo"]).run().code(2);
     assert!(
-        run.stdout
-            .contains("skipped  update wrapper dcm2niix@1.0.20240202/dcm2niix-scan (site)"),
+        run.stderr.contains("nothing was written")
+            && run
+                .stderr
+                .contains("`ContainerManager` role, which apply needs for commands"),
         "{}",
-        run.stdout
+        run.stderr
     );
+    assert_eq!(sim.counters().writes, 0, "{:?}", sim.counters().by_route);
     no_canary(&run);
 }
 
@@ -499,16 +511,14 @@ fn an_alias_token_from_the_environment_works() {
         .expect("token");
     let alias = token["alias"].as_str().expect("alias");
     let secret = token["secret"].as_str().expect("secret");
-    let repo = Xcs::new()
-        .catalog("repo")
+    let repo = bare()
         .env("XNAT_URL", &sim.url())
         .env("XNAT_TOKEN", &format!("{alias}:{secret}"))
         .env("LAB_REGISTRY_PASSWORD", CANARY);
     let run = repo.exec(["apply", "repo"]).code(0);
     assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
     repo.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
-    let bad = Xcs::new()
-        .catalog("repo")
+    let bad = bare()
         .env("XNAT_URL", &sim.url())
         .env("XNAT_TOKEN", &format!("{alias}:wrong-secret"));
     let run = bad.exec(["plan", "repo"]).code(2);
@@ -523,8 +533,7 @@ fn an_alias_token_from_the_environment_works() {
 #[test]
 fn password_from_stdin_and_dry_run() {
     let sim = sim();
-    let repo = Xcs::new()
-        .catalog("repo")
+    let repo = bare()
         .env("XNAT_URL", &sim.url())
         .env("LAB_REGISTRY_PASSWORD", CANARY);
     let without = repo.exec(["plan", "repo", "--user", "admin"]).code(2);

@@ -66,6 +66,8 @@ fn a_closed_stdout_ends_the_subcommands_that_talk_to_xnat_quietly() {
         .xnat(&sim)
         .env("LAB_REGISTRY_PASSWORD", "x")
         .closed_stdout();
+    // The base repo (a repo with environments needs --env for plan and apply).
+    std::fs::remove_dir_all(repo.root().join("repo/environments")).expect("drop environments");
     for args in [
         &["plan", "repo"][..],
         &["plan", "repo", "--format", "json"],

@@ -1339,12 +1339,16 @@ fn subscriptions_need_the_event_service_and_an_enabled_wrapper() {
     As::new(&sim, "mike", "pw")
         .get("/xapi/events/subscriptions")
         .expect(403);
-    a.post(
-        "/xapi/events/subscription",
-        &subscription("other.Provider:1", None),
-    )
-    .expect(424);
+    // A taken name: 500 from `throwExceptionIfNameExists`, checked before validation.
+    let r = a
+        .post("/xapi/events/subscription", &subscription(&key, None))
+        .expect(500);
+    assert_eq!(r.body, "Subscription with the name :auto exists.");
+    let mut other = subscription("other.Provider:1", None);
+    other["name"] = json!("auto-2");
+    a.post("/xapi/events/subscription", &other).expect(424);
     let mut bad_event = subscription(&key, None);
+    bad_event["name"] = json!("auto-3");
     bad_event["event-filter"]["event-type"] = json!("SessionEvent");
     let r = a.post("/xapi/events/subscription", &bad_event).expect(424);
     assert_eq!(

@@ -18,5 +18,7 @@ mod review;
 mod sim;
 mod site;
 mod site_serve;
+mod trust;
+mod trust_access;
 mod validate;
 mod workflows;

@@ -43,3 +43,23 @@ fn workflows_pass_actionlint() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The drift template plans every environment on a schedule and keeps one issue per
+/// environment (issue 11 item 9); actionlint checks it with the others above.
+#[test]
+fn the_drift_template_plans_on_a_schedule_and_keeps_one_issue_per_environment() {
+    let path = project_dir().join("examples/github/workflows/xcs-drift.yml");
+    let text = std::fs::read_to_string(&path).expect("xcs-drift.yml");
+    for needle in [
+        "schedule:",
+        "cron:",
+        "--detailed-exitcode",
+        "environment: [staging, production]",
+        "issues: write",
+        "gh issue create",
+        "gh issue edit",
+        "gh issue close",
+    ] {
+        assert!(text.contains(needle), "xcs-drift.yml lacks {needle:?}");
+    }
+}

@@ -2,18 +2,20 @@
 //! its dependants and the rest goes on; every action ends in the journal as done, failed (with
 //! XNAT's message) or skipped. Afterwards the record of what xcs manages is updated in XNAT.
 
+pub mod declarations;
 mod images;
 mod kube;
 pub mod lock;
+pub mod run;
+mod steps;
 
-use crate::model::{Command, Repo, Secret};
-use crate::plan::compute::{backend_body, subscription};
-use crate::plan::record::{
-    Fingerprint, ManagedCommand, ManagedRegistry, ManagedSubscription, Record,
-};
-use crate::plan::{Action, CommandKey, CredentialState, Op, Plan, PlanOptions, Step, Target};
+use steps::{Executor, Progress, StepError};
+
+use crate::model::Repo;
+use crate::plan::record::{ManagedCommand, ManagedRegistry, ManagedSubscription, Origin, Record};
+use crate::plan::{Action, CredentialState, Op, Plan, PlanOptions, Target};
 use crate::xnat::wrappers::Scope;
-use crate::xnat::{self, Client, commands, config_service, docker, events, wrappers};
+use crate::xnat::{Client, config_service};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -21,6 +23,9 @@ use std::collections::{BTreeMap, HashMap};
 #[serde(tag = "outcome", content = "message", rename_all = "kebab-case")]
 pub enum Outcome {
     Done,
+    /// The object was already there (e.g. a subscription of that name): nothing was created;
+    /// xcs records it as adopted, so a prune never deletes it.
+    Adopted(String),
     Failed(String),
     Skipped(String),
 }
@@ -62,294 +67,14 @@ impl Journal {
             .filter(|e| e.outcome == Outcome::Done)
             .count()
     }
+    pub fn adopted(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.outcome, Outcome::Adopted(_)))
+            .count()
+    }
     pub fn ok(&self) -> bool {
         self.failed() == 0 && self.skipped() == 0 && self.record_error.is_none()
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-enum StepError {
-    #[error(transparent)]
-    Xnat(#[from] xnat::XnatError),
-    #[error("{0}")]
-    Other(String),
-}
-
-struct Executor<'a> {
-    client: &'a Client,
-    repo: &'a Repo,
-    opts: &'a PlanOptions,
-    state: std::sync::Mutex<Progress>,
-}
-
-/// What the run has learnt and done, shared by the actions running at once.
-#[derive(Default)]
-struct Progress {
-    /// Live id of each declared command, by index.
-    command_ids: HashMap<usize, i64>,
-    wrapper_ids: HashMap<(usize, String), i64>,
-    created_subscriptions: BTreeMap<String, i64>,
-    deleted_commands: Vec<i64>,
-    deleted_subscriptions: Vec<i64>,
-    deleted_registries: Vec<String>,
-    /// Registries whose credential was sent, with its new fingerprint.
-    sent_credentials: BTreeMap<String, Fingerprint>,
-    /// Registries created or updated in this run.
-    written_registries: Vec<String>,
-}
-
-impl Executor<'_> {
-    fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
-        // A panic while holding the lock cannot leave the maps half-written in a way that
-        // matters here; carry on with what is there.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-fn command_index(repo: &Repo, key: &CommandKey) -> Option<usize> {
-    repo.commands
-        .iter()
-        .position(|c| c.spec.name == key.name && c.spec.version == key.version)
-}
-
-impl Executor<'_> {
-    fn secrets(
-        &self,
-        name: &str,
-    ) -> Result<(&crate::model::Registry, Option<Secret>, Option<Secret>), StepError> {
-        let r = self
-            .repo
-            .registries
-            .iter()
-            .find(|r| r.spec.name == name)
-            .map(|r| &r.spec)
-            .ok_or_else(|| StepError::Other(format!("registry `{name}` is not declared")))?;
-        let resolve = |s: &Option<crate::model::SecretRef>, field: &str| {
-            s.as_ref()
-                .map(|s| s.resolve(&*self.opts.env, &self.opts.base))
-                .transpose()
-                .map_err(|e| StepError::Other(format!("registry `{name}` {field}: {e}")))
-        };
-        Ok((
-            r,
-            resolve(&r.password, "password")?,
-            resolve(&r.token, "token")?,
-        ))
-    }
-
-    async fn registry(&self, name: &str, id: Option<i64>) -> Result<(), StepError> {
-        let (r, password, token) = self.secrets(name)?;
-        let body = docker::HubBody {
-            name: &r.name,
-            url: &r.url,
-            username: r.username.as_deref(),
-            email: r.email.as_deref(),
-            password: password.as_ref(),
-            token: token.as_ref(),
-        };
-        match id {
-            None => {
-                docker::create_hub(self.client, &body, r.default).await?;
-            }
-            Some(id) => docker::update_hub(self.client, id, &body, r.default).await?,
-        }
-        if r.has_credentials() {
-            let text = crate::plan::record::credential_text(password.as_ref(), token.as_ref());
-            self.progress()
-                .sent_credentials
-                .insert(name.to_string(), Fingerprint::new(&text));
-        }
-        self.progress().written_registries.push(name.to_string());
-        Ok(())
-    }
-
-    /// Learn the wrapper ids of a command from XNAT (after creating or updating it).
-    async fn refresh_wrappers(&self, index: usize, id: i64) -> Result<(), StepError> {
-        let live: Command = self
-            .client
-            .get_json(&format!("/xapi/commands/{id}"), &[])
-            .await?;
-        for w in live.xnat {
-            if let Some(wid) = w.id {
-                self.progress().wrapper_ids.insert((index, w.name), wid);
-            }
-        }
-        Ok(())
-    }
-
-    async fn command(&self, key: &CommandKey, id: Option<i64>) -> Result<(), StepError> {
-        let index = command_index(self.repo, key)
-            .ok_or_else(|| StepError::Other(format!("command {key} is not declared")))?;
-        let spec = &self.repo.commands[index].spec;
-        let body = serde_json::to_value(spec).map_err(|e| StepError::Other(e.to_string()))?;
-        let id = match id {
-            Some(id) => {
-                commands::update(self.client, id, &body).await?;
-                id
-            }
-            None => {
-                let image = spec.image.as_deref().unwrap_or_default();
-                let id = commands::create(
-                    self.client,
-                    &body,
-                    (&spec.name, image, spec.version.as_deref()),
-                )
-                .await?;
-                // XNAT's create binder reads `ipcMode`, not `ipc-mode` (ref §4): set it by update.
-                if spec.ipc_mode.is_some() {
-                    commands::update(self.client, id, &body).await?;
-                }
-                id
-            }
-        };
-        self.progress().command_ids.insert(index, id);
-        self.refresh_wrappers(index, id).await
-    }
-
-    async fn wrapper(
-        &self,
-        scope: &Scope,
-        key: &CommandKey,
-        wrapper: &str,
-        step: &Step,
-    ) -> Result<(), StepError> {
-        let Step::SetWrapper {
-            enable,
-            config,
-            enabled,
-        } = step
-        else {
-            return Ok(());
-        };
-        let index = command_index(self.repo, key)
-            .ok_or_else(|| StepError::Other(format!("command {key} is not declared")))?;
-        let id = self
-            .progress()
-            .wrapper_ids
-            .get(&(index, wrapper.to_string()))
-            .copied()
-            .ok_or_else(|| {
-                StepError::Other(format!("XNAT has no wrapper `{wrapper}` for command {key}"))
-            })?;
-        if let Some(config) = config {
-            // A config write enables the wrapper unless told not to (ref §5): carry the
-            // intended state.
-            wrappers::set_config(self.client, scope, id, config, *enabled).await?;
-            if *enabled {
-                return Ok(());
-            }
-        }
-        if let Some(e) = enable {
-            wrappers::set_enabled(self.client, scope, id, *e).await?;
-        }
-        Ok(())
-    }
-
-    async fn automation(&self, name: &str, step: &Step) -> Result<(), StepError> {
-        let a = self
-            .repo
-            .automations
-            .iter()
-            .find(|a| a.spec.name == name)
-            .map(|a| &a.spec)
-            .ok_or_else(|| StepError::Other(format!("automation `{name}` is not declared")))?;
-        let cmd = self.repo.resolve_command(&a.command).map_err(|_| {
-            StepError::Other(format!(
-                "automation `{name}`: command `{}` does not resolve",
-                a.command
-            ))
-        })?;
-        let index = self
-            .repo
-            .commands
-            .iter()
-            .position(|c| std::ptr::eq(c, cmd))
-            .unwrap_or(0);
-        let wrapper_id = self
-            .progress()
-            .wrapper_ids
-            .get(&(index, a.wrapper.clone()))
-            .copied()
-            .ok_or_else(|| {
-                StepError::Other(format!(
-                    "XNAT has no wrapper `{}` for command `{}`",
-                    a.wrapper, a.command
-                ))
-            })?;
-        let sub = subscription(a, Some(wrapper_id));
-        match step {
-            Step::CreateSubscription => {
-                let id = events::create(self.client, &sub, a.project.as_deref()).await?;
-                self.progress()
-                    .created_subscriptions
-                    .insert(name.to_string(), id);
-            }
-            Step::UpdateSubscription { id, active_only } => {
-                if !active_only {
-                    events::update(self.client, *id, &sub).await?;
-                }
-                events::set_active(self.client, *id, a.active).await?;
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    async fn run(&self, a: &Action) -> Result<(), StepError> {
-        match (&a.target, &a.step) {
-            (_, Step::None) => Ok(()),
-            (Target::Registry { name }, Step::CreateRegistry) => self.registry(name, None).await,
-            (Target::Registry { name }, Step::UpdateRegistry { id }) => {
-                self.registry(name, Some(*id)).await
-            }
-            (Target::Registry { name }, Step::DeleteRegistry { id }) => {
-                docker::delete_hub(self.client, *id).await?;
-                self.progress().deleted_registries.push(name.clone());
-                Ok(())
-            }
-            (Target::ComputeBackend { .. }, Step::SetBackend) => {
-                let b = self
-                    .repo
-                    .backend()
-                    .ok_or_else(|| StepError::Other("no compute backend declared".into()))?;
-                docker::set_server(self.client, &backend_body(&b.spec)).await?;
-                Ok(())
-            }
-            (Target::Command { command }, Step::CreateCommand) => self.command(command, None).await,
-            (Target::Command { command }, Step::UpdateCommand { id }) => {
-                self.command(command, Some(*id)).await
-            }
-            (Target::Command { .. }, Step::DeleteCommand { id }) => {
-                commands::delete(self.client, *id).await?;
-                self.progress().deleted_commands.push(*id);
-                Ok(())
-            }
-            (
-                Target::Wrapper {
-                    scope,
-                    command,
-                    wrapper,
-                },
-                step,
-            ) => self.wrapper(scope, command, wrapper, step).await,
-            (Target::EventService, Step::EnableEventService) => {
-                Ok(events::enable(self.client).await?)
-            }
-            (Target::Automation { .. }, Step::DeleteSubscription { id }) => {
-                events::delete(self.client, *id).await?;
-                self.progress().deleted_subscriptions.push(*id);
-                Ok(())
-            }
-            (Target::Automation { name }, step) => self.automation(name, step).await,
-            (Target::Image { image }, step) => self.image(image, step).await,
-            (
-                Target::PullSecret { namespace, name } | Target::ServiceAccount { namespace, name },
-                step,
-            ) => self.kube(namespace, name, step).await,
-            (target, step) => Err(StepError::Other(format!("cannot {step:?} on {target}"))),
-        }
     }
 }
 
@@ -362,25 +87,7 @@ pub async fn execute(
     credentials: &BTreeMap<String, CredentialState>,
     opts: &PlanOptions,
 ) -> Journal {
-    let pairing = observed.pairing(repo);
-    let mut progress = Progress::default();
-    for (d, l) in pairing.pairs() {
-        let live = &observed.commands[l];
-        if let Some(id) = live.id {
-            progress.command_ids.insert(d, id);
-        }
-        for w in &live.xnat {
-            if let Some(wid) = w.id {
-                progress.wrapper_ids.insert((d, w.name.clone()), wid);
-            }
-        }
-    }
-    let ex = Executor {
-        client,
-        repo,
-        opts,
-        state: std::sync::Mutex::new(progress),
-    };
+    let ex = Executor::new(client, repo, opts, Progress::of(repo, observed));
     let mut journal = Journal::default();
     let mut status: HashMap<usize, bool> = HashMap::new();
     // Actions of one phase do not depend on each other: run them at once (the client bounds
@@ -401,7 +108,8 @@ pub async fn execute(
                 match blocked {
                     Some(dep) => Outcome::Skipped(format!("action {dep} did not succeed")),
                     None => match ex.run(a).await {
-                        Ok(()) => Outcome::Done,
+                        Ok(None) => Outcome::Done,
+                        Ok(Some(m)) => Outcome::Adopted(m),
                         Err(e) => Outcome::Failed(e.to_string()),
                     },
                 }
@@ -409,7 +117,7 @@ pub async fn execute(
         }))
         .await;
         for (a, outcome) in actions.iter().zip(outcomes) {
-            status.insert(a.id, outcome == Outcome::Done);
+            status.insert(a.id, matches!(outcome, Outcome::Done | Outcome::Adopted(_)));
             journal.entries.push(Entry {
                 action: a.id,
                 target: a.target.to_string(),
@@ -418,10 +126,7 @@ pub async fn execute(
             });
         }
     }
-    let progress = ex
-        .state
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let progress = ex.into_progress();
     let record = new_record(repo, observed, credentials, &progress);
     if record != observed.record {
         match config_service::put(client, crate::plan::record::ENTRY, &record.to_text()).await {
@@ -469,18 +174,25 @@ fn new_record(
         version: crate::plan::record::FORMAT_VERSION,
         ..Record::default()
     };
-    for (&index, &id) in &ex.command_ids {
-        let c = &repo.commands[index].spec;
+    for (key, &id) in &ex.command_ids {
+        let origin = match old.commands.iter().find(|o| o.id == id) {
+            Some(o) => o.origin,
+            None if ex.created_commands.contains(key) => Origin::Created,
+            None => Origin::Adopted,
+        };
         record.commands.push(ManagedCommand {
             id,
-            name: c.name.clone(),
-            image: c.image.clone().unwrap_or_default(),
-            version: c.version.clone(),
+            name: key.name.clone(),
+            image: ex.command_images.get(key).cloned().unwrap_or_default(),
+            version: key.version.clone(),
+            origin,
         });
     }
     for c in &old.commands {
         let still_live = observed.commands.iter().any(|l| l.id == Some(c.id));
+        // An adopted object the repo no longer declares is released: forgotten here.
         if still_live
+            && c.origin == Origin::Created
             && !ex.deleted_commands.contains(&c.id)
             && !record.commands.iter().any(|r| r.id == c.id)
         {
@@ -501,13 +213,20 @@ fn new_record(
                 _ => old.fingerprint(name).cloned(),
             },
         };
+        let origin = match old.registries.iter().find(|o| &o.name == name) {
+            Some(o) => o.origin,
+            None if ex.created_registries.contains(name) => Origin::Created,
+            None => Origin::Adopted,
+        };
         record.registries.push(ManagedRegistry {
             name: name.clone(),
             credential,
+            origin,
         });
     }
     for r in &old.registries {
         if live_hub(&r.name)
+            && r.origin == Origin::Created
             && !ex.deleted_registries.contains(&r.name)
             && !record.manages_registry(&r.name)
         {
@@ -515,27 +234,40 @@ fn new_record(
         }
     }
     for a in &repo.automations {
-        let id = ex
-            .created_subscriptions
-            .get(&a.spec.name)
-            .copied()
-            .or_else(|| {
+        let name = &a.spec.name;
+        let found = || {
+            ex.adopted_subscriptions.get(name).copied().or_else(|| {
                 observed
                     .subscriptions
                     .iter()
-                    .find(|s| s.name == a.spec.name)
+                    .find(|s| &s.name == name)
                     .and_then(|s| s.id)
-            });
+            })
+        };
+        let (id, origin) = match ex.created_subscriptions.get(name) {
+            Some(&id) => (Some(id), Origin::Created),
+            None => (found(), Origin::Adopted),
+        };
         if let Some(id) = id {
+            let origin = old
+                .subscriptions
+                .iter()
+                .find(|o| o.id == id)
+                .map_or(origin, |o| o.origin);
             record.subscriptions.push(ManagedSubscription {
                 id,
-                name: a.spec.name.clone(),
+                name: name.clone(),
+                origin,
             });
         }
     }
     for s in &old.subscriptions {
         let live = observed.subscriptions.iter().any(|l| l.id == Some(s.id));
-        if live && !ex.deleted_subscriptions.contains(&s.id) && !record.manages_subscription(s.id) {
+        if live
+            && s.origin == Origin::Created
+            && !ex.deleted_subscriptions.contains(&s.id)
+            && !record.manages_subscription(s.id)
+        {
             record.subscriptions.push(s.clone());
         }
     }
@@ -548,6 +280,7 @@ pub fn journal_text(j: &Journal) -> String {
     for e in &j.entries {
         let (verb, detail) = match &e.outcome {
             Outcome::Done => ("done", String::new()),
+            Outcome::Adopted(m) => ("adopted", format!(" ({m})")),
             Outcome::Failed(m) => ("FAILED", format!(": {m}")),
             Outcome::Skipped(m) => ("skipped", format!(" ({m})")),
         };
@@ -556,9 +289,13 @@ pub fn journal_text(j: &Journal) -> String {
     if let Some(e) = &j.record_error {
         let _ = writeln!(out, "  FAILED  writing the record of managed objects: {e}");
     }
+    let adopted = match j.adopted() {
+        0 => String::new(),
+        n => format!(", {n} adopted"),
+    };
     let _ = writeln!(
         out,
-        "Apply: {} done, {} failed, {} skipped",
+        "Apply: {} done{adopted}, {} failed, {} skipped",
         j.done(),
         j.failed(),
         j.skipped()

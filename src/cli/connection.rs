@@ -2,11 +2,12 @@
 //! declarations to compare it with.
 
 use super::output::{EXIT_PROBLEMS, print_json};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+use xcs::apply::declarations::DeclarationsError;
 use xcs::model::environment::XnatVariables;
 use xcs::model::{Repo, Secret};
 use xcs::xnat::{Client, Endpoint};
@@ -52,6 +53,7 @@ impl XnatArgs {
                     vars.url_variable
                 )
             })?;
+        warn_if_clear(&url);
         let (user, password) =
             if let Some(token) = var(&vars.token_variable).filter(|_| self.user.is_none()) {
                 let (alias, secret) = token
@@ -93,47 +95,29 @@ impl XnatArgs {
     }
 }
 
-/// The declarations of `dir` as environment `env` sees them, and the XNAT variables to use.
-/// Validation errors are printed (human form, on stderr) and end the command with exit 1.
+/// The declarations of `dir` as environment `env` sees them, and the XNAT variables to use
+/// (`xcs::apply::declarations::load`). Validation errors are printed (human form, on stderr)
+/// and end the command with exit 1; the other refusals are errors (exit 2).
 pub fn declarations(
     dir: &Path,
     env: Option<&str>,
     color: bool,
 ) -> anyhow::Result<Result<(Repo, XnatVariables), ExitCode>> {
-    let source = xcs::load::Source::new(dir, None);
-    let which = env.map_or(
-        xcs::validate::Environments::All,
-        xcs::validate::Environments::Only,
-    );
-    let v = xcs::validate::validate_source_with(&source, which)?;
-    if v.has_errors() {
-        eprint!(
-            "{}",
-            xcs::diag::render_human(&v.diagnostics, &v.sources, color)
-        );
-        let c = v.counts();
-        eprintln!(
-            "{}: {} — fix them first (`xcs validate {}`)",
-            dir.display(),
-            xcs::diag::plural(c.errors, "error"),
-            dir.display()
-        );
-        return Ok(Err(ExitCode::from(EXIT_PROBLEMS)));
-    }
-    match env {
-        None => Ok(Ok((v.repo, XnatVariables::default()))),
-        Some(name) => {
-            let Some(e) = v.repo.environment(name) else {
-                bail!(
-                    "no environment `{name}` in {} (known: {})",
-                    dir.display(),
-                    xcs::model::environment::known_environments(&v.repo)
-                );
-            };
-            let vars = e.spec.xnat.clone();
-            let repo = xcs::model::environment::for_environment(&v.repo, name)?;
-            Ok(Ok((repo, vars)))
+    match xcs::apply::declarations::load(dir, env) {
+        Ok(d) => Ok(Ok((d.repo, d.vars))),
+        Err(DeclarationsError::Invalid { dir, validation: v }) => {
+            err!(
+                "{}",
+                xcs::diag::render_human(&v.diagnostics, &v.sources, color)
+            );
+            let c = v.counts();
+            errln!(
+                "{dir}: {} — fix them first (`xcs validate {dir}`)",
+                xcs::diag::plural(c.errors, "error"),
+            );
+            Ok(Err(ExitCode::from(EXIT_PROBLEMS)))
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -147,4 +131,37 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn print_pretty(value: &serde_json::Value) -> anyhow::Result<()> {
     print_json(value)
+}
+
+/// `--prune` and `--prune-adopted` as one mode (the second implies the first).
+pub fn prune_mode(prune: bool, adopted: bool) -> xcs::plan::Prune {
+    match (prune, adopted) {
+        (_, true) => xcs::plan::Prune::AlsoAdopted,
+        (true, false) => xcs::plan::Prune::Created,
+        (false, false) => xcs::plan::Prune::Keep,
+    }
+}
+
+/// Plain `http://` to anything but this machine sends the password (or token) readable to
+/// every hop: say so before anything is sent.
+fn warn_if_clear(url: &str) {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        errln!(
+            "warning: {} is not encrypted: the password travels in clear to {host}; use https://",
+            url.trim_end_matches('/')
+        );
+    }
 }

@@ -153,14 +153,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.format {
         Format::Text => {
             for note in &c.notes {
-                eprintln!("note: {note}");
+                errln!("note: {note}");
             }
-            print!("{}", render::text(&c.diff, &title));
+            out!("{}", render::text(&c.diff, &title));
         }
         Format::Markdown => {
-            print!("{}", render::markdown(&c.diff, &title));
+            out!("{}", render::markdown(&c.diff, &title));
             for note in &c.notes {
-                println!("\n> **Note:** {}", render::html(note));
+                outln!("\n> **Note:** {}", render::html(note));
             }
         }
         Format::Json => print_envelope(json!({
@@ -176,9 +176,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }))?,
         Format::Github => {
             for note in &c.notes {
-                eprintln!("note: {note}");
+                errln!("note: {note}");
             }
-            print!("{}", render::github(&c.diff));
+            out!("{}", render::github(&c.diff));
         }
         Format::Sarif => unreachable!("not among FORMATS"),
     }

@@ -34,27 +34,28 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, xcs::model::redact::scrub(text))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     let declarations = imported
         .files
         .keys()
         .filter(|k| !k.starts_with(".xcs/"))
         .count();
-    println!("Wrote {declarations} files to {}", args.out.display());
+    outln!("Wrote {declarations} files to {}", args.out.display());
     for note in &imported.notes {
-        println!("  - {note}");
+        outln!("  - {note}");
     }
     let v = xcs::validate::validate_source(&xcs::load::Source::new(&args.out, None))?;
     if v.has_errors() {
-        print!(
+        out!(
             "{}",
             xcs::diag::render_human(&v.diagnostics, &v.sources, color)
         );
-        println!("The imported repo has problems to fix before applying it.");
+        outln!("The imported repo has problems to fix before applying it.");
         return Ok(ExitCode::from(EXIT_PROBLEMS));
     }
-    println!(
+    outln!(
         "It validates{}; `xcs plan {}` against the same XNAT shows no changes.",
         if v.diagnostics.is_empty() {
             " clean"

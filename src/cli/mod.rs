@@ -1,6 +1,27 @@
 //! Command-line arguments (clap derive is the single source for parsing and `--help`) and the
 //! dispatch to one subcommand. Each file holds one subcommand's arguments and the few lines that
 //! call the library.
+//!
+//! Every text this program prints goes through the redactor (`xcs::model::redact`): use
+//! `out!`/`outln!`/`err!`/`errln!` here, never `print!` and friends.
+
+/// `print!` through the redactor.
+macro_rules! out {
+    ($($t:tt)*) => { print!("{}", xcs::model::redact::scrub(&format!($($t)*))) };
+}
+/// `println!` through the redactor.
+macro_rules! outln {
+    () => { println!() };
+    ($($t:tt)*) => { println!("{}", xcs::model::redact::scrub(&format!($($t)*))) };
+}
+/// `eprint!` through the redactor.
+macro_rules! err {
+    ($($t:tt)*) => { eprint!("{}", xcs::model::redact::scrub(&format!($($t)*))) };
+}
+/// `eprintln!` through the redactor.
+macro_rules! errln {
+    ($($t:tt)*) => { eprintln!("{}", xcs::model::redact::scrub(&format!($($t)*))) };
+}
 
 mod apply;
 pub mod closed_stdout;
@@ -28,9 +49,11 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success: no problems (warnings allowed unless --deny-warnings)
   1  problems found: validation errors, a failed action, a stale saved plan, the apply lock
-     held elsewhere, or --fail-on matched
+     held elsewhere or lost in a race, or --fail-on matched
   2  could not run: bad arguments, unreadable path, unknown revision, no XNAT configured,
-     XNAT unreachable or refusing the login
+     --env missing in a repo with environments, XNAT unreachable or refusing the login, a
+     role the apply needs is missing
+  130/143  apply stopped by SIGINT/SIGTERM (the apply lock released)
   `plan --detailed-exitcode` instead uses 0 = no changes, 1 = error, 2 = changes.";
 
 #[derive(Debug, Parser)]

@@ -96,6 +96,6 @@ pub fn print_envelope(fields: serde_json::Value) -> anyhow::Result<()> {
 
 /// Write a JSON document to stdout, pretty-printed, with a trailing newline.
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }

@@ -27,6 +27,10 @@ pub struct Args {
     /// Include deleting what xcs created and the repo no longer declares.
     #[arg(long)]
     prune: bool,
+    /// Include deleting what xcs adopted (found in XNAT and took over) and the repo no longer
+    /// declares.
+    #[arg(long)]
+    prune_adopted: bool,
     /// Markdown: where the full plan is, for the notice when the comment is cut.
     #[arg(long, value_name = "URL")]
     artifact_url: Option<String>,
@@ -48,20 +52,24 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     };
     let client = args.xnat.client(&vars)?;
     let mut opts = PlanOptions::new(args.dir.clone());
-    opts.prune = args.prune;
+    opts.prune = super::connection::prune_mode(args.prune, args.prune_adopted);
     let (mut plan, _) = runtime()?.block_on(xcs::xnat::observe::plan(&client, &repo, &opts))?;
+    // Absolute, so `xcs apply PLAN` works from any directory.
+    let dir = std::path::absolute(&args.dir).unwrap_or_else(|_| args.dir.clone());
     plan.source = Some(PlanSource {
-        dir: args.dir.display().to_string(),
+        dir: dir.display().to_string(),
         env: args.env.clone(),
-        prune: args.prune,
+        prune: opts.prune,
     });
     if let Some(out) = &args.out {
+        plan.secrets = Some(xcs::plan::secrets_fingerprint(&repo, &opts));
         let text = serde_json::to_string_pretty(&render::json(&plan))? + "\n";
-        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+        std::fs::write(out, xcs::model::redact::scrub(&text))
+            .with_context(|| format!("writing {}", out.display()))?;
     }
     match args.format {
-        Format::Text | Format::Github | Format::Sarif => print!("{}", render::text(&plan)),
-        Format::Markdown => print!(
+        Format::Text | Format::Github | Format::Sarif => out!("{}", render::text(&plan)),
+        Format::Markdown => out!(
             "{}",
             render::markdown(&plan, render::MARKDOWN_LIMIT, args.artifact_url.as_deref())
         ),

@@ -63,7 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "diff": c.diff.summary(),
             "body": body,
         }))?,
-        _ => print!("{body}"),
+        _ => out!("{body}"),
     }
     Ok(ExitCode::SUCCESS)
 }

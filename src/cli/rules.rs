@@ -13,7 +13,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.format {
         Format::Text | Format::Github | Format::Sarif => {
             for r in rules::ALL {
-                println!(
+                outln!(
                     "{}  {:<7}  {}\n                  XNAT: {}",
                     r.code,
                     r.severity.as_str(),
@@ -23,7 +23,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Format::Json => print_envelope(json!({"rules": rules::ALL}))?,
-        Format::Markdown => print!("{}", rules::markdown_table()),
+        Format::Markdown => out!("{}", rules::markdown_table()),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -83,7 +83,7 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
     let counts = validation.counts();
     match args.format {
         Format::Text | Format::Markdown | Format::Github | Format::Sarif => {
-            print!(
+            out!(
                 "{}",
                 diag::render_human(&validation.diagnostics, &validation.sources, color)
             );
@@ -94,7 +94,7 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
                     } else {
                         String::new()
                     };
-                    println!(
+                    outln!(
                         "       Built {} into {}: {}, {} files, {} KB, in {:.2} s{warnings}",
                         plural(r.commands, "command"),
                         args.out.display(),
@@ -103,13 +103,13 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
                         r.bytes / 1024,
                         r.elapsed.as_secs_f64()
                     );
-                    println!(
+                    outln!(
                         "        Open {}/index.html, or `xcs site serve {}` for search (it needs http://, not file://)",
                         args.out.display().to_string().trim_end_matches('/'),
                         args.dir.display()
                     );
                 }
-                None => println!(
+                None => outln!(
                     "{}: {}, {}: the site was not built",
                     args.dir.display(),
                     plural(counts.errors, "error"),
@@ -158,7 +158,7 @@ fn serve_site(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let report: serve::Reporter = Arc::new(|event| {
         use std::io::Write;
-        println!("{}", serve::describe(&event));
+        outln!("{}", serve::describe(&event));
         // Tests and scripts read the address from a pipe: don't let it sit in a buffer.
         let _ = std::io::stdout().flush();
     });

@@ -37,14 +37,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 "still valid"
             };
-            println!(
+            outln!(
                 "Cleared the apply lock held by {} since {} ({state}, until {}).",
                 lease.holder,
                 lock::timestamp(lease.acquired),
                 lock::timestamp(lease.expires)
             );
         }
-        None => println!("No apply lock was held."),
+        None => outln!("No apply lock was held."),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -51,7 +51,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let documents = v.documents;
     match args.format {
         Format::Text => {
-            print!("{}", diag::render_human(&v.diagnostics, &v.sources, color));
+            out!("{}", diag::render_human(&v.diagnostics, &v.sources, color));
             let at = args
                 .rev
                 .as_deref()
@@ -71,7 +71,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
                 .as_deref()
                 .map(|e| format!(" (environment {e})"))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "{}{at}{env}: {}, {}: {found}",
                 args.dir.display(),
                 plural(v.files, "file"),
@@ -84,7 +84,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
             "summary": {"files": v.files, "documents": documents, "errors": counts.errors, "warnings": counts.warnings},
             "diagnostics": v.diagnostics,
         }))?,
-        Format::Github => print!("{}", diag::render_github(&v.diagnostics)),
+        Format::Github => out!("{}", diag::render_github(&v.diagnostics)),
         Format::Sarif => print_json(&xcs::validate::sarif::log(
             &v.diagnostics,
             env!("CARGO_PKG_VERSION"),

@@ -9,6 +9,7 @@ pub mod command;
 pub mod enablement;
 pub mod environment;
 pub mod json_schema;
+pub mod redact;
 pub mod registry;
 pub mod repo;
 pub mod secret;

@@ -62,7 +62,9 @@ impl SecretRef {
         base: &std::path::Path,
     ) -> Result<Secret, SecretError> {
         match self.source()? {
-            SecretSource::Env(name) => env(&name).map(Secret).ok_or(SecretError::EnvMissing(name)),
+            SecretSource::Env(name) => env(&name)
+                .map(Secret::new)
+                .ok_or(SecretError::EnvMissing(name)),
             SecretSource::File(path) => {
                 let full = if path.is_absolute() {
                     path.clone()
@@ -70,7 +72,7 @@ impl SecretRef {
                     base.join(&path)
                 };
                 std::fs::read_to_string(&full)
-                    .map(|s| Secret(s.trim_end_matches(['\n', '\r']).to_string()))
+                    .map(|s| Secret::new(s.trim_end_matches(['\n', '\r'])))
                     .map_err(|e| SecretError::FileUnreadable {
                         path: path.display().to_string(),
                         message: e.to_string(),
@@ -95,8 +97,12 @@ pub fn is_credential_name(name: &str) -> bool {
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret value; the [redactor](super::redact) learns it at once, so no text xcs prints
+    /// or writes can carry it.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        let value = value.into();
+        super::redact::register(&value);
+        Secret(value)
     }
     pub fn expose(&self) -> &str {
         &self.0

@@ -6,8 +6,10 @@
 use super::config_view::{materialise, merge, same};
 use super::matching::Pairing;
 use super::observed::{Observed, refers};
+use super::request::{RegistryRequest, SubscriptionRequest, command_body};
 use super::{
-    Action, Change, CommandKey, CredentialState, Op, PLAN_VERSION, Plan, Step, Target, digest,
+    Action, Change, CommandKey, CredentialState, Op, PLAN_VERSION, Plan, Prune, Step, Target,
+    digest,
 };
 use crate::diff::tree::{self, ListKind};
 use crate::model::canonical::{self, Stored};
@@ -18,13 +20,13 @@ use crate::xnat::wire::{CommandConfiguration, EventFilter, Scope, Subscription, 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
-struct Builder<'a> {
-    repo: &'a Repo,
-    obs: &'a Observed,
-    pairing: Pairing,
+pub(super) struct Builder<'a> {
+    pub(super) repo: &'a Repo,
+    pub(super) obs: &'a Observed,
+    pub(super) pairing: Pairing,
     stored: Stored,
-    actions: Vec<Action>,
-    notes: Vec<String>,
+    pub(super) actions: Vec<Action>,
+    pub(super) notes: Vec<String>,
     /// Action id of each command's create/update, by declared index.
     command_action: BTreeMap<usize, usize>,
     /// The action setting a wrapper's state at a scope, by (declared command index, wrapper
@@ -34,7 +36,7 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn push(
+    pub(super) fn push(
         &mut self,
         target: Target,
         op: Op,
@@ -70,7 +72,7 @@ pub fn compute(
     repo: &Repo,
     obs: &Observed,
     credentials: &BTreeMap<String, CredentialState>,
-    prune: bool,
+    prune: Prune,
     xnat: &str,
 ) -> Plan {
     let mut b = Builder {
@@ -121,18 +123,12 @@ pub fn compute(
         }
     }
     automations(&mut b);
-    if prune {
-        prune_subscriptions(&mut b);
-        prune_commands(&mut b);
-        prune_registries(&mut b);
-    } else {
-        report_orphans(&mut b);
-    }
+    super::prune::prune(&mut b, prune);
     super::images::plan(repo, obs, &mut b.actions, &mut b.notes);
     super::kube::plan(
         repo,
         obs.cluster.as_ref(),
-        prune,
+        prune != Prune::Keep,
         &mut b.actions,
         &mut b.notes,
     );
@@ -155,6 +151,8 @@ pub fn compute(
         actions: b.actions,
         notes: b.notes,
         source: None,
+        secrets: None,
+        read_via: Some(obs.read_via.clone()),
     }
 }
 
@@ -198,7 +196,10 @@ fn registries(b: &mut Builder, credentials: &BTreeMap<String, CredentialState>) 
                 if r.has_credentials() {
                     changes.push(secret_change());
                 }
-                let id = b.push(target, Op::Create, changes, Step::CreateRegistry, vec![]);
+                let step = Step::CreateRegistry {
+                    request: RegistryRequest::of(r),
+                };
+                let id = b.push(target, Op::Create, changes, step, vec![]);
                 if let CredentialState::Unavailable(why) = cred {
                     b.actions[id].warnings.push(format!(
                         "the credential cannot be read here ({why}); apply needs it"
@@ -232,7 +233,10 @@ fn registries(b: &mut Builder, credentials: &BTreeMap<String, CredentialState>) 
                 let step = if changes.is_empty() {
                     Step::None
                 } else {
-                    Step::UpdateRegistry { id: h.id }
+                    Step::UpdateRegistry {
+                        id: h.id,
+                        request: RegistryRequest::of(r),
+                    }
                 };
                 let id = b.push(target, op, changes, step, vec![]);
                 if let CredentialState::Unavailable(why) = cred {
@@ -319,7 +323,13 @@ fn backend(b: &mut Builder) {
                 .iter()
                 .map(|(k, v)| change(k.clone(), None, Some(v.clone())))
                 .collect();
-            b.push(target, Op::Create, changes, Step::SetBackend, vec![]);
+            b.push(
+                target,
+                Op::Create,
+                changes,
+                Step::SetBackend { body },
+                vec![],
+            );
         }
         Some(live) => {
             let have = server_canonical(live, &keys);
@@ -331,7 +341,7 @@ fn backend(b: &mut Builder) {
             let (op, step) = if changes.is_empty() {
                 (Op::NoOp, Step::None)
             } else {
-                (Op::Update, Step::SetBackend)
+                (Op::Update, Step::SetBackend { body: body.clone() })
             };
             let id = b.push(target, op, changes, step, vec![]);
             if op == Op::Update {
@@ -378,7 +388,14 @@ fn commands(b: &mut Builder) {
                     change("image", None, spec.image.as_deref().map(|s| json!(s))),
                     change("xnat", None, Some(json!(wrappers))),
                 ];
-                let id = b.push(target, Op::Create, changes, Step::CreateCommand, vec![]);
+                let body = command_body(spec);
+                let id = b.push(
+                    target,
+                    Op::Create,
+                    changes,
+                    Step::CreateCommand { body },
+                    vec![],
+                );
                 b.command_action.insert(i, id);
                 let namesakes: Vec<String> = b
                     .obs
@@ -410,7 +427,13 @@ fn commands(b: &mut Builder) {
                 let (op, step) = if changes.is_empty() {
                     (Op::NoOp, Step::None)
                 } else {
-                    (Op::Update, Step::UpdateCommand { id: live_id })
+                    (
+                        Op::Update,
+                        Step::UpdateCommand {
+                            id: live_id,
+                            body: command_body(spec),
+                        },
+                    )
                 };
                 let id = b.push(target, op, changes, step, vec![]);
                 if op == Op::Update {
@@ -706,7 +729,14 @@ fn automations(b: &mut Builder) {
                         Some(json!(format!("{}/{}", a.command, a.wrapper))),
                     ),
                 ];
-                b.push(target, Op::Create, changes, Step::CreateSubscription, after);
+                let request = SubscriptionRequest::of(a, b.key(index), wrapper_id);
+                b.push(
+                    target,
+                    Op::Create,
+                    changes,
+                    Step::CreateSubscription { request },
+                    after,
+                );
             }
             Some(live) => {
                 let mut want = want;
@@ -720,7 +750,14 @@ fn automations(b: &mut Builder) {
                 let (op, step) = if changes.is_empty() {
                     (Op::NoOp, Step::None)
                 } else {
-                    (Op::Update, Step::UpdateSubscription { id, active_only })
+                    (
+                        Op::Update,
+                        Step::UpdateSubscription {
+                            id,
+                            active_only,
+                            request: SubscriptionRequest::of(a, b.key(index), wrapper_id),
+                        },
+                    )
                 };
                 b.push(
                     target,
@@ -731,118 +768,5 @@ fn automations(b: &mut Builder) {
                 );
             }
         }
-    }
-}
-
-fn prune_subscriptions(b: &mut Builder) {
-    let orphans: Vec<(i64, String)> = b
-        .obs
-        .subscriptions
-        .iter()
-        .filter_map(|s| Some((s.id?, s.name.clone())))
-        .filter(|(id, name)| {
-            b.obs.record.manages_subscription(*id)
-                && !b.repo.automations.iter().any(|a| &a.spec.name == name)
-        })
-        .collect();
-    for (id, name) in orphans {
-        b.push(
-            Target::Automation { name },
-            Op::Delete,
-            vec![],
-            Step::DeleteSubscription { id },
-            vec![],
-        );
-    }
-}
-
-fn prune_commands(b: &mut Builder) {
-    let orphans: Vec<(i64, CommandKey)> = b
-        .pairing
-        .unmatched_live
-        .iter()
-        .map(|&l| &b.obs.commands[l])
-        .filter_map(|c| Some((c.id?, c)))
-        .filter(|(id, _)| b.obs.record.manages_command(*id))
-        .map(|(id, c)| {
-            (
-                id,
-                CommandKey {
-                    name: c.name.clone(),
-                    version: c.version.clone(),
-                },
-            )
-        })
-        .collect();
-    for (id, key) in orphans {
-        let a = b.push(
-            Target::Command { command: key },
-            Op::Delete,
-            vec![],
-            Step::DeleteCommand { id },
-            vec![],
-        );
-        b.actions[a].warnings.push("its wrappers go too, with their enablement and configuration (the image is never deleted)".into());
-    }
-}
-
-fn prune_registries(b: &mut Builder) {
-    let orphans: Vec<(i64, String, bool)> = b
-        .obs
-        .hubs
-        .iter()
-        .filter(|h| {
-            b.obs.record.manages_registry(&h.name)
-                && !b.repo.registries.iter().any(|r| r.spec.name == h.name)
-        })
-        .map(|h| (h.id, h.name.clone(), h.default))
-        .collect();
-    for (id, name, default) in orphans {
-        if default {
-            b.notes.push(format!("registry `{name}` is no longer declared but is XNAT's default registry; xcs never deletes the default"));
-            continue;
-        }
-        b.push(
-            Target::Registry { name },
-            Op::Delete,
-            vec![],
-            Step::DeleteRegistry { id },
-            vec![],
-        );
-    }
-}
-
-/// Without `--prune`, say what would be deleted.
-fn report_orphans(b: &mut Builder) {
-    let mut orphans = Vec::new();
-    for &l in &b.pairing.unmatched_live {
-        let c = &b.obs.commands[l];
-        if c.id.is_some_and(|id| b.obs.record.manages_command(id)) {
-            orphans.push(format!(
-                "command {}@{}",
-                c.name,
-                c.version.as_deref().unwrap_or("")
-            ));
-        }
-    }
-    for s in &b.obs.subscriptions {
-        if s.id.is_some_and(|id| b.obs.record.manages_subscription(id))
-            && !b.repo.automations.iter().any(|a| a.spec.name == s.name)
-        {
-            orphans.push(format!("automation {}", s.name));
-        }
-    }
-    for h in &b.obs.hubs {
-        if b.obs.record.manages_registry(&h.name)
-            && !b.repo.registries.iter().any(|r| r.spec.name == h.name)
-        {
-            orphans.push(format!("registry {}", h.name));
-        }
-    }
-    if !orphans.is_empty() {
-        b.notes.push(format!(
-            "no longer declared, created by xcs, kept (apply with --prune to delete): {}",
-            orphans.join(", ")
-        ));
     }
 }

@@ -4,12 +4,17 @@
 
 pub mod compute;
 pub mod config_view;
+pub mod double_launch;
 pub mod images;
 pub mod kube;
 pub mod matching;
 pub mod observed;
+pub mod prune;
 pub mod record;
 pub mod render;
+pub mod request;
+
+pub use prune::Prune;
 
 use crate::model::Repo;
 use crate::model::secret::SecretError;
@@ -20,7 +25,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// The version of the plan JSON; bumped on incompatible changes.
-pub const PLAN_VERSION: u32 = 1;
+/// 2: steps carry their requests.
+pub const PLAN_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -37,14 +43,49 @@ pub struct Plan {
     /// Where the plan came from, so `xcs apply plan.json` can check it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<PlanSource>,
+    /// A salted, slow fingerprint of every secret value the plan was made with (see
+    /// [`secrets_fingerprint`]): a saved plan is applied only with the same secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<crate::plan::record::Fingerprint>,
+    /// How the wrappers' state was read (CS's stored documents by one listing per scope, or
+    /// per wrapper and why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_via: Option<observed::ReadVia>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanSource {
+    /// The declaration repo, as an absolute path (so the plan applies from any directory).
     pub dir: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<String>,
-    pub prune: bool,
+    /// `true`/`false` in plans saved before `--prune-adopted` existed.
+    #[serde(with = "prune_compat")]
+    pub prune: Prune,
+}
+
+/// Reads `prune` as a boolean (older plans) or as a [`Prune`] name.
+mod prune_compat {
+    use super::Prune;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(p: &Prune, s: S) -> Result<S::Ok, S::Error> {
+        p.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Prune, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Flag(bool),
+            Mode(Prune),
+        }
+        Ok(match Either::deserialize(d)? {
+            Either::Flag(true) => Prune::Created,
+            Either::Flag(false) => Prune::Keep,
+            Either::Mode(m) => m,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,23 +187,31 @@ impl std::fmt::Display for Target {
     }
 }
 
-/// How an action is carried out. Holds ids and non-secret payloads only; everything else is
-/// read from the repo when applying, and secrets are resolved then.
+/// How an action is carried out: each step holds the request it sends (built by
+/// [`request`]), so apply needs nothing but the plan. Secrets appear only as references.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "do", rename_all = "kebab-case")]
 pub enum Step {
     None,
-    CreateRegistry,
+    CreateRegistry {
+        request: request::RegistryRequest,
+    },
     UpdateRegistry {
         id: i64,
+        request: request::RegistryRequest,
     },
     DeleteRegistry {
         id: i64,
     },
-    SetBackend,
-    CreateCommand,
+    SetBackend {
+        body: Value,
+    },
+    CreateCommand {
+        body: Value,
+    },
     UpdateCommand {
         id: i64,
+        body: Value,
     },
     DeleteCommand {
         id: i64,
@@ -177,11 +226,14 @@ pub enum Step {
         enabled: bool,
     },
     EnableEventService,
-    CreateSubscription,
+    CreateSubscription {
+        request: request::SubscriptionRequest,
+    },
     UpdateSubscription {
         id: i64,
         /// Only the active flag differs (activate/deactivate, no full update).
         active_only: bool,
+        request: request::SubscriptionRequest,
     },
     DeleteSubscription {
         id: i64,
@@ -305,8 +357,8 @@ pub enum CredentialState {
 pub type EnvReader = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 pub struct PlanOptions {
-    /// Delete objects xcs created that the repo no longer declares.
-    pub prune: bool,
+    /// What to delete of what the repo no longer declares.
+    pub prune: Prune,
     /// Told how image pulls and loads go, for a progress display.
     pub on_image: Option<std::sync::Arc<dyn Fn(images::ImageEvent) + Send + Sync>>,
     /// Where `${file:…}` references are relative to.
@@ -317,7 +369,7 @@ pub struct PlanOptions {
 impl PlanOptions {
     pub fn new(base: PathBuf) -> PlanOptions {
         PlanOptions {
-            prune: false,
+            prune: Prune::Keep,
             on_image: None,
             base,
             env: Box::new(|name| std::env::var(name).ok()),
@@ -354,6 +406,93 @@ pub fn credential_states(
         out.insert(r.name.clone(), state);
     }
     out
+}
+
+/// Every secret value the repo's registries resolve to here, in one text (name order); an
+/// unresolvable one counts as its error, so "could not read it" is a value too.
+fn secrets_text(repo: &Repo, opts: &PlanOptions) -> String {
+    let mut names: Vec<&crate::model::Registry> = repo.registries.iter().map(|r| &r.spec).collect();
+    names.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut text = String::new();
+    for r in names {
+        for (field, s) in [("password", &r.password), ("token", &r.token)] {
+            let value = match s.as_ref().map(|s| s.resolve(&*opts.env, &opts.base)) {
+                None => "-".to_string(),
+                Some(Ok(v)) => format!("={}", v.expose()),
+                Some(Err(e)) => format!("!{e}"),
+            };
+            text.push_str(&format!("{}\u{0}{field}\u{0}{value}\u{0}", r.name));
+        }
+    }
+    text
+}
+
+/// A salted PBKDF2 fingerprint of the secrets the plan is made with, for `plan --out`.
+pub fn secrets_fingerprint(repo: &Repo, opts: &PlanOptions) -> crate::plan::record::Fingerprint {
+    crate::plan::record::Fingerprint::new(&secrets_text(repo, opts))
+}
+
+/// Whether the secrets resolve now to what a saved plan was made with. A plan that carries no
+/// fingerprint (made by an older xcs) matches only a repo without secrets.
+pub fn secrets_match(saved: &Plan, repo: &Repo, opts: &PlanOptions) -> bool {
+    let has_secrets = repo
+        .registries
+        .iter()
+        .any(|r| r.spec.password.is_some() || r.spec.token.is_some());
+    match &saved.secrets {
+        Some(f) => f.matches(&secrets_text(repo, opts)),
+        None => !has_secrets,
+    }
+}
+
+/// What this account lacks to carry out `plan`, one sentence each (empty when it has every
+/// role needed, or when XNAT would not list its roles). An apply with changes writes the lock
+/// and the ownership record, site config-service documents only a site administrator may write
+/// (ref core §2); the event service and site automations need the same role (ref core §6, CS
+/// §7b); commands, wrappers, registries and the backend need `ContainerManager` from CS 3.7 on
+/// (ref CS §0).
+pub fn missing_roles(plan: &Plan, caps: &crate::xnat::wire::Capabilities) -> Vec<String> {
+    use crate::xnat::wire::{ADMINISTRATOR, CONTAINER_MANAGER};
+    let changing = |f: &dyn Fn(&Target) -> bool| {
+        plan.actions
+            .iter()
+            .any(|a| a.op != Op::NoOp && f(&a.target))
+    };
+    let mut needs: Vec<(&str, &str)> = Vec::new();
+    if plan.has_changes() {
+        needs.push((
+            ADMINISTRATOR,
+            "the apply lock and the ownership record (site config-service documents)",
+        ));
+    }
+    if changing(&|t| matches!(t, Target::EventService | Target::Automation { .. })) {
+        needs.push((ADMINISTRATOR, "the event service and automations"));
+    }
+    let managed = |t: &Target| {
+        matches!(
+            t,
+            Target::Registry { .. }
+                | Target::ComputeBackend { .. }
+                | Target::Command { .. }
+                | Target::Wrapper { .. }
+        )
+    };
+    if caps.at_least(3, 7) && changing(&managed) {
+        needs.push((
+            CONTAINER_MANAGER,
+            "commands, wrappers, registries and the compute backend",
+        ));
+    }
+    needs
+        .into_iter()
+        .filter(|(role, _)| caps.has_role(role) == Some(false))
+        .map(|(role, what)| {
+            format!(
+                "missing role: `{}` lacks the `{role}` role, which apply needs for {what}",
+                caps.username
+            )
+        })
+        .collect()
 }
 
 pub fn digest(value: &impl Serialize) -> String {

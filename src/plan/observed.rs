@@ -22,10 +22,28 @@ pub struct Observed {
     pub record: Record,
     /// By live wrapper id, for the wrappers of commands the repo declares.
     pub wrappers: BTreeMap<i64, WrapperState>,
+    /// What could not be read, for the plan's notes.
+    #[serde(skip)]
+    pub notes: Vec<String>,
+    /// How the wrappers' flags and configurations were read.
+    #[serde(skip)]
+    pub read_via: ReadVia,
     /// Images on XNAT's server; None when not read (no docker or swarm backend declared).
     pub images: Option<Vec<crate::xnat::wire::Image>>,
     /// The kubernetes backend's namespace; None when not involved.
     pub cluster: Option<super::kube::ClusterView>,
+}
+
+/// How the wrappers' state was read: CS's stored documents through one config-service listing
+/// per scope, or per wrapper (with the reason the listing could not be used).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadVia {
+    /// No wrapper state was needed.
+    #[default]
+    None,
+    Listing,
+    PerWrapper(String),
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

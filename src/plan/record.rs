@@ -1,6 +1,7 @@
 //! What xcs manages on an XNAT, recorded in XNAT itself (its config service, tool `xcs`,
-//! entry `managed`), so `--prune` deletes only what xcs created and any CI runner sees the same
-//! record. Any XNAT user can read the config service: the record never holds a secret, only a
+//! entry `managed`), so any CI runner sees the same record. Each object is recorded with its
+//! [`Origin`]: `created` (xcs made it) or `adopted` (it existed and xcs took it over). `--prune`
+//! deletes only created objects; an adopted one that leaves the repo is released (forgotten). Any XNAT user can read the config service: the record never holds a secret, only a
 //! salted, deliberately slow fingerprint of each registry credential, so a changed credential is
 //! sent and an unchanged one is not a perpetual difference.
 
@@ -8,7 +9,18 @@ use crate::model::Secret;
 use serde::{Deserialize, Serialize};
 
 pub const ENTRY: &str = "managed";
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: objects carry their origin. Entries of a version-1 record (which did not tell created
+/// from adopted) read as adopted, so no prune deletes what xcs may not have made.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Whether xcs made an object or found it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    Created,
+    #[default]
+    Adopted,
+}
 const ITERATIONS: u32 = 200_000;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -31,6 +43,8 @@ pub struct ManagedCommand {
     pub image: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +53,8 @@ pub struct ManagedRegistry {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<Fingerprint>,
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +62,8 @@ pub struct ManagedRegistry {
 pub struct ManagedSubscription {
     pub id: i64,
     pub name: String,
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 /// PBKDF2-HMAC-SHA256 of a credential with a random salt.
@@ -121,6 +139,24 @@ impl Record {
 
     pub fn manages_subscription(&self, id: i64) -> bool {
         self.subscriptions.iter().any(|s| s.id == id)
+    }
+
+    pub fn created_command(&self, id: i64) -> bool {
+        self.commands
+            .iter()
+            .any(|c| c.id == id && c.origin == Origin::Created)
+    }
+
+    pub fn created_registry(&self, name: &str) -> bool {
+        self.registries
+            .iter()
+            .any(|r| r.name == name && r.origin == Origin::Created)
+    }
+
+    pub fn created_subscription(&self, id: i64) -> bool {
+        self.subscriptions
+            .iter()
+            .any(|s| s.id == id && s.origin == Origin::Created)
     }
 
     pub fn fingerprint(&self, registry: &str) -> Option<&Fingerprint> {

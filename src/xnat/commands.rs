@@ -89,3 +89,8 @@ pub async fn delete(client: &Client, id: i64) -> Result<()> {
         .await
         .map(drop)
 }
+
+/// `GET /xapi/commands/{id}`: one command with its wrappers (and their ids).
+pub async fn get(client: &Client, id: i64) -> Result<Command> {
+    client.get_json(&format!("/xapi/commands/{id}"), &[]).await
+}

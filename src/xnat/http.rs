@@ -52,6 +52,8 @@ pub enum Body {
 pub struct Response {
     pub status: StatusCode,
     pub text: String,
+    /// 401 with a `WWW-Authenticate` challenge: no (valid) session, as opposed to a refusal.
+    pub session_gone: bool,
 }
 
 pub struct Client {
@@ -118,18 +120,41 @@ impl Client {
     /// Open an XNAT session: `GET /data/JSESSION` with basic auth sets the `JSESSIONID` cookie
     /// every later request carries (ref core §1.2; GET, so a run that changes nothing makes no
     /// write at all). An alias token logs in the same way, alias as
-    /// user and secret as password (ref core §1.1).
+    /// user and secret as password (ref core §1.1). A login that fails for a transient reason
+    /// (no answer, a 5xx) is retried as a safe read is; a refused one (401) is not.
     async fn log_in(&self, seen_generation: u64) -> Result<()> {
         let mut generation = self.login.lock().await;
         if *generation != seen_generation {
             return Ok(()); // another request already logged in again
         }
+        let mut delay = Duration::from_millis(200);
+        let attempts = self.endpoint.attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.log_in_once().await {
+                Ok(()) => break,
+                Err((_, true)) if attempt < attempts => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
+        *generation += 1;
+        self.logged_in.store(*generation, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// One login request; the error says whether trying again may help.
+    async fn log_in_once(&self) -> std::result::Result<(), (XnatError, bool)> {
         let url = format!("{}/data/JSESSION", self.endpoint.url);
         let _permit = self
             .limit
             .acquire()
             .await
-            .map_err(|e| XnatError::Setup(e.to_string()))?;
+            .map_err(|e| (XnatError::Setup(e.to_string()), false))?;
         self.stats.logins.fetch_add(1, Ordering::Relaxed);
         let failed = |message: String| XnatError::Login {
             url: self.endpoint.url.clone(),
@@ -142,18 +167,19 @@ impl Client {
             .basic_auth(&self.endpoint.user, Some(self.endpoint.password.expose()))
             .send()
             .await
-            .map_err(|e| failed(transport_message(&e)))?;
+            .map_err(|e| (failed(transport_message(&e)), true))?;
         let status = response.status();
-        if !status.is_success() {
-            let hint = match status.as_u16() {
-                401 => "wrong user name or password (or an expired alias token)".to_string(),
-                s => format!("HTTP {s}"),
-            };
-            return Err(failed(hint));
+        if status.is_success() {
+            return Ok(());
         }
-        *generation += 1;
-        self.logged_in.store(*generation, Ordering::SeqCst);
-        Ok(())
+        let hint = match status.as_u16() {
+            401 => "wrong user name or password (or an expired alias token)".to_string(),
+            s => format!("HTTP {s}"),
+        };
+        Err((
+            failed(hint),
+            status.is_server_error() || status.as_u16() == 429,
+        ))
     }
 
     /// Send a request under `/xapi` or `/data` and return the raw answer (any status).
@@ -189,12 +215,20 @@ impl Client {
             message: transport_message(&e),
         })?;
         let status = response.status();
+        let session_gone = status == StatusCode::UNAUTHORIZED
+            && response
+                .headers()
+                .contains_key(reqwest::header::WWW_AUTHENTICATE);
         let text = response.text().await.map_err(|e| XnatError::Transport {
             method: method.to_string(),
             path: path.to_string(),
             message: transport_message(&e),
         })?;
-        Ok(Response { status, text })
+        Ok(Response {
+            status,
+            text,
+            session_gone,
+        })
     }
 
     /// A request with the session (logging in when there is none or it expired) and, for
@@ -224,15 +258,19 @@ impl Client {
                 .send_once(&method, path, query, &body)
                 .await
                 .and_then(|r| {
-                    if r.status.is_success() || r.status == StatusCode::UNAUTHORIZED && !relogged {
+                    if r.status.is_success() || r.session_gone && !relogged {
                         Ok(r)
                     } else {
                         Err(status_error(&method, path, &r))
                     }
                 });
             match outcome {
-                // The session expired (XNAT idle timeout, ref core §1.2): log in again once.
-                Ok(r) if r.status == StatusCode::UNAUTHORIZED => {
+                // The session expired (XNAT idle timeout, ref core §1.2): the authentication
+                // entry point answers 401 with a `WWW-Authenticate` challenge (ref core §1.5).
+                // Log in again and send once more. A 401 without the challenge is a refusal by
+                // the endpoint itself (e.g. the event service's "Unauthorized.", ref §7b):
+                // sending it again cannot help, so it is an error at once.
+                Ok(r) if r.session_gone => {
                     relogged = true;
                     self.log_in(self.logged_in.load(Ordering::SeqCst)).await?;
                     attempt -= 1;
@@ -285,6 +323,13 @@ impl Client {
         decode(&Method::GET, path, &r.text)
     }
 
+    /// A GET of a plain-text answer.
+    pub async fn get_text(&self, path: &str) -> Result<String> {
+        self.request(Method::GET, path, &[], Body::None, Repeat::Safe)
+            .await
+            .map(|r| r.text)
+    }
+
     /// A GET whose 404 means "none".
     pub async fn get_optional<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
         match self.get_json(path, &[]).await {
@@ -304,9 +349,20 @@ pub fn decode<T: DeserializeOwned>(method: &Method, path: &str, text: &str) -> R
 }
 
 fn status_error(method: &Method, path: &str, r: &Response) -> XnatError {
-    let mut message: String = r.text.trim().chars().take(600).collect();
+    // XNAT's error text can quote the request (a Jackson parse error echoes the body): scrub
+    // every known secret before it is cut, so no cut can split a secret past the redactor.
+    let scrubbed = crate::model::redact::scrub(r.text.trim());
+    let mut message: String = scrubbed.chars().take(600).collect();
     if message.starts_with("<!") || message.starts_with("<html") {
         message = "(an HTML error page)".into();
+    }
+    if matches!(r.status.as_u16(), 401 | 403) {
+        let role = super::roles::needed_for(method.as_str(), path);
+        message = if message.is_empty() {
+            format!("this needs {role}")
+        } else {
+            format!("{message} (this needs {role})")
+        };
     }
     XnatError::Status {
         method: method.to_string(),
@@ -333,9 +389,14 @@ fn transport_message(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
+    let hint = if detail.to_ascii_lowercase().contains("certificate") {
+        "; the server's TLS certificate is not trusted here: for a site with a private CA, pass --ca-cert FILE"
+    } else {
+        ""
+    };
     if detail.is_empty() {
         kind.to_string()
     } else {
-        format!("{kind} ({detail})")
+        format!("{kind} ({detail}){hint}")
     }
 }

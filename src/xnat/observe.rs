@@ -8,7 +8,7 @@
 //! involved), the capability probe and xcs's own record.
 
 use crate::model::Repo;
-use crate::plan::observed::{Observed, WrapperState, refers};
+use crate::plan::observed::{Observed, ReadVia, WrapperState, refers};
 use crate::plan::record::{self, Record};
 use crate::plan::{Plan, PlanOptions, compute, credential_states};
 use crate::xnat::wrappers::Scope;
@@ -25,7 +25,12 @@ pub async fn plan(
     let mut observed = observe(client, repo).await?;
     observed.cluster = crate::backend::kube::observe::cluster(repo, opts).await;
     let credentials = credential_states(repo, &observed.record, opts);
-    let plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
+    let mut plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
+    plan.notes.extend(observed.notes.iter().cloned());
+    plan.notes
+        .extend(crate::plan::double_launch::notes(repo, &observed));
+    plan.notes
+        .extend(crate::plan::missing_roles(&plan, &observed.caps));
     Ok((plan, observed))
 }
 
@@ -53,16 +58,26 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
     } else {
         docker::hubs(client).await?
     };
+    let mut notes = Vec::new();
     let automations = !repo.automations.is_empty() || !record.subscriptions.is_empty();
     let (events_enabled, subscriptions) = if automations {
-        let enabled = events::enabled(client).await?;
-        // While the event service is off, XNAT refuses subscription reads too.
-        let subs = if enabled {
-            events::list(client).await?
-        } else {
-            Vec::new()
+        // Read the subscriptions whatever the service's state: XNAT lists them while it is off
+        // (xnat-web `EventServiceImpl.getSubscriptions` → `getAllSubscriptions`, no state
+        // check), and a plan that skipped them would create every automation again. (Releases
+        // that answer an empty list while off are met at apply: a taken name is adopted.)
+        let (enabled, subs) = tokio::join!(events::enabled(client), events::list(client));
+        let subs = match subs {
+            Ok(s) => s,
+            // Only site administrators may list them (ref CS §7b): say so, plan without them.
+            Err(e) if matches!(e.status(), Some(401 | 403)) => {
+                notes.push(format!(
+                    "the subscriptions could not be read ({e}); automations are planned as if none existed"
+                ));
+                Vec::new()
+            }
+            Err(e) => return Err(e),
         };
-        (Some(enabled), subs)
+        (Some(enabled?), subs)
     } else {
         (None, Vec::new())
     };
@@ -75,16 +90,18 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
         subscriptions,
         record,
         wrappers: BTreeMap::new(),
+        notes,
+        read_via: ReadVia::None,
         images: xnat::images::observe(client, repo).await?,
         cluster: None,
     };
     let pairing = obs.pairing(repo);
     let read_site = !repo.sites.is_empty();
     let read_projects = !repo.projects.is_empty();
-    let mut reads = Vec::new();
-    for (desired, live) in pairing.pairs() {
+    let mut wanted = Vec::new();
+    for (desired, live_index) in pairing.pairs() {
         let cmd = &repo.commands[desired].spec;
-        let live = &obs.commands[live];
+        let live = &obs.commands[live_index];
         for w in &live.xnat {
             let (Some(id), true) = (w.id, cmd.wrapper(&w.name).is_some()) else {
                 continue;
@@ -106,13 +123,44 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
                     scopes.push(Scope::Project(p.spec.id.clone()));
                 }
             }
-            reads.push(read_wrapper(client, id, read_site, read_projects, scopes));
+            wanted.push(Wanted {
+                id,
+                live: live_index,
+                wrapper: w.name.clone(),
+                scopes,
+            });
         }
     }
-    for (id, state) in try_join_all(reads).await? {
-        obs.wrappers.insert(id, state);
+    if wanted.is_empty() || !(read_site || read_projects) {
+        return Ok(obs);
+    }
+    // One listing per scope of CS's stored documents; the per-wrapper reads where a listing is
+    // refused or too large.
+    match super::observe_stored::states(client, repo, &obs, &wanted).await? {
+        Ok(states) => {
+            obs.read_via = ReadVia::Listing;
+            obs.wrappers = states;
+        }
+        Err(why) => {
+            obs.read_via = ReadVia::PerWrapper(why);
+            let reads = wanted
+                .into_iter()
+                .map(|w| read_wrapper(client, w.id, read_site, read_projects, w.scopes));
+            for (id, state) in try_join_all(reads).await? {
+                obs.wrappers.insert(id, state);
+            }
+        }
     }
     Ok(obs)
+}
+
+/// A wrapper whose state the plan needs: its live id, its live command (index), its name and
+/// the scopes whose configuration the repo declares.
+pub(super) struct Wanted {
+    pub id: i64,
+    pub live: usize,
+    pub wrapper: String,
+    pub scopes: Vec<Scope>,
 }
 
 async fn read_wrapper(

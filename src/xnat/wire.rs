@@ -49,7 +49,15 @@ pub struct Capabilities {
     pub cs_version: String,
     /// The account used (the alias, for an alias token).
     pub username: String,
+    /// The account's XNAT roles (`GET /xapi/users/{me}/roles`, ref core §4), or None when XNAT
+    /// would not say.
+    pub roles: Option<Vec<String>>,
 }
+
+/// XNAT's site-administrator role (ref core §4: `UserRole.ROLE_ADMINISTRATOR`).
+pub const ADMINISTRATOR: &str = "Administrator";
+/// The Container Service's manager role (ref CS §0), from CS 3.7.0 on.
+pub const CONTAINER_MANAGER: &str = "ContainerManager";
 
 impl Capabilities {
     fn version_parts(&self) -> (u32, u32, u32) {
@@ -63,6 +71,11 @@ impl Capabilities {
             parts.next().unwrap_or(0),
             parts.next().unwrap_or(0),
         )
+    }
+
+    /// Whether the account has `role` (None: XNAT did not say).
+    pub fn has_role(&self, role: &str) -> Option<bool> {
+        self.roles.as_ref().map(|r| r.iter().any(|x| x == role))
     }
 
     pub fn at_least(&self, major: u32, minor: u32) -> bool {

@@ -175,9 +175,24 @@ impl Xcs {
         self.finished(&out)
     }
 
-    /// Run with these arguments instead of the builder's, keeping its files and environment
-    /// (for several runs over one repo).
-    pub fn exec<I, S>(&self, args: I) -> Run
+    /// Start the command with these arguments and return at once (for signalling it mid-run);
+    /// its output is piped, read it with `wait_with_output` and [`Run::of`].
+    pub fn spawn<I, S>(&self, args: I) -> std::process::Child
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start xcs")
+    }
+
+    /// The `xcs` process for these arguments, in the scratch directory with the builder's
+    /// environment (and none of the caller's XNAT variables).
+    fn command<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -193,6 +208,17 @@ impl Xcs {
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// Run with these arguments instead of the builder's, keeping its files and environment
+    /// (for several runs over one repo).
+    pub fn exec<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = self.command(args);
         use std::io::Write;
         use std::process::Stdio;
         let mut child = cmd
@@ -232,6 +258,17 @@ pub struct Run {
 }
 
 impl Run {
+    /// The outcome of a process started with [`Xcs::spawn`].
+    pub fn of(out: std::process::Output, root: &Path) -> Run {
+        Run {
+            status: out.status.code().unwrap_or(-1),
+            signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            root: root.to_path_buf(),
+        }
+    }
+
     /// Neither output holds `secret` (a canary value given to xcs as a credential).
     #[track_caller]
     pub fn assert_no_secret(&self, secret: &str) {

@@ -353,6 +353,22 @@ async fn create(
         owner: caller.username.clone(),
         created: now_ms(),
     };
+    // xnat-web `EventServiceRestApi.createSubscription` calls
+    // `eventService.throwExceptionIfNameExists` before `createSubscription` (which is where the
+    // service's state is checked); `EventSubscriptionEntityServiceImpl.throwExceptionIfNameExists`
+    // throws `NrgServiceRuntimeException("Subscription with the name :<name> exists.")`, which
+    // no handler maps, so XNAT answers 500 with that text.
+    if let Some(name) = row.name.as_deref().filter(|n| !n.is_empty())
+        && st
+            .subscriptions
+            .values()
+            .any(|s| s.name.as_deref() == Some(name))
+    {
+        return Err(text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Subscription with the name :{name} exists."),
+        ));
+    }
     throw_if_disabled(&st)?;
     validate(&st, &row).map_err(|m| invalid(&m))?;
     if row.name.as_deref().is_none_or(str::is_empty) {
@@ -397,12 +413,15 @@ fn check_project_access(
 
 // ---- read ----------------------------------------------------------------------------------------
 
-/// `getSubscriptions()` returns null while the service is disabled → 200 with an empty body.
+/// Every subscription, whatever the service's state: `EventServiceImpl.getSubscriptions()`
+/// returns `subscriptionService.getAllSubscriptions()` (`EventSubscriptionEntityServiceImpl`)
+/// with no check of the event-service preference (xnat-web 1.8.x; see docs/xnat-notes.md for the
+/// releases that hide them while the service is off, which xcs also handles).
 async fn list(Call { shared, caller }: Call, Path(path): Path<ScopePath>) -> Reply {
     let st = shared.state();
     authorize(&st, &caller, path.project())?;
-    if !st.event_service_enabled {
-        return ok_empty();
+    if !st.event_service_enabled && st.hide_subscriptions_while_disabled {
+        return ok_json(&json!([]));
     }
     let shown: Vec<Value> = match path.project() {
         None => st

@@ -13,6 +13,19 @@ pub struct Faults {
     pub seed: u64,
     /// Added to every request before it is handled.
     pub latency: Duration,
+    /// A further delay drawn per request, uniform in `[0, jitter]`: uneven latency, as real
+    /// networks have, so concurrent clients' requests arrive in an order none of them chose.
+    pub jitter: Duration,
+    /// Answer every request under this path prefix that carries a body with 400 and a
+    /// Jackson-style parse error that quotes the body (Spring's
+    /// `HttpMessageNotReadableException` message can echo the input), so tests can check that
+    /// nothing the client sent leaks back out through an error.
+    pub echo_bodies: Option<String>,
+    /// Answer GETs under this path prefix with 403 and an empty body (XNAT's access-level
+    /// refusal, ref core §1.5), e.g. to make a client fall back from a listing.
+    pub refuse: Option<String>,
+    /// Answer this many login requests (`/data/JSESSION`) with 503 before letting one through.
+    pub failed_logins: u32,
     /// Share of requests answered `500` with a plain-text body.
     pub error_rate: f64,
     /// Share of requests whose connection is closed without any response.
@@ -33,6 +46,10 @@ impl Default for Faults {
         Faults {
             seed: 0,
             latency: Duration::ZERO,
+            jitter: Duration::ZERO,
+            echo_bodies: None,
+            failed_logins: 0,
+            refuse: None,
             error_rate: 0.0,
             drop_rate: 0.0,
             hang_rate: 0.0,
@@ -52,6 +69,10 @@ impl Faults {
 
     pub fn is_quiet(&self) -> bool {
         self.latency.is_zero()
+            && self.jitter.is_zero()
+            && self.echo_bodies.is_none()
+            && self.failed_logins == 0
+            && self.refuse.is_none()
             && self.error_rate <= 0.0
             && self.drop_rate <= 0.0
             && self.hang_rate <= 0.0
@@ -73,7 +94,13 @@ impl Faults {
         } else {
             FaultKind::None
         };
-        Decision { kind, after, slow }
+        let delay = self.latency + self.jitter.mul_f64(rng.next_f64());
+        Decision {
+            kind,
+            after,
+            slow,
+            delay,
+        }
     }
 }
 
@@ -92,6 +119,8 @@ pub struct Decision {
     pub after: bool,
     /// Trickle the body.
     pub slow: bool,
+    /// Latency plus this request's share of jitter.
+    pub delay: Duration,
 }
 
 /// SplitMix64: tiny, seedable, good enough to spread faults; no dependency needed.

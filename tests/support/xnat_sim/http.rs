@@ -223,3 +223,23 @@ pub fn with_header(mut response: Response, name: header::HeaderName, value: &str
     }
     response
 }
+
+/// The `echo_bodies` fault: a request with a body is refused with 400 and Jackson's parse-error
+/// text quoting the body, as Spring's `HttpMessageNotReadableException` message does (ref:
+/// xnat-core-api.md §0: an unreadable body is 400 with a plain-text message; the quoted input is
+/// Jackson's `JsonParseException` "at [Source: …]" location). A request without a body goes on.
+pub async fn echo_body(req: axum::extract::Request) -> Result<axum::extract::Request, Response> {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
+        return Err(simulated_failure());
+    };
+    if bytes.is_empty() {
+        return Ok(axum::extract::Request::from_parts(parts, Body::from(bytes)));
+    }
+    let quoted = String::from_utf8_lossy(&bytes);
+    Err(unreadable(format!(
+        "Unexpected character ('<' (code 60)): was expecting double-quote to start field name; \
+         nested exception is com.fasterxml.jackson.core.JsonParseException: at [Source: \
+         (String)\"{quoted}\"; line: 1, column: 2]"
+    )))
+}

@@ -40,7 +40,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use state::State;
@@ -77,6 +77,15 @@ pub struct SimConfig {
     pub session_timeout: Duration,
     /// Seed for generated secrets (session ids, alias tokens).
     pub seed: u64,
+    /// Serve HTTPS with this certificate chain and private key (PEM) instead of plain HTTP.
+    pub tls: Option<Tls>,
+}
+
+/// A server certificate chain and its key, PEM.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub chain: Vec<u8>,
+    pub key: Vec<u8>,
 }
 
 impl Default for SimConfig {
@@ -95,6 +104,7 @@ impl Default for SimConfig {
             max_sessions_per_user: 1000,
             session_timeout: Duration::from_secs(15 * 60),
             seed: 0,
+            tls: None,
         }
     }
 }
@@ -132,6 +142,11 @@ impl SimConfig {
         self
     }
 
+    pub fn tls(mut self, tls: Tls) -> SimConfig {
+        self.tls = Some(tls);
+        self
+    }
+
     pub fn faults(mut self, faults: Faults) -> SimConfig {
         self.faults = faults;
         self
@@ -166,6 +181,19 @@ struct Traffic {
     seq: AtomicU64,
     in_flight: AtomicU64,
     counters: Mutex<Counters>,
+    writes: Mutex<Vec<LoggedWrite>>,
+}
+
+/// One request other than GET/HEAD, with the session it came in and when it ran, so a test can
+/// tell whether two clients were writing at the same time.
+#[derive(Debug, Clone)]
+pub struct LoggedWrite {
+    pub method: String,
+    pub path: String,
+    /// The `JSESSIONID` cookie it carried (empty without one).
+    pub session: String,
+    pub started: std::time::Instant,
+    pub ended: std::time::Instant,
 }
 
 /// What every handler and middleware shares.
@@ -201,6 +229,7 @@ struct ConnControl {
 /// A running simulator; stops when dropped.
 pub struct Sim {
     addr: SocketAddr,
+    https: bool,
     shared: SharedState,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -229,27 +258,34 @@ impl Sim {
             .enable_all()
             .build()?;
         let router = router(shared.clone());
+        let acceptor = match &config.tls {
+            None => None,
+            Some(tls) => Some(tls_acceptor(tls)?),
+        };
+        let https = acceptor.is_some();
         let thread = std::thread::Builder::new()
             .name(format!("xnat-sim-{}", addr.port()))
             .spawn(move || {
                 runtime.block_on(async move {
                     match tokio::net::TcpListener::from_std(listener) {
-                        Ok(listener) => serve(listener, router, rx).await,
+                        Ok(listener) => serve(listener, router, rx, acceptor).await,
                         Err(e) => eprintln!("xnat-sim: {e}"),
                     }
                 });
             })?;
         Ok(Sim {
             addr,
+            https,
             shared,
             shutdown: Some(tx),
             thread: Some(thread),
         })
     }
 
-    /// `http://127.0.0.1:PORT`, no trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS), no trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -279,6 +315,31 @@ impl Sim {
 
     pub fn counters(&self) -> Counters {
         self.shared.counters().clone()
+    }
+
+    /// Every write since start, in the order they finished.
+    pub fn write_log(&self) -> Vec<LoggedWrite> {
+        self.shared
+            .traffic
+            .writes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Every stored version of a config-service entry, oldest first: `(version, status, contents)`.
+    pub fn config_history(
+        &self,
+        tool: &str,
+        path: &str,
+        project: Option<&str>,
+    ) -> Vec<(u32, String, String)> {
+        self.shared
+            .state()
+            .config_history(tool, path, project)
+            .into_iter()
+            .map(|r| (r.version, r.status.clone(), r.contents.clone()))
+            .collect()
     }
 
     pub fn reset_counters(&self) {
@@ -357,6 +418,11 @@ impl Sim {
 
     pub fn set_event_service_enabled(&self, enabled: bool) {
         self.shared.state().event_service_enabled = enabled;
+    }
+
+    /// Play a release that lists no subscriptions while the event service is off.
+    pub fn set_hide_subscriptions_while_disabled(&self, hide: bool) {
+        self.shared.state().hide_subscriptions_while_disabled = hide;
     }
 
     pub fn set_docker_reachable(&self, reachable: bool) {
@@ -522,11 +588,35 @@ fn initial_state(config: &SimConfig) -> State {
     st
 }
 
+/// A connection's byte stream, plain or TLS.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
 /// The accept loop: one task per connection, each of which the fault layer may cut.
+/// A TLS acceptor for the simulator's certificate (rustls with aws-lc-rs, as xcs's client).
+fn tls_acceptor(tls: &Tls) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+    let chain = CertificateDer::pem_slice_iter(&tls.chain)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_slice(&tls.key).map_err(|e| bad(e.to_string()))?;
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
 async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     mut shutdown: oneshot::Receiver<()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     loop {
         let (stream, _) = tokio::select! {
@@ -538,7 +628,16 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
+            let stream: Box<dyn Io> = match tls {
+                None => Box::new(stream),
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(s) => Box::new(s),
+                    // A client that refuses the certificate ends the handshake: nothing to serve.
+                    Err(_) => return,
+                },
+            };
             let control = ConnControl {
                 drop: Arc::new(Notify::new()),
             };
@@ -614,7 +713,34 @@ async fn count(
         }
     }
     let _guard = InFlight(&shared.traffic.in_flight);
-    next.run(req).await
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        return next.run(req).await;
+    }
+    let session = req
+        .headers()
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("JSESSIONID="))
+        .unwrap_or_default()
+        .to_string();
+    let path = req.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    shared
+        .traffic
+        .writes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(LoggedWrite {
+            method: method.to_string(),
+            path,
+            session,
+            started,
+            ended: std::time::Instant::now(),
+        });
+    response
 }
 
 /// Latency, errors, drops, hangs and slow bodies, as `Faults` says.
@@ -634,9 +760,36 @@ async fn inject_faults(
     let seq = shared.traffic.seq.fetch_add(1, Ordering::SeqCst);
     let decision = faults.decide(seq);
     let control = req.extensions().get::<ConnControl>().cloned();
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
     }
+    if faults
+        .refuse
+        .as_deref()
+        .is_some_and(|prefix| req.uri().path().starts_with(prefix))
+    {
+        return axum::http::StatusCode::FORBIDDEN.into_response();
+    }
+    if faults.failed_logins > 0 && req.uri().path().ends_with("/JSESSION") {
+        let mut f = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        f.failed_logins = f.failed_logins.saturating_sub(1);
+        return http::text(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+        );
+    }
+    let echo = faults
+        .echo_bodies
+        .as_deref()
+        .is_some_and(|prefix| req.uri().path().starts_with(prefix));
+    let req = if echo {
+        match http::echo_body(req).await {
+            Ok(req) => req,
+            Err(refusal) => return refusal,
+        }
+    } else {
+        req
+    };
     let cut = |control: Option<ConnControl>| async move {
         if let Some(c) = control {
             c.drop.notify_one();

@@ -361,6 +361,9 @@ pub struct State {
     pub docker_reachable: bool,
     pub rng: SplitMix64,
     next_id: i64,
+    /// Play the xnat-web releases whose `EventServiceImpl.getSubscriptions()` answers an empty
+    /// list while the event service is off (`if(!prefs.getEnabled()) return Arrays.asList();`).
+    pub hide_subscriptions_while_disabled: bool,
 }
 
 pub fn now_ms() -> u64 {
@@ -386,6 +389,7 @@ pub fn parse_version(text: &str) -> (u32, u32, u32) {
 impl State {
     pub fn new(seed: u64) -> State {
         State {
+            hide_subscriptions_while_disabled: false,
             cs_version: (3, 7, 3),
             cs_version_text: "3.7.3".to_string(),
             xnat_version: "1.9.3".to_string(),
