@@ -29,8 +29,20 @@ pub struct ServeOptions {
 #[derive(Debug)]
 pub enum ServeEvent {
     Listening(String),
-    Built { commands: usize, millis: u128 },
-    Invalid { errors: usize, text: String },
+    /// A declaration changed (created, written, removed or renamed): a rebuild follows. The
+    /// number counts rebuilds since the server started (the first build is 0).
+    Changed {
+        rebuild: u64,
+        path: String,
+    },
+    Built {
+        commands: usize,
+        millis: u128,
+    },
+    Invalid {
+        errors: usize,
+        text: String,
+    },
     Failed(String),
 }
 
@@ -185,13 +197,23 @@ fn watch(
     let state = Arc::clone(state);
     let renderer = Arc::clone(renderer);
     std::thread::spawn(move || {
+        let mut rebuilds = 0;
         for result in rx {
             let Ok(events) = result else { continue };
-            let relevant = events
+            // Only changes to declarations count: the build's own reads of them (inotify's
+            // access, open and close-without-write events) must not start the next build.
+            let changed = events
                 .iter()
+                .filter(|e| is_change(&e.kind))
                 .flat_map(|e| &e.paths)
-                .any(|p| is_relevant(p, &dir, &out));
-            if relevant {
+                .find(|p| is_relevant(p, &dir, &out));
+            if let Some(path) = changed {
+                rebuilds += 1;
+                let rel = path.strip_prefix(&dir).unwrap_or(path);
+                report(ServeEvent::Changed {
+                    rebuild: rebuilds,
+                    path: rel.display().to_string(),
+                });
                 rebuild(&build, &state, &renderer, &report);
             }
         }
@@ -203,6 +225,7 @@ fn watch(
 pub fn describe(e: &ServeEvent) -> String {
     match e {
         ServeEvent::Listening(url) => format!("     Serving {url}"),
+        ServeEvent::Changed { rebuild, path } => format!("     Rebuild #{rebuild}: {path} changed"),
         ServeEvent::Built { commands, millis } => {
             format!(
                 "       Built {} in {millis} ms",
@@ -214,6 +237,20 @@ pub fn describe(e: &ServeEvent) -> String {
             diag::plural(*errors, "error")
         ),
         ServeEvent::Failed(text) => format!("      Failed {text}"),
+    }
+}
+
+/// Whether a file system event changes what the loader would read: a file created, written,
+/// removed or renamed. Access, open and close-without-write (the build reading the repo) and
+/// metadata-only changes (atime, permissions) do not.
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::EventKind;
+    use notify::event::ModifyKind;
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
     }
 }
 
@@ -446,5 +483,28 @@ mod tests {
         assert!(is_relevant(Path::new("/repo/commands/a.yaml"), dir, out));
         assert!(!is_relevant(Path::new("/repo/.git/index"), dir, out));
         assert!(!is_relevant(Path::new("/tmp/site/index.html"), dir, out));
+    }
+
+    #[test]
+    fn reads_are_not_changes() {
+        use notify::EventKind;
+        use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, MetadataKind};
+        use notify::event::{ModifyKind, RemoveKind, RenameMode};
+        for read in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)),
+        ] {
+            assert!(!is_change(&read), "{read:?}");
+        }
+        for change in [
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Content)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+            EventKind::Remove(RemoveKind::File),
+        ] {
+            assert!(is_change(&change), "{change:?}");
+        }
     }
 }
