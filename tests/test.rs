@@ -6,6 +6,7 @@ mod support;
 mod apply;
 mod browser;
 mod corpus;
+mod credentials;
 mod diff;
 mod environments;
 mod review;

@@ -3,8 +3,8 @@
 
 use super::command_view::{CommandView, ProjectUse};
 use super::history::History;
-use super::masking::{WITHHELD, sensitive_inputs};
 use super::words::{self, ImageRef};
+use crate::model::credential::{WITHHELD, sensitive_inputs, withhold_input};
 use crate::model::{Automation, Command, Declared, Repo, WrapperSetting};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -480,7 +480,7 @@ fn scope_view(
                     .map(|(name, o)| {
                         let mut settings = Vec::new();
                         if let Some(v) = &o.default_value {
-                            let shown = if sensitive.contains(name) {
+                            let shown = if withhold_input(&sensitive, name, v) {
                                 WITHHELD.to_string()
                             } else {
                                 v.clone()
@@ -580,7 +580,7 @@ fn automation_view(
             .inputs
             .iter()
             .map(|(k, v)| {
-                let shown = if sensitive.contains(k) {
+                let shown = if withhold_input(&sensitive, k, v) {
                     WITHHELD.to_string()
                 } else {
                     v.clone()

@@ -2,9 +2,9 @@
 //! masked, and free of markup (the templates escape every string).
 
 use super::history::Change;
-use super::masking::{WITHHELD, env_is_withheld, mask, sensitive_inputs};
 use super::snippets::{Snippets, snippets};
 use super::words::{self, Context, ImageRef};
+use crate::model::credential::{WITHHELD, sensitive_inputs, withhold};
 use crate::model::{Command, Wrapper, WrapperInput};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -207,7 +207,7 @@ impl CommandView {
         source_file: &str,
         history: &[Change],
     ) -> CommandView {
-        let cmd = mask(declared);
+        let cmd = withhold(declared);
         let sensitive = sensitive_inputs(&cmd);
         let image = cmd.image.as_deref().map(words::image_ref);
         let image_slug = image.as_ref().map(image_slug);
@@ -270,7 +270,7 @@ impl CommandView {
                 .iter()
                 .map(|(k, v)| EnvRow {
                     name: k.clone(),
-                    withheld: v == WITHHELD || env_is_withheld(k, v),
+                    withheld: v == WITHHELD,
                     value: v.clone(),
                 })
                 .collect(),

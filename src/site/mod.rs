@@ -9,7 +9,6 @@
 pub mod catalog;
 pub mod command_view;
 pub mod history;
-pub mod masking;
 pub mod render;
 pub mod schema_doc;
 pub mod search;
