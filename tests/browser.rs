@@ -133,7 +133,7 @@ async fn broken_links_on_page(c: &Client) -> Value {
         r#"const done = arguments[arguments.length - 1];
         const links = [...new Set([...document.querySelectorAll('a[href]')]
             .map(a => a.href.split('#')[0])
-            .filter(h => h.startsWith(location.origin)))];
+            .filter(h => h.startsWith(location.origin) && h !== location.href.split('#')[0]))];
         Promise.all(links.map(h => fetch(h, {method: 'HEAD'}).then(r => r.ok ? null : h + ' ' + r.status)))
             .then(r => done(r.filter(x => x)));"#,
         vec![],
@@ -375,5 +375,86 @@ async fn browsing_works_without_javascript() {
     c.find(Locator::Css("tr#input-vox-size"))
         .await
         .expect("inputs table");
+    c.close().await.expect("close");
+}
+
+/// A missing page deep below the top level: the 404 page still has its style and its links
+/// lead to real pages. And a site-wide link lands on the wrapper it names, whatever its name.
+#[tokio::test(flavor = "current_thread")]
+async fn deep_404_is_styled_and_site_wide_links_land_on_their_wrapper() {
+    let driver = Driver::start();
+    let xcs = Xcs::new()
+        .catalog("catalog")
+        .file(
+            "catalog/commands/defacer.yaml",
+            "kind: Command\nname: defacer\nversion: \"1.0\"\nimage: lab/qc-tools:1.0\ncommand-line: run\nxnat:\n  - name: AI4VBH-defacing\n    contexts: [\"xnat:imageSessionData\"]\n  - name: deface all scans\n    contexts: [\"xnat:imageSessionData\"]\n",
+        );
+    let site = xcs.root().join("catalog/site.yaml");
+    let text = std::fs::read_to_string(&site).expect("site.yaml");
+    std::fs::write(
+        &site,
+        text.replacen(
+            "wrappers:\n",
+            "wrappers:\n  - {command: defacer, wrapper: AI4VBH-defacing}\n  - {command: defacer, wrapper: deface all scans}\n",
+            1,
+        ),
+    )
+    .expect("write");
+    let server = Server::start(&xcs.root().join("catalog"), &xcs.root().join("out"), false);
+    let c = connect(&driver).await;
+
+    c.goto(&format!("{}commands/defacer/", server.url))
+        .await
+        .expect("defacer");
+    for (name, id) in [
+        ("AI4VBH-defacing", "wrapper-AI4VBH-defacing"),
+        ("deface all scans", "wrapper-deface-all-scans"),
+    ] {
+        let link = c
+            .find(Locator::XPath(&format!(
+                "//section[@id='enabled']//a[text()='{name}']"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("site-wide link {name}: {e}"));
+        link.click().await.expect("click");
+        let target = c
+            .execute(
+                "const t = document.querySelector(':target'); return t && t.id",
+                vec![],
+            )
+            .await
+            .expect("target");
+        assert_eq!(target, json!(id), "{name}");
+    }
+
+    c.goto(&format!("{}a/b/c/no-such-page", server.url))
+        .await
+        .expect("deep 404");
+    assert_eq!(text_of(&c, Locator::Css("h1"), "h1").await, "Not found");
+    let styled = c
+        .execute(
+            "return [...document.styleSheets].some(s => (s.href || '').endsWith('/static/site.css') && s.cssRules.length > 0)",
+            vec![],
+        )
+        .await
+        .expect("stylesheets");
+    assert_eq!(styled, json!(true), "the 404 page's stylesheet loads");
+    assert_eq!(
+        broken_links_on_page(&c).await,
+        json!([]),
+        "links on the 404 page"
+    );
+    click(
+        &c,
+        Locator::LinkText("command list"),
+        "the command list link",
+    )
+    .await;
+    assert_eq!(
+        c.current_url().await.expect("url").path(),
+        "/index.html",
+        "back at the top"
+    );
+    c.find(Locator::Id("listing")).await.expect("the list");
     c.close().await.expect("close");
 }

@@ -12,6 +12,7 @@ mod environments;
 mod review;
 mod sim;
 mod site;
+mod site_fixes;
 mod site_serve;
 mod validate;
 mod workflows;

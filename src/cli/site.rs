@@ -37,6 +37,10 @@ struct BuildArgs {
     /// Build the catalog of this environment (`environments/<NAME>.yaml`): only what it applies.
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
+    /// Where the site will be published (`https://org.github.io/catalog/` or `/catalog/`). The
+    /// 404 page, served for missing paths at any depth, links from there [default: /].
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
@@ -78,6 +82,7 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
         rev: args.rev.clone(),
         out: args.out.clone(),
         env: args.env.clone(),
+        base_url: args.base_url.clone(),
     };
     let outcome = xcs::site::build(&options)?;
     let (validation, report) = match outcome {
@@ -157,6 +162,8 @@ fn serve_site(args: ServeArgs) -> anyhow::Result<ExitCode> {
             rev: None,
             out,
             env: None,
+            // The dev server serves the site at `/`.
+            base_url: None,
         },
         port: args.port,
         watch: args.watch,

@@ -169,6 +169,8 @@ impl Catalog {
                 view
             })
             .collect();
+        unique_image_slugs(&mut commands);
+        link_helpers(&mut commands);
         let registries = registry_views(repo, &commands);
         for view in &mut commands {
             if let Some(image) = &view.image {
@@ -467,7 +469,7 @@ fn scope_view(
                 command_slug: view.map(|v| v.slug.clone()),
                 command_title: view.map_or_else(|| s.command.clone(), |v| v.title.clone()),
                 wrapper: s.wrapper.clone(),
-                wrapper_anchor: format!("wrapper-{}", words::slug(&s.wrapper)),
+                wrapper_anchor: super::command_view::wrapper_anchor(&s.wrapper),
                 enabled: s.enabled,
                 site_enabled: site_enabled
                     .zip(index)
@@ -590,6 +592,107 @@ fn automation_view(
             .collect(),
         active: a.active,
         act_as_event_user: a.act_as_event_user,
+    }
+}
+
+/// Setup and wrap-up commands, both ways: each `via-setup-command` / `via-wrapup-command`
+/// links to the command it names (image and, when given, name, as validation resolves it), and
+/// that command lists who runs it.
+fn link_helpers(commands: &mut [CommandView]) {
+    use super::command_view::{Helper, UsedBy};
+    let by_image: HashMap<&str, Vec<usize>> =
+        commands
+            .iter()
+            .enumerate()
+            .fold(HashMap::new(), |mut map, (i, c)| {
+                if let Some(image) = &c.image {
+                    map.entry(image.full.as_str()).or_default().push(i);
+                }
+                map
+            });
+    let resolve = |h: &Helper, wanted: &str| -> Option<usize> {
+        let (image, name) = crate::validate::references::parse_via(&h.reference)?;
+        by_image.get(image.as_str())?.iter().copied().find(|&i| {
+            let c = &commands[i];
+            name.as_deref().is_none_or(|n| c.name == n) && c.command_type == wanted
+        })
+    };
+    // (helper index, user index, wrapper, wrapper anchor, role, by), then filled in.
+    let mut found: Vec<(usize, usize, usize, usize, Option<usize>)> = Vec::new();
+    for (ci, c) in commands.iter().enumerate() {
+        for (wi, w) in c.wrappers.iter().enumerate() {
+            for (k, ch) in w.chains.iter().enumerate() {
+                if let Some(t) = ch.setup.as_ref().and_then(|h| resolve(h, "docker-setup")) {
+                    found.push((t, ci, wi, k, None));
+                }
+            }
+            for (k, h) in w.handlers.iter().enumerate() {
+                if let Some(t) = h
+                    .via_wrapup
+                    .as_ref()
+                    .and_then(|h| resolve(h, "docker-wrapup"))
+                {
+                    found.push((t, ci, wi, k, Some(k)));
+                }
+            }
+        }
+    }
+    for (target, ci, wi, k, handler) in found {
+        let (slug, title) = (
+            commands[target].slug.clone(),
+            commands[target].title.clone(),
+        );
+        let w = &mut commands[ci].wrappers[wi];
+        let (helper, by, role) = match handler {
+            None => {
+                let ch = &mut w.chains[k];
+                let by = ch.steps.last().map(|s| s.name.clone()).unwrap_or_default();
+                (ch.setup.as_mut(), by, "setup")
+            }
+            Some(h) => {
+                let h = &mut w.handlers[h];
+                (h.via_wrapup.as_mut(), h.name.clone(), "wrap-up")
+            }
+        };
+        if let Some(helper) = helper {
+            helper.slug = Some(slug);
+            helper.title = Some(title);
+        }
+        let used = UsedBy {
+            slug: commands[ci].slug.clone(),
+            title: commands[ci].title.clone(),
+            wrapper: commands[ci].wrappers[wi].name.clone(),
+            wrapper_anchor: commands[ci].wrappers[wi].anchor.clone(),
+            role,
+            by,
+        };
+        commands[target].used_by.push(used);
+    }
+}
+
+/// One page per image repository: slugs that collide (`lab/qc-tools` and `lab-qc/tools` both
+/// make `lab-qc-tools`) get a counter, in a stable order, so two images never share a page.
+fn unique_image_slugs(commands: &mut [CommandView]) {
+    let repos: BTreeMap<(String, String), String> = commands
+        .iter()
+        .filter_map(|c| Some((c.image.as_ref()?, c.image_slug.clone()?)))
+        .map(|(i, slug)| ((i.host.clone(), i.repository.clone()), slug))
+        .collect();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut slugs: HashMap<(String, String), String> = HashMap::new();
+    for (key, base) in repos {
+        let mut slug = base.clone();
+        let mut n = 2;
+        while !used.insert(slug.clone()) {
+            slug = format!("{base}-{n}");
+            n += 1;
+        }
+        slugs.insert(key, slug);
+    }
+    for c in commands.iter_mut() {
+        if let Some(i) = &c.image {
+            c.image_slug = slugs.get(&(i.host.clone(), i.repository.clone())).cloned();
+        }
     }
 }
 

@@ -66,6 +66,8 @@ pub struct CommandView {
     pub site_wrappers: Vec<String>,
     pub projects: Vec<ProjectUse>,
     pub automations: Vec<String>,
+    /// For setup and wrap-up commands: the commands that run this one.
+    pub used_by: Vec<UsedBy>,
 }
 
 /// A piece of the command line: literal text, or a replacement key filled from an input.
@@ -165,8 +167,44 @@ pub struct WrapperInputRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct Chain {
     pub steps: Vec<Step>,
+    /// The setup command the files pass through before the container sees them
+    /// (`via-setup-command`), when there is one.
+    pub setup: Option<Helper>,
     /// Where the last step's value or files go.
     pub end: String,
+}
+
+/// A setup or wrap-up command named by reference (`image:tag[:name]`), linked to its page when
+/// the repo declares it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Helper {
+    pub reference: String,
+    /// Filled in by the catalog, which sees every command.
+    pub slug: Option<String>,
+    pub title: Option<String>,
+}
+
+impl Helper {
+    fn new(reference: &str) -> Helper {
+        Helper {
+            reference: reference.to_string(),
+            slug: None,
+            title: None,
+        }
+    }
+}
+
+/// A command that runs this one as its setup or wrap-up step.
+#[derive(Debug, Clone, Serialize)]
+pub struct UsedBy {
+    pub slug: String,
+    pub title: String,
+    pub wrapper: String,
+    pub wrapper_anchor: String,
+    /// `setup` or `wrap-up`.
+    pub role: &'static str,
+    /// The input or output handler it serves.
+    pub by: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -190,7 +228,7 @@ pub struct HandlerView {
     pub tags: Vec<String>,
     pub parent: String,
     pub parent_type: Option<String>,
-    pub via_wrapup: Option<String>,
+    pub via_wrapup: Option<Helper>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -310,6 +348,7 @@ impl CommandView {
             site_wrappers: Vec::new(),
             projects: Vec::new(),
             automations: Vec::new(),
+            used_by: Vec::new(),
         }
     }
 
@@ -347,7 +386,7 @@ fn segments(cmd: &Command) -> Vec<Segment> {
         })
         .collect();
     for w in &cmd.xnat {
-        let at = format!("wrapper-{}", words::slug(&w.name));
+        let at = wrapper_anchor(&w.name);
         keys.extend(w.inputs().map(|i| {
             (
                 i.key(),
@@ -421,6 +460,12 @@ pub fn anchor(name: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The id of a wrapper's section on its command's page. Every link to a wrapper (the command's
+/// own "where it is enabled", the site and project pages, automations) is made with this.
+pub fn wrapper_anchor(name: &str) -> String {
+    format!("wrapper-{}", anchor(name))
 }
 
 fn literal(text: String) -> Segment {
@@ -652,7 +697,7 @@ fn wrapper_view(cmd: &Command, w: &Wrapper, sensitive: &HashSet<String>) -> Wrap
         multiple: i.multiple == Some(true),
     };
     WrapperView {
-        anchor: format!("wrapper-{}", words::slug(&w.name)),
+        anchor: wrapper_anchor(&w.name),
         name: w.name.clone(),
         label: w.label.clone(),
         description: w.description.clone(),
@@ -692,7 +737,11 @@ fn wrapper_view(cmd: &Command, w: &Wrapper, sensitive: &HashSet<String>) -> Wrap
                     tags: h.tags.clone(),
                     parent,
                     parent_type,
-                    via_wrapup: h.via_wrapup_command.clone(),
+                    via_wrapup: h
+                        .via_wrapup_command
+                        .as_deref()
+                        .filter(|v| !v.trim().is_empty())
+                        .map(Helper::new),
                 }
             })
             .collect(),
@@ -753,7 +802,12 @@ fn chains(cmd: &Command, w: &Wrapper) -> Vec<Chain> {
                 .and_then(|parent| w.input(parent));
         }
         steps.reverse();
-        out.push(Chain { steps, end });
+        let setup = input
+            .via_setup_command
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .map(Helper::new);
+        out.push(Chain { steps, setup, end });
     }
     out
 }

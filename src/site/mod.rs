@@ -72,6 +72,29 @@ pub struct BuildOptions {
     pub out: PathBuf,
     /// Build the catalog as this environment sees the repo.
     pub env: Option<String>,
+    /// Where the site is published (`https://org.github.io/catalog/` or `/catalog/`): the 404
+    /// page, which servers return for missing paths at any depth, links to its assets and pages
+    /// from this path. Every other page uses relative links. `None` means `/`.
+    pub base_url: Option<String>,
+}
+
+/// The path part of a `--base-url`, with a leading and a trailing `/`.
+pub fn base_path(base_url: Option<&str>) -> String {
+    let url = base_url.unwrap_or("/").trim();
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    };
+    let path = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .trim_matches('/');
+    if path.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/{path}/")
+    }
 }
 
 /// What a build did.
@@ -132,7 +155,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
             }
             Ok(())
         });
-        let pages = render::render(&catalog, &renderer, &facets, &|f| staging.put(f));
+        let base = base_path(options.base_url.as_deref());
+        let pages = render::render(&catalog, &renderer, &facets, &base, &|f| staging.put(f));
         let search = search
             .join()
             .unwrap_or_else(|_| Err(SiteError::Search("the indexing thread panicked".into())));
@@ -187,6 +211,23 @@ fn absolute(path: &Path) -> PathBuf {
     match (path.parent(), path.file_name()) {
         (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => absolute(parent).join(name),
         _ => std::env::current_dir().map_or_else(|_| path.to_path_buf(), |cwd| cwd.join(path)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base_paths() {
+        for (url, path) in [
+            (None, "/"),
+            (Some("https://org.github.io/catalog"), "/catalog/"),
+            (Some("https://org.github.io/"), "/"),
+            (Some("https://org.github.io"), "/"),
+            (Some("/a/b/"), "/a/b/"),
+            (Some("a"), "/a/"),
+        ] {
+            assert_eq!(super::base_path(url), path, "{url:?}");
+        }
     }
 }
 

@@ -76,6 +76,9 @@ impl Renderer {
         });
         env.add_filter("code_spans", code_spans);
         env.add_filter("anchor", |s: &str| super::command_view::anchor(s));
+        env.add_filter("wrapper_anchor", |s: &str| {
+            super::command_view::wrapper_anchor(s)
+        });
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .map_err(|e| SiteError::Template {
@@ -90,7 +93,18 @@ impl Renderer {
     /// root, so the site works from any directory of any server (e.g. a GitHub Pages subpath).
     pub fn page(&self, template: &str, path: &str, ctx: Value) -> Result<OutputFile, SiteError> {
         let depth = path.matches('/').count();
-        let root = "../".repeat(depth);
+        self.page_at(template, path, &"../".repeat(depth), ctx)
+    }
+
+    /// The same with an explicit `root`: an absolute base path for pages served from anywhere
+    /// (the 404 page, the dev server's problems page).
+    pub fn page_at(
+        &self,
+        template: &str,
+        path: &str,
+        root: &str,
+        ctx: Value,
+    ) -> Result<OutputFile, SiteError> {
         let t = self
             .env
             .get_template(template)
@@ -219,10 +233,12 @@ enum Job {
 }
 
 /// Every page and JSON file of the catalog, handed to `sink` as each is made.
+/// `base` is the absolute path the site is published at (for the 404 page).
 pub fn render(
     catalog: &Catalog,
     renderer: &Renderer,
     facets: &[CommandFacets],
+    base: &str,
     sink: &(dyn Fn(OutputFile) -> Result<(), SiteError> + Sync),
 ) -> Result<(), SiteError> {
     let schemas = schema_doc::docs();
@@ -250,7 +266,7 @@ pub fn render(
 
     let nav = nav(catalog);
     jobs.par_iter().try_for_each(|job| {
-        for file in render_job(job, catalog, facets, &schemas, &nav, renderer)? {
+        for file in render_job(job, catalog, facets, &schemas, &nav, renderer, base)? {
             sink(file)?;
         }
         Ok::<(), SiteError>(())
@@ -282,6 +298,7 @@ fn render_job(
     schemas: &[SchemaDoc],
     nav: &Value,
     r: &Renderer,
+    base: &str,
 ) -> Result<Vec<OutputFile>, SiteError> {
     let cards = |indices: &mut dyn Iterator<Item = usize>| -> Vec<Card<'_>> {
         indices.map(|i| Card::of(&catalog.commands[i])).collect()
@@ -419,7 +436,14 @@ fn render_job(
                 context! { nav => nav.clone(), section => "schema", schema => Value::from(Serde(s)) },
             )?
         }
-        Job::NotFound => r.page("404.html", "404.html", context! { nav => nav.clone(), section => "" })?,
+        // Servers answer every missing path with this page, at any depth: its links start
+        // from the published base path, not from where the page file is.
+        Job::NotFound => r.page_at(
+            "404.html",
+            "404.html",
+            base,
+            context! { nav => nav.clone(), section => "" },
+        )?,
     };
     Ok(vec![file])
 }

@@ -158,10 +158,11 @@ fn rebuild(options: &BuildOptions, state: &Mutex<State>, renderer: &Renderer, re
 fn problems_page(renderer: &Renderer, title: &str, text: &str) -> String {
     // Served at any depth: absolute paths to the assets (the dev server is always at `/`).
     renderer
-        .page(
+        .page_at(
             "problems.html",
             "problems.html",
-            context! { title => title, text => text, root => "/", nav => (), section => "" },
+            "/",
+            context! { title => title, text => text, nav => (), section => "" },
         )
         .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
         .unwrap_or_else(|e| {
@@ -450,9 +451,12 @@ fn respond(
         405 => "Method Not Allowed",
         _ => "Error",
     };
+    // The page's CSP as a header too: a meta tag cannot say `frame-ancestors` (browsers
+    // ignore it there), so framing is refused here, and by X-Frame-Options for old browsers.
     let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-        body.len()
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: {}; frame-ancestors 'none'\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n",
+        body.len(),
+        render::CSP,
     );
     stream.write_all(head.as_bytes())?;
     if method != "HEAD" {

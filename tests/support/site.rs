@@ -85,6 +85,11 @@ pub fn broken_links(site: &Path) -> Vec<(String, String)> {
                 Some((p, f)) => (p.to_string(), Some(f.to_string())),
                 None => (link.clone(), None),
             };
+            // Absolute paths (the 404 page's) start from the site root: the default base path.
+            let (base, path) = match path.strip_prefix('/') {
+                Some(rest) => (Path::new(""), rest.to_string()),
+                None => (base, path),
+            };
             let target = if path.is_empty() {
                 (*p).clone()
             } else {
@@ -144,6 +149,12 @@ pub fn main_of(html: &str) -> String {
 
 /// GET a URL on 127.0.0.1: (status, body).
 pub fn http_get(url: &str) -> (u16, String) {
+    let (status, _, body) = http_get_full(url);
+    (status, body)
+}
+
+/// GET a URL on 127.0.0.1: (status, header block, body).
+pub fn http_get_full(url: &str) -> (u16, String, String) {
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
@@ -163,11 +174,8 @@ pub fn http_get(url: &str) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (status, head.to_string(), body.to_string())
 }
 
 /// `xcs site serve` running in the background; killed when dropped.
