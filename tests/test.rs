@@ -9,6 +9,7 @@ mod corpus;
 mod credentials;
 mod diff;
 mod environments;
+mod layers;
 mod review;
 mod sim;
 mod site;
