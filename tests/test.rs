@@ -13,6 +13,7 @@ mod layers;
 mod review;
 mod sim;
 mod site;
+mod site_features;
 mod site_fixes;
 mod site_serve;
 mod validate;

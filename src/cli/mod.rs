@@ -27,6 +27,7 @@ Exit codes:
      held elsewhere, or --fail-on matched
   2  could not run: bad arguments, unreadable path, unknown revision, no XNAT configured,
      XNAT unreachable or refusing the login
+  3  `site build --skip-invalid`: the site was built, but commands with errors were left out
   `plan --detailed-exitcode` instead uses 0 = no changes, 1 = error, 2 = changes.";
 
 #[derive(Debug, Parser)]

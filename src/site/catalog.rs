@@ -24,6 +24,8 @@ pub struct Catalog {
     pub sources: Vec<SourceView>,
     pub facets: Vec<Facet>,
     pub history_available: bool,
+    /// With `--skip-invalid`: what was left out, and why.
+    pub refused: Vec<super::refused::Refused>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -307,6 +309,7 @@ impl Catalog {
             facets,
             commands,
             history_available: history.available,
+            refused: Vec::new(),
         }
     }
 

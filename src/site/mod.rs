@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod command_view;
 pub mod history;
+pub mod refused;
 pub mod render;
 pub mod schema_doc;
 pub mod search;
@@ -76,6 +77,9 @@ pub struct BuildOptions {
     /// page, which servers return for missing paths at any depth, links to its assets and pages
     /// from this path. Every other page uses relative links. `None` means `/`.
     pub base_url: Option<String>,
+    /// Build the commands that validate and list the others on `refused/` instead of refusing
+    /// the whole build.
+    pub skip_invalid: bool,
 }
 
 /// The path part of a `--base-url`, with a leading and a trailing `/`.
@@ -108,8 +112,10 @@ pub struct BuildReport {
     /// The largest HTML page, path and size.
     pub largest_page: (String, usize),
     pub elapsed: Duration,
-    /// Validation (warnings only: a build with errors does not get here).
+    /// Validation (warnings only, unless `skip_invalid` let errors through).
     pub validation: Validation,
+    /// With `skip_invalid`: the files whose commands were left out, with their problems.
+    pub refused: Vec<refused::Refused>,
 }
 
 #[derive(Debug)]
@@ -129,8 +135,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
         crate::validate::Environments::Only,
     );
     let mut validation = crate::validate::validate_source_with(&source, which)?;
+    let mut refused = Vec::new();
     if validation.has_errors() {
-        return Ok(BuildOutcome::Invalid(validation));
+        if !options.skip_invalid {
+            return Ok(BuildOutcome::Invalid(validation));
+        }
+        refused = refused::refuse(&mut validation);
     }
     if let Some(name) = &options.env {
         validation.repo = crate::model::environment::for_environment(&validation.repo, name)?;
@@ -142,7 +152,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
         .map(|c| c.origin.rel.to_string())
         .collect();
     let history = history::read(&options.dir, options.rev.as_deref(), &paths)?;
-    let catalog = catalog::Catalog::build(&validation.repo, &history);
+    let mut catalog = catalog::Catalog::build(&validation.repo, &history);
+    catalog.refused = refused.clone();
     let renderer = render::Renderer::new()?;
     let staging = Staging::new(&options.out)?;
     let facets = catalog.facets_by_command();
@@ -171,6 +182,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
         largest_page: stats.largest_page,
         elapsed: started.elapsed(),
         validation,
+        refused,
     }))
 }
 

@@ -29,7 +29,7 @@ macro_rules! embedded {
 const TEMPLATES: &[(&str, &str)] = embedded!("templates":
     "base.html", "macros.html", "index.html", "list.html", "command.html", "images.html",
     "image.html", "projects.html", "scope.html", "registries.html", "schemas.html",
-    "schema.html", "404.html", "problems.html",
+    "schema.html", "404.html", "problems.html", "refused.html",
 );
 
 /// Static assets, copied under `static/`.
@@ -230,6 +230,7 @@ enum Job {
     Schemas,
     Schema(usize),
     NotFound,
+    Refused,
 }
 
 /// Every page and JSON file of the catalog, handed to `sink` as each is made.
@@ -263,6 +264,9 @@ pub fn render(
     jobs.push(Job::Schemas);
     jobs.extend((0..schemas.len()).map(Job::Schema));
     jobs.push(Job::NotFound);
+    if !catalog.refused.is_empty() {
+        jobs.push(Job::Refused);
+    }
 
     let nav = nav(catalog);
     jobs.par_iter().try_for_each(|job| {
@@ -288,6 +292,7 @@ fn nav(catalog: &Catalog) -> Value {
         "projects": catalog.projects.len(),
         "registries": catalog.registries.len(),
         "has_backend": catalog.backend.is_some(),
+        "refused": catalog.refused.len(),
     })))
 }
 
@@ -443,6 +448,11 @@ fn render_job(
             "404.html",
             base,
             context! { nav => nav.clone(), section => "" },
+        )?,
+        Job::Refused => r.page(
+            "refused.html",
+            "refused/index.html",
+            context! { nav => nav.clone(), section => "refused", refused => Value::from(Serde(&catalog.refused)) },
         )?,
     };
     Ok(vec![file])
