@@ -26,6 +26,8 @@ pub struct Catalog {
     pub history_available: bool,
     /// With `--skip-invalid`: what was left out, and why.
     pub refused: Vec<super::refused::Refused>,
+    /// Commands the repo holds several versions of, each with its changelog.
+    pub versions: Vec<super::versions::VersionsView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +37,13 @@ pub struct ImageView {
     pub host: String,
     pub repository: String,
     pub registry: String,
+    /// The image's page on its registry's website, for the registries that have one.
+    pub web_url: Option<String>,
+    /// `docker pull …` for every reference the commands use (by digest when pinned).
+    pub pulls: Vec<String>,
+    /// Compressed size in bytes, when known. Hook: nothing records sizes yet; the lock file
+    /// (`xcs.lock`, branch `labels`) is the place to read them from once it does.
+    pub size: Option<u64>,
     /// (command slug, title, version, tag, digest)
     pub commands: Vec<ImageCommand>,
 }
@@ -173,6 +182,15 @@ impl Catalog {
             .collect();
         unique_image_slugs(&mut commands);
         link_helpers(&mut commands);
+        let versions = super::versions::versions(repo, &commands);
+        for v in &versions {
+            for row in &v.versions {
+                if let Some(c) = commands.iter_mut().find(|c| c.slug == row.slug) {
+                    c.versions_url = Some(v.url.clone());
+                    c.version_count = v.versions.len();
+                }
+            }
+        }
         let registries = registry_views(repo, &commands);
         for view in &mut commands {
             if let Some(image) = &view.image {
@@ -310,6 +328,7 @@ impl Catalog {
             commands,
             history_available: history.available,
             refused: Vec::new(),
+            versions,
         }
     }
 
@@ -711,8 +730,18 @@ fn image_views(commands: &[CommandView]) -> Vec<ImageView> {
             host: image.host.clone(),
             repository: image.repository.clone(),
             registry: c.registry.clone().unwrap_or_default(),
+            web_url: registry_web_url(&image.host, &image.repository),
+            pulls: Vec::new(),
+            size: None,
             commands: Vec::new(),
         });
+        let pull = match &image.digest {
+            Some(d) => format!("docker pull {}@{d}", pull_name(image)),
+            None => format!("docker pull {}", image.full),
+        };
+        if !entry.pulls.contains(&pull) {
+            entry.pulls.push(pull);
+        }
         entry.commands.push(ImageCommand {
             slug: c.slug.clone(),
             title: c.title.clone(),
@@ -723,6 +752,33 @@ fn image_views(commands: &[CommandView]) -> Vec<ImageView> {
         });
     }
     by_slug.into_values().collect()
+}
+
+/// `host/repository` as `docker pull` takes it (no host for Docker Hub).
+fn pull_name(image: &ImageRef) -> String {
+    if image.host == words::DOCKER_HUB {
+        image.repository.clone()
+    } else {
+        format!("{}/{}", image.host, image.repository)
+    }
+}
+
+/// The web page of an image on the public registries that have one.
+fn registry_web_url(host: &str, repository: &str) -> Option<String> {
+    match host {
+        words::DOCKER_HUB => Some(match repository.strip_prefix("library/") {
+            Some(official) => format!("https://hub.docker.com/_/{official}"),
+            None => format!("https://hub.docker.com/r/{repository}"),
+        }),
+        "quay.io" => Some(format!("https://quay.io/repository/{repository}")),
+        "ghcr.io" => {
+            let (owner, name) = repository.split_once('/')?;
+            Some(format!(
+                "https://github.com/{owner}/{name}/pkgs/container/{name}"
+            ))
+        }
+        _ => None,
+    }
 }
 
 fn facets(commands: &[CommandView], projects: &[ScopeView], declared_site: bool) -> Vec<Facet> {

@@ -68,6 +68,11 @@ pub struct CommandView {
     pub automations: Vec<String>,
     /// For setup and wrap-up commands: the commands that run this one.
     pub used_by: Vec<UsedBy>,
+    /// Licence, authors, contact, citation, source: the header people read first.
+    pub about: super::about::About,
+    /// The page of all versions, when the repo holds several.
+    pub versions_url: Option<String>,
+    pub version_count: usize,
 }
 
 /// A piece of the command line: literal text, or a replacement key filled from an input.
@@ -349,6 +354,9 @@ impl CommandView {
             projects: Vec::new(),
             automations: Vec::new(),
             used_by: Vec::new(),
+            versions_url: None,
+            version_count: 1,
+            about: super::about::about(&cmd),
         }
     }
 

@@ -6,6 +6,7 @@
 //! written to a staging directory and swapped into place. [`serve`] serves the result and
 //! rebuilds it on change.
 
+pub mod about;
 pub mod catalog;
 pub mod command_view;
 pub mod history;
@@ -15,6 +16,7 @@ pub mod schema_doc;
 pub mod search;
 pub mod serve;
 pub mod snippets;
+pub mod versions;
 pub mod words;
 
 use crate::load::{LoadError, Source};

@@ -29,7 +29,7 @@ macro_rules! embedded {
 const TEMPLATES: &[(&str, &str)] = embedded!("templates":
     "base.html", "macros.html", "index.html", "list.html", "command.html", "images.html",
     "image.html", "projects.html", "scope.html", "registries.html", "schemas.html",
-    "schema.html", "404.html", "problems.html", "refused.html",
+    "schema.html", "404.html", "problems.html", "refused.html", "versions.html",
 );
 
 /// Static assets, copied under `static/`.
@@ -231,6 +231,7 @@ enum Job {
     Schema(usize),
     NotFound,
     Refused,
+    Versions(usize),
 }
 
 /// Every page and JSON file of the catalog, handed to `sink` as each is made.
@@ -267,6 +268,7 @@ pub fn render(
     if !catalog.refused.is_empty() {
         jobs.push(Job::Refused);
     }
+    jobs.extend((0..catalog.versions.len()).map(Job::Versions));
 
     let nav = nav(catalog);
     jobs.par_iter().try_for_each(|job| {
@@ -449,6 +451,14 @@ fn render_job(
             base,
             context! { nav => nav.clone(), section => "" },
         )?,
+        Job::Versions(i) => {
+            let v = &catalog.versions[*i];
+            r.page(
+                "versions.html",
+                &format!("{}index.html", v.url),
+                context! { nav => nav.clone(), section => "commands", v => Value::from(Serde(v)) },
+            )?
+        }
         Job::Refused => r.page(
             "refused.html",
             "refused/index.html",
