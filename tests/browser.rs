@@ -458,3 +458,168 @@ async fn deep_404_is_styled_and_site_wide_links_land_on_their_wrapper() {
     c.find(Locator::Id("listing")).await.expect("the list");
     c.close().await.expect("close");
 }
+
+async fn result_titles(c: &Client) -> Value {
+    c.execute(
+        "return [...document.querySelectorAll('#search-results .card h3 a')].map(a => a.textContent)",
+        vec![],
+    )
+    .await
+    .expect("titles")
+}
+
+async fn search_for(c: &Client, query: &str) {
+    let q = c.find(Locator::Id("q")).await.expect("search box");
+    q.clear().await.expect("clear");
+    q.send_keys(query).await.expect("type");
+    wait_until(
+        c,
+        &format!(
+            "const s = document.getElementById('status').textContent; return new URLSearchParams(location.search).get('q') === {} && s.includes('match') && (s.startsWith('0 ') || document.querySelectorAll('#search-results .card').length > 0)",
+            json!(query)
+        ),
+        query,
+    )
+    .await;
+}
+
+/// Search finds commands by words of their descriptions and command lines, highlights the
+/// words, turns tags into facets whose counts follow the query, keeps everything in the URL
+/// (shared links and the back button work), and folds the filters away on a phone.
+#[tokio::test(flavor = "current_thread")]
+async fn search_facets_url_state_and_highlights_in_chromium() {
+    let driver = Driver::start();
+    let xcs = Xcs::new().catalog("catalog");
+    let server = Server::start(&xcs.root().join("catalog"), &xcs.root().join("out"), false);
+    let c = connect(&driver).await;
+    c.goto(&server.url).await.expect("index");
+    wait_until(
+        &c,
+        "return !document.getElementById('finder').hidden",
+        "the form",
+    )
+    .await;
+
+    // Description words, in any order and case: dcm2bids (every version) and dcm2niix.
+    search_for(&c, "dicom nifti").await;
+    let titles = result_titles(&c).await;
+    let titles: Vec<&str> = titles
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        titles.contains(&"dcm2bids") && titles.contains(&"dcm2niix"),
+        "{titles:?}"
+    );
+    let marks = c
+        .execute("return [...document.querySelectorAll('#search-results mark')].map(m => m.textContent.toLowerCase())", vec![])
+        .await
+        .expect("marks");
+    let marks: Vec<&str> = marks
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        marks.contains(&"dicom") && marks.contains(&"nifti"),
+        "highlighted: {marks:?}"
+    );
+
+    // Facet counts follow the query: with "dicom nifti", `bids` counts only the matches.
+    let bids_count = "return document.querySelector('input[name=tag][value=bids]').parentNode.querySelector('.count').textContent";
+    let during = c.execute(bids_count, vec![]).await.expect("count");
+    assert_eq!(
+        during,
+        json!(String::from("4")),
+        "dcm2bids ×3 and dcm2niix are tagged bids"
+    );
+    let conversion = "return document.querySelector('input[name=tag][value=conversion]').parentNode.querySelector('.count').textContent";
+    assert_eq!(
+        c.execute(conversion, vec![]).await.expect("count"),
+        json!("3")
+    );
+
+    // A tag on a result is a facet: clicking it filters, and the URL says so.
+    click(
+        &c,
+        Locator::Css("#search-results .card .tags button"),
+        "a result's tag",
+    )
+    .await;
+    wait_until(
+        &c,
+        "return new URLSearchParams(location.search).getAll('tag').length === 1",
+        "the tag in the URL",
+    )
+    .await;
+    let shared = c.current_url().await.expect("url");
+    // Back: the tag filter goes, the query stays.
+    c.back().await.expect("back");
+    wait_until(
+        &c,
+        "return new URLSearchParams(location.search).getAll('tag').length === 0 && document.getElementById('q').value === 'dicom nifti' && ![...document.querySelectorAll('input[name=tag]')].some(b => b.checked)",
+        "the state before the tag",
+    )
+    .await;
+    // The shared URL restores query and filter in a fresh page.
+    c.goto(shared.as_str()).await.expect("shared link");
+    wait_until(
+        &c,
+        "return document.getElementById('q').value === 'dicom nifti' && [...document.querySelectorAll('input[name=tag]')].some(b => b.checked) && document.querySelectorAll('#search-results .card').length > 0",
+        "the shared search",
+    )
+    .await;
+
+    // Command lines are searched: `--notrack` is only in MRIQC's.
+    c.goto(&server.url).await.expect("index");
+    wait_until(
+        &c,
+        "return !document.getElementById('finder').hidden",
+        "the form",
+    )
+    .await;
+    search_for(&c, "notrack").await;
+    let titles = result_titles(&c).await;
+    assert!(
+        titles
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|t| t.as_str().unwrap_or_default().contains("MRIQC")),
+        "{titles}"
+    );
+    assert_eq!(
+        console_errors(&c).await,
+        Vec::<String>::new(),
+        "console errors"
+    );
+
+    // On a phone the filters fold away behind their summary, and open on demand.
+    c.set_window_size(375, 800).await.expect("phone size");
+    c.goto(&server.url).await.expect("index");
+    wait_until(
+        &c,
+        "return !document.getElementById('finder').hidden",
+        "the form",
+    )
+    .await;
+    let gpu = c
+        .find(Locator::Css("input[name=gpu]"))
+        .await
+        .expect("a filter");
+    assert!(
+        !gpu.is_displayed().await.expect("displayed"),
+        "folded on a phone"
+    );
+    click(
+        &c,
+        Locator::Css("#filters > summary"),
+        "the Filters summary",
+    )
+    .await;
+    assert!(gpu.is_displayed().await.expect("displayed"), "unfolds");
+    c.close().await.expect("close");
+}

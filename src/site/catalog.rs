@@ -860,6 +860,13 @@ fn facets(commands: &[CommandView], projects: &[ScopeView], declared_site: bool)
             commands,
         ),
         facet(
+            "tag",
+            "Tags",
+            &[],
+            |c| c.tags.iter().map(|t| t.to_lowercase()).collect(),
+            commands,
+        ),
+        facet(
             "project",
             "Enabled in",
             &project_order,

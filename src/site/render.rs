@@ -76,6 +76,8 @@ impl Renderer {
         });
         env.add_filter("code_spans", code_spans);
         env.add_filter("anchor", |s: &str| super::command_view::anchor(s));
+        // A tag's browse page (`browse/tag/<slug>/`), as the tag facet names it.
+        env.add_filter("tag_slug", |s: &str| super::words::slug(&s.to_lowercase()));
         env.add_filter("wrapper_anchor", |s: &str| {
             super::command_view::wrapper_anchor(s)
         });

@@ -109,7 +109,7 @@ fn step(old: &Declared<Command>, new: &Declared<Command>) -> Step {
             text: describe(c),
         })
         .collect();
-    changes.sort_by(|a, b| b.class.cmp(&a.class));
+    changes.sort_by_key(|c| std::cmp::Reverse(c.class));
     let version = |c: &Declared<Command>| c.spec.version.clone().unwrap_or_default();
     Step {
         from: version(old),
