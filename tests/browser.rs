@@ -206,13 +206,7 @@ async fn search_navigate_and_stay_safe_in_chromium() {
     let c = connect(&driver).await;
 
     // The index: the script shows the search form.
-    c.goto(&server.url).await.expect("index");
-    wait_until(
-        &c,
-        "return !document.getElementById('finder').hidden",
-        "the search form",
-    )
-    .await;
+    goto_index(&c, &server.url).await;
     assert_eq!(
         console_errors(&c).await,
         Vec::<String>::new(),
@@ -277,13 +271,7 @@ async fn search_navigate_and_stay_safe_in_chromium() {
     );
 
     // Filters: back on the index, "needs a GPU" leaves FastSurfer alone.
-    c.goto(&server.url).await.expect("index");
-    wait_until(
-        &c,
-        "return !document.getElementById('finder').hidden",
-        "the search form",
-    )
-    .await;
+    goto_index(&c, &server.url).await;
     click(
         &c,
         Locator::Css("input[name=gpu][value='needs a GPU']"),
@@ -459,13 +447,32 @@ async fn deep_404_is_styled_and_site_wide_links_land_on_their_wrapper() {
     c.close().await.expect("close");
 }
 
-async fn result_titles(c: &Client) -> Value {
-    c.execute(
-        "return [...document.querySelectorAll('#search-results .card h3 a')].map(a => a.textContent)",
-        vec![],
+/// Open the index and wait for the script to show the search form.
+async fn goto_index(c: &Client, url: &str) {
+    c.goto(url).await.expect("index");
+    wait_until(
+        c,
+        "return !document.getElementById('finder').hidden",
+        "the search form",
     )
-    .await
-    .expect("titles")
+    .await;
+}
+
+/// The titles of the search results shown.
+async fn result_titles(c: &Client) -> Vec<String> {
+    let titles = c
+        .execute(
+            "return [...document.querySelectorAll('#search-results .card h3 a')].map(a => a.textContent)",
+            vec![],
+        )
+        .await
+        .expect("titles");
+    titles
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(str::to_string))
+        .collect()
 }
 
 async fn search_for(c: &Client, query: &str) {
@@ -492,25 +499,13 @@ async fn search_facets_url_state_and_highlights_in_chromium() {
     let xcs = Xcs::new().catalog("catalog");
     let server = Server::start(&xcs.root().join("catalog"), &xcs.root().join("out"), false);
     let c = connect(&driver).await;
-    c.goto(&server.url).await.expect("index");
-    wait_until(
-        &c,
-        "return !document.getElementById('finder').hidden",
-        "the form",
-    )
-    .await;
+    goto_index(&c, &server.url).await;
 
     // Description words, in any order and case: dcm2bids (every version) and dcm2niix.
     search_for(&c, "dicom nifti").await;
     let titles = result_titles(&c).await;
-    let titles: Vec<&str> = titles
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
     assert!(
-        titles.contains(&"dcm2bids") && titles.contains(&"dcm2niix"),
+        titles.iter().any(|t| t == "dcm2bids") && titles.iter().any(|t| t == "dcm2niix"),
         "{titles:?}"
     );
     let marks = c
@@ -574,23 +569,10 @@ async fn search_facets_url_state_and_highlights_in_chromium() {
     .await;
 
     // Command lines are searched: `--notrack` is only in MRIQC's.
-    c.goto(&server.url).await.expect("index");
-    wait_until(
-        &c,
-        "return !document.getElementById('finder').hidden",
-        "the form",
-    )
-    .await;
+    goto_index(&c, &server.url).await;
     search_for(&c, "notrack").await;
     let titles = result_titles(&c).await;
-    assert!(
-        titles
-            .as_array()
-            .expect("list")
-            .iter()
-            .any(|t| t.as_str().unwrap_or_default().contains("MRIQC")),
-        "{titles}"
-    );
+    assert!(titles.iter().any(|t| t.contains("MRIQC")), "{titles:?}");
     assert_eq!(
         console_errors(&c).await,
         Vec::<String>::new(),
@@ -599,13 +581,7 @@ async fn search_facets_url_state_and_highlights_in_chromium() {
 
     // On a phone the filters fold away behind their summary, and open on demand.
     c.set_window_size(375, 800).await.expect("phone size");
-    c.goto(&server.url).await.expect("index");
-    wait_until(
-        &c,
-        "return !document.getElementById('finder').hidden",
-        "the form",
-    )
-    .await;
+    goto_index(&c, &server.url).await;
     let gpu = c
         .find(Locator::Css("input[name=gpu]"))
         .await

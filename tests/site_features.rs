@@ -4,6 +4,20 @@
 use crate::support::Xcs;
 use crate::support::site::broken_links;
 
+/// `site build catalog --out public --skip-invalid` plus `extra` arguments.
+fn build_skipping(xcs: &Xcs, extra: &[&str]) -> crate::support::Run {
+    let mut args = vec![
+        "site",
+        "build",
+        "catalog",
+        "--out",
+        "public",
+        "--skip-invalid",
+    ];
+    args.extend_from_slice(extra);
+    xcs.exec(args)
+}
+
 fn read(xcs: &Xcs, rel: &str) -> String {
     std::fs::read_to_string(xcs.root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
@@ -23,15 +37,7 @@ fn skip_invalid_builds_the_valid_commands_and_lists_the_refused() {
     xcs.exec(["site", "build", "catalog", "--out", "public"])
         .code(1)
         .stdout_has("the site was not built");
-    let run = xcs
-        .exec([
-            "site",
-            "build",
-            "catalog",
-            "--out",
-            "public",
-            "--skip-invalid",
-        ])
+    let run = build_skipping(&xcs, &[])
         .code(3)
         .stdout_has("Refused 1 command in 2 files with errors");
     assert!(run.stdout.contains("refused/index.html"), "{}", run.stdout);
@@ -57,19 +63,7 @@ fn skip_invalid_builds_the_valid_commands_and_lists_the_refused() {
     assert!(!api.contains("no-image") && api.contains("\"dcm2niix\""));
     assert!(!xcs.root().join("public/commands/no-image").exists());
     assert_eq!(broken_links(&xcs.root().join("public")), Vec::new());
-    let json = xcs
-        .exec([
-            "site",
-            "build",
-            "catalog",
-            "--out",
-            "public",
-            "--skip-invalid",
-            "--format",
-            "json",
-        ])
-        .code(3)
-        .json();
+    let json = build_skipping(&xcs, &["--format", "json"]).code(3).json();
     assert_eq!(
         json["refused"][0]["commands"],
         serde_json::json!(["no-image"])
@@ -77,16 +71,7 @@ fn skip_invalid_builds_the_valid_commands_and_lists_the_refused() {
     assert_eq!(json["refused"][0]["problems"][0]["code"], "XCS102");
     // A clean repo with the flag: exit 0, no refused page.
     let clean = Xcs::new().catalog("catalog");
-    clean
-        .exec([
-            "site",
-            "build",
-            "catalog",
-            "--out",
-            "public",
-            "--skip-invalid",
-        ])
-        .code(0);
+    build_skipping(&clean, &[]).code(0);
     assert!(!clean.root().join("public/refused").exists());
 }
 
