@@ -56,8 +56,9 @@ fn watch_rebuilds_on_change_and_shows_problems() {
         text.replacen("description: ", &format!("description: {marker}. "), 1),
     )
     .expect("write");
-    let took = wait_for(&page, marker, Duration::from_secs(10));
-    assert!(took < Duration::from_secs(3), "rebuild took {took:?}");
+    // Counted, not timed: on a loaded machine a debug build's rebuild can take seconds.
+    wait_for(&page, marker, Duration::from_secs(20));
+    assert_eq!(server.lines_starting("Rebuild").len(), 1);
 
     // A broken file: the server stays up and every page shows the problem.
     std::fs::write(
