@@ -621,7 +621,7 @@ fn automation_view(
 /// links to the command it names (image and, when given, name, as validation resolves it), and
 /// that command lists who runs it.
 fn link_helpers(commands: &mut [CommandView]) {
-    use super::command_view::{Helper, UsedBy};
+    use super::chain::{Helper, UsedBy};
     let by_image: HashMap<&str, Vec<usize>> =
         commands
             .iter()

@@ -1,6 +1,9 @@
 //! One command as its page shows it: everything the templates need, already in plain words,
 //! masked, and free of markup (the templates escape every string).
 
+use super::chain::{Chain, Helper, UsedBy, chains, provides};
+use super::command_line::{Segment, segments};
+pub use super::command_line::{anchor, wrapper_anchor};
 use super::history::Change;
 use super::snippets::{Snippets, snippets};
 use super::words::{self, Context, ImageRef};
@@ -73,18 +76,6 @@ pub struct CommandView {
     /// The page of all versions, when the repo holds several.
     pub versions_url: Option<String>,
     pub version_count: usize,
-}
-
-/// A piece of the command line: literal text, or a replacement key filled from an input.
-#[derive(Debug, Clone, Serialize)]
-pub struct Segment {
-    pub text: String,
-    /// The input (command input or wrapper input) whose key this is.
-    pub input: Option<String>,
-    /// The id of that input's row on the page.
-    pub anchor: Option<String>,
-    /// `#…#` that matches no input: stays literal at launch.
-    pub unknown: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,57 +158,6 @@ pub struct WrapperInputRow {
     pub property: Option<String>,
     pub provides: Option<String>,
     pub multiple: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Chain {
-    pub steps: Vec<Step>,
-    /// The setup command the files pass through before the container sees them
-    /// (`via-setup-command`), when there is one.
-    pub setup: Option<Helper>,
-    /// Where the last step's value or files go.
-    pub end: String,
-}
-
-/// A setup or wrap-up command named by reference (`image:tag[:name]`), linked to its page when
-/// the repo declares it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Helper {
-    pub reference: String,
-    /// Filled in by the catalog, which sees every command.
-    pub slug: Option<String>,
-    pub title: Option<String>,
-}
-
-impl Helper {
-    fn new(reference: &str) -> Helper {
-        Helper {
-            reference: reference.to_string(),
-            slug: None,
-            title: None,
-        }
-    }
-}
-
-/// A command that runs this one as its setup or wrap-up step.
-#[derive(Debug, Clone, Serialize)]
-pub struct UsedBy {
-    pub slug: String,
-    pub title: String,
-    pub wrapper: String,
-    pub wrapper_anchor: String,
-    /// `setup` or `wrap-up`.
-    pub role: &'static str,
-    /// The input or output handler it serves.
-    pub by: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Step {
-    pub name: String,
-    pub input_type: String,
-    /// How it is picked from the step before: `label`, `matching @.label == 'DICOM'`…
-    pub how: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -374,114 +314,6 @@ pub fn image_slug(image: &ImageRef) -> String {
         words::slug(&image.repository)
     } else {
         words::slug(&format!("{}/{}", image.host, image.repository))
-    }
-}
-
-/// Split the command line at every `#KEY#` that names an input, so the page can mark them.
-fn segments(cmd: &Command) -> Vec<Segment> {
-    let Some(line) = cmd.command_line.as_deref() else {
-        return Vec::new();
-    };
-    let mut keys: Vec<(String, String, String)> = cmd
-        .inputs
-        .iter()
-        .map(|i| {
-            (
-                i.key(),
-                i.name.clone(),
-                format!("input-{}", anchor(&i.name)),
-            )
-        })
-        .collect();
-    for w in &cmd.xnat {
-        let at = wrapper_anchor(&w.name);
-        keys.extend(w.inputs().map(|i| {
-            (
-                i.key(),
-                i.name.clone(),
-                format!("{at}-input-{}", anchor(&i.name)),
-            )
-        }));
-    }
-    // Longest first, so `#A_B#` wins over a key that is its prefix.
-    keys.sort_by_key(|(k, _, _)| std::cmp::Reverse(k.len()));
-    let mut out: Vec<Segment> = Vec::new();
-    let mut text = String::new();
-    let mut rest = line;
-    'scan: while !rest.is_empty() {
-        for (key, name, target) in &keys {
-            if !key.is_empty() && rest.starts_with(key.as_str()) {
-                if !text.is_empty() {
-                    out.push(literal(std::mem::take(&mut text)));
-                }
-                out.push(Segment {
-                    text: key.clone(),
-                    input: Some(name.clone()),
-                    anchor: Some(target.clone()),
-                    unknown: false,
-                });
-                rest = &rest[key.len()..];
-                continue 'scan;
-            }
-        }
-        // A `#WORD#` no input claims.
-        if rest.starts_with('#')
-            && let Some(end) = rest[1..].find('#')
-            && end > 0
-            && rest[1..=end]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            if !text.is_empty() {
-                out.push(literal(std::mem::take(&mut text)));
-            }
-            out.push(Segment {
-                text: rest[..end + 2].to_string(),
-                input: None,
-                anchor: None,
-                unknown: true,
-            });
-            rest = &rest[end + 2..];
-            continue;
-        }
-        let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            text.push(c);
-        }
-        rest = chars.as_str();
-    }
-    if !text.is_empty() {
-        out.push(literal(text));
-    }
-    out
-}
-
-/// An HTML id fragment: input names may hold characters an id should not (corpus commands
-/// have spaces); case is kept, since `A` and `a` are different inputs.
-pub fn anchor(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
-/// The id of a wrapper's section on its command's page. Every link to a wrapper (the command's
-/// own "where it is enabled", the site and project pages, automations) is made with this.
-pub fn wrapper_anchor(name: &str) -> String {
-    format!("wrapper-{}", anchor(name))
-}
-
-fn literal(text: String) -> Segment {
-    Segment {
-        text,
-        input: None,
-        anchor: None,
-        unknown: false,
     }
 }
 
@@ -755,109 +587,5 @@ fn wrapper_view(cmd: &Command, w: &Wrapper, sensitive: &HashSet<String>) -> Wrap
             .collect(),
         site_enabled: false,
         projects: Vec::new(),
-    }
-}
-
-fn provides(cmd: &Command, i: &WrapperInput) -> Option<String> {
-    let mut parts = Vec::new();
-    if let Some(input) = i.provides_value_for_command_input.as_deref() {
-        parts.push(format!("value of input {input}"));
-    }
-    if let Some(mount) = i.provides_files_for_command_mount.as_deref() {
-        let path = cmd
-            .mounts
-            .iter()
-            .find(|m| m.name == mount)
-            .and_then(|m| m.path.as_deref())
-            .unwrap_or("?");
-        parts.push(format!("files at {path} (mount {mount})"));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
-/// For every input that provides a value or files, the path from the external input it derives
-/// from: session → scan → resource → files.
-fn chains(cmd: &Command, w: &Wrapper) -> Vec<Chain> {
-    let mut out = Vec::new();
-    for input in w.inputs() {
-        let Some(end) = provides(cmd, input) else {
-            continue;
-        };
-        let mut steps = Vec::new();
-        let mut current = Some(input);
-        let mut seen = HashSet::new();
-        while let Some(i) = current {
-            // Validation rejects cycles; the guard keeps a broken repo from looping here.
-            if !seen.insert(i.name.as_str()) {
-                break;
-            }
-            let how = match (
-                i.derived_from_xnat_object_property.as_deref(),
-                i.matcher.as_deref().filter(|m| !m.is_empty()),
-            ) {
-                (Some(p), _) => Some(format!("its {p}")),
-                (None, Some(m)) => Some(format!("where {m}")),
-                (None, None) => None,
-            };
-            steps.push(Step {
-                name: i.name.clone(),
-                input_type: i.input_type().to_string(),
-                how,
-            });
-            current = i
-                .derived_from_wrapper_input
-                .as_deref()
-                .and_then(|parent| w.input(parent));
-        }
-        steps.reverse();
-        let setup = input
-            .via_setup_command
-            .as_deref()
-            .filter(|v| !v.trim().is_empty())
-            .map(Helper::new);
-        out.push(Chain { steps, setup, end });
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::CommandInput;
-
-    #[test]
-    fn command_line_marks_known_and_unknown_keys() {
-        let cmd = Command {
-            name: "x".into(),
-            command_line: Some("run #A# #AB# #nope# 50# done".into()),
-            inputs: vec![
-                CommandInput {
-                    name: "A".into(),
-                    ..CommandInput::default()
-                },
-                CommandInput {
-                    name: "ab".into(),
-                    replacement_key: Some("#AB#".into()),
-                    ..CommandInput::default()
-                },
-            ],
-            ..Command::default()
-        };
-        let parts: Vec<(String, Option<String>, bool)> = segments(&cmd)
-            .into_iter()
-            .map(|s| (s.text, s.input, s.unknown))
-            .collect();
-        assert_eq!(
-            parts,
-            vec![
-                ("run ".into(), None, false),
-                ("#A#".into(), Some("A".into()), false),
-                (" ".into(), None, false),
-                ("#AB#".into(), Some("ab".into()), false),
-                (" ".into(), None, false),
-                ("#nope#".into(), None, true),
-                (" 50# done".into(), None, false),
-            ]
-        );
     }
 }

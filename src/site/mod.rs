@@ -8,6 +8,8 @@
 
 pub mod about;
 pub mod catalog;
+pub mod chain;
+pub mod command_line;
 pub mod command_view;
 pub mod history;
 pub mod refused;
