@@ -133,7 +133,7 @@ async fn broken_links_on_page(c: &Client) -> Value {
         r#"const done = arguments[arguments.length - 1];
         const links = [...new Set([...document.querySelectorAll('a[href]')]
             .map(a => a.href.split('#')[0])
-            .filter(h => h.startsWith(location.origin)))];
+            .filter(h => h.startsWith(location.origin) && h !== location.href.split('#')[0]))];
         Promise.all(links.map(h => fetch(h, {method: 'HEAD'}).then(r => r.ok ? null : h + ' ' + r.status)))
             .then(r => done(r.filter(x => x)));"#,
         vec![],
@@ -206,13 +206,7 @@ async fn search_navigate_and_stay_safe_in_chromium() {
     let c = connect(&driver).await;
 
     // The index: the script shows the search form.
-    c.goto(&server.url).await.expect("index");
-    wait_until(
-        &c,
-        "return !document.getElementById('finder').hidden",
-        "the search form",
-    )
-    .await;
+    goto_index(&c, &server.url).await;
     assert_eq!(
         console_errors(&c).await,
         Vec::<String>::new(),
@@ -277,13 +271,7 @@ async fn search_navigate_and_stay_safe_in_chromium() {
     );
 
     // Filters: back on the index, "needs a GPU" leaves FastSurfer alone.
-    c.goto(&server.url).await.expect("index");
-    wait_until(
-        &c,
-        "return !document.getElementById('finder').hidden",
-        "the search form",
-    )
-    .await;
+    goto_index(&c, &server.url).await;
     click(
         &c,
         Locator::Css("input[name=gpu][value='needs a GPU']"),
@@ -375,5 +363,239 @@ async fn browsing_works_without_javascript() {
     c.find(Locator::Css("tr#input-vox-size"))
         .await
         .expect("inputs table");
+    c.close().await.expect("close");
+}
+
+/// A missing page deep below the top level: the 404 page still has its style and its links
+/// lead to real pages. And a site-wide link lands on the wrapper it names, whatever its name.
+#[tokio::test(flavor = "current_thread")]
+async fn deep_404_is_styled_and_site_wide_links_land_on_their_wrapper() {
+    let driver = Driver::start();
+    let xcs = Xcs::new()
+        .catalog("catalog")
+        .file(
+            "catalog/commands/defacer.yaml",
+            "kind: Command\nname: defacer\nversion: \"1.0\"\nimage: lab/qc-tools:1.0\ncommand-line: run\nxnat:\n  - name: AI4VBH-defacing\n    contexts: [\"xnat:imageSessionData\"]\n  - name: deface all scans\n    contexts: [\"xnat:imageSessionData\"]\n",
+        );
+    let site = xcs.root().join("catalog/site.yaml");
+    let text = std::fs::read_to_string(&site).expect("site.yaml");
+    std::fs::write(
+        &site,
+        text.replacen(
+            "wrappers:\n",
+            "wrappers:\n  - {command: defacer, wrapper: AI4VBH-defacing}\n  - {command: defacer, wrapper: deface all scans}\n",
+            1,
+        ),
+    )
+    .expect("write");
+    let server = Server::start(&xcs.root().join("catalog"), &xcs.root().join("out"), false);
+    let c = connect(&driver).await;
+
+    c.goto(&format!("{}commands/defacer/", server.url))
+        .await
+        .expect("defacer");
+    for (name, id) in [
+        ("AI4VBH-defacing", "wrapper-AI4VBH-defacing"),
+        ("deface all scans", "wrapper-deface-all-scans"),
+    ] {
+        let link = c
+            .find(Locator::XPath(&format!(
+                "//section[@id='enabled']//a[text()='{name}']"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("site-wide link {name}: {e}"));
+        link.click().await.expect("click");
+        let target = c
+            .execute(
+                "const t = document.querySelector(':target'); return t && t.id",
+                vec![],
+            )
+            .await
+            .expect("target");
+        assert_eq!(target, json!(id), "{name}");
+    }
+
+    c.goto(&format!("{}a/b/c/no-such-page", server.url))
+        .await
+        .expect("deep 404");
+    assert_eq!(text_of(&c, Locator::Css("h1"), "h1").await, "Not found");
+    let styled = c
+        .execute(
+            "return [...document.styleSheets].some(s => (s.href || '').endsWith('/static/site.css') && s.cssRules.length > 0)",
+            vec![],
+        )
+        .await
+        .expect("stylesheets");
+    assert_eq!(styled, json!(true), "the 404 page's stylesheet loads");
+    assert_eq!(
+        broken_links_on_page(&c).await,
+        json!([]),
+        "links on the 404 page"
+    );
+    click(
+        &c,
+        Locator::LinkText("command list"),
+        "the command list link",
+    )
+    .await;
+    assert_eq!(
+        c.current_url().await.expect("url").path(),
+        "/index.html",
+        "back at the top"
+    );
+    c.find(Locator::Id("listing")).await.expect("the list");
+    c.close().await.expect("close");
+}
+
+/// Open the index and wait for the script to show the search form.
+async fn goto_index(c: &Client, url: &str) {
+    c.goto(url).await.expect("index");
+    wait_until(
+        c,
+        "return !document.getElementById('finder').hidden",
+        "the search form",
+    )
+    .await;
+}
+
+/// The titles of the search results shown.
+async fn result_titles(c: &Client) -> Vec<String> {
+    let titles = c
+        .execute(
+            "return [...document.querySelectorAll('#search-results .card h3 a')].map(a => a.textContent)",
+            vec![],
+        )
+        .await
+        .expect("titles");
+    titles
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(str::to_string))
+        .collect()
+}
+
+async fn search_for(c: &Client, query: &str) {
+    let q = c.find(Locator::Id("q")).await.expect("search box");
+    q.clear().await.expect("clear");
+    q.send_keys(query).await.expect("type");
+    wait_until(
+        c,
+        &format!(
+            "const s = document.getElementById('status').textContent; return new URLSearchParams(location.search).get('q') === {} && s.includes('match') && (s.startsWith('0 ') || document.querySelectorAll('#search-results .card').length > 0)",
+            json!(query)
+        ),
+        query,
+    )
+    .await;
+}
+
+/// Search finds commands by words of their descriptions and command lines, highlights the
+/// words, turns tags into facets whose counts follow the query, keeps everything in the URL
+/// (shared links and the back button work), and folds the filters away on a phone.
+#[tokio::test(flavor = "current_thread")]
+async fn search_facets_url_state_and_highlights_in_chromium() {
+    let driver = Driver::start();
+    let xcs = Xcs::new().catalog("catalog");
+    let server = Server::start(&xcs.root().join("catalog"), &xcs.root().join("out"), false);
+    let c = connect(&driver).await;
+    goto_index(&c, &server.url).await;
+
+    // Description words, in any order and case: dcm2bids (every version) and dcm2niix.
+    search_for(&c, "dicom nifti").await;
+    let titles = result_titles(&c).await;
+    assert!(
+        titles.iter().any(|t| t == "dcm2bids") && titles.iter().any(|t| t == "dcm2niix"),
+        "{titles:?}"
+    );
+    let marks = c
+        .execute("return [...document.querySelectorAll('#search-results mark')].map(m => m.textContent.toLowerCase())", vec![])
+        .await
+        .expect("marks");
+    let marks: Vec<&str> = marks
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        marks.contains(&"dicom") && marks.contains(&"nifti"),
+        "highlighted: {marks:?}"
+    );
+
+    // Facet counts follow the query: with "dicom nifti", `bids` counts only the matches.
+    let bids_count = "return document.querySelector('input[name=tag][value=bids]').parentNode.querySelector('.count').textContent";
+    let during = c.execute(bids_count, vec![]).await.expect("count");
+    assert_eq!(
+        during,
+        json!(String::from("4")),
+        "dcm2bids ×3 and dcm2niix are tagged bids"
+    );
+    let conversion = "return document.querySelector('input[name=tag][value=conversion]').parentNode.querySelector('.count').textContent";
+    assert_eq!(
+        c.execute(conversion, vec![]).await.expect("count"),
+        json!("3")
+    );
+
+    // A tag on a result is a facet: clicking it filters, and the URL says so.
+    click(
+        &c,
+        Locator::Css("#search-results .card .tags button"),
+        "a result's tag",
+    )
+    .await;
+    wait_until(
+        &c,
+        "return new URLSearchParams(location.search).getAll('tag').length === 1",
+        "the tag in the URL",
+    )
+    .await;
+    let shared = c.current_url().await.expect("url");
+    // Back: the tag filter goes, the query stays.
+    c.back().await.expect("back");
+    wait_until(
+        &c,
+        "return new URLSearchParams(location.search).getAll('tag').length === 0 && document.getElementById('q').value === 'dicom nifti' && ![...document.querySelectorAll('input[name=tag]')].some(b => b.checked)",
+        "the state before the tag",
+    )
+    .await;
+    // The shared URL restores query and filter in a fresh page.
+    c.goto(shared.as_str()).await.expect("shared link");
+    wait_until(
+        &c,
+        "return document.getElementById('q').value === 'dicom nifti' && [...document.querySelectorAll('input[name=tag]')].some(b => b.checked) && document.querySelectorAll('#search-results .card').length > 0",
+        "the shared search",
+    )
+    .await;
+
+    // Command lines are searched: `--notrack` is only in MRIQC's.
+    goto_index(&c, &server.url).await;
+    search_for(&c, "notrack").await;
+    let titles = result_titles(&c).await;
+    assert!(titles.iter().any(|t| t.contains("MRIQC")), "{titles:?}");
+    assert_eq!(
+        console_errors(&c).await,
+        Vec::<String>::new(),
+        "console errors"
+    );
+
+    // On a phone the filters fold away behind their summary, and open on demand.
+    c.set_window_size(375, 800).await.expect("phone size");
+    goto_index(&c, &server.url).await;
+    let gpu = c
+        .find(Locator::Css("input[name=gpu]"))
+        .await
+        .expect("a filter");
+    assert!(
+        !gpu.is_displayed().await.expect("displayed"),
+        "folded on a phone"
+    );
+    click(
+        &c,
+        Locator::Css("#filters > summary"),
+        "the Filters summary",
+    )
+    .await;
+    assert!(gpu.is_displayed().await.expect("displayed"), "unfolds");
     c.close().await.expect("close");
 }

@@ -40,7 +40,9 @@
   function load() {
     if (!pagefind) {
       pagefind = import(new URL("pagefind/pagefind.js", rootUrl).href).then(function (pf) {
-        return pf.options({ baseUrl: "/" }).then(function () { pf.init(); return pf; });
+        // `filters()` loads every filter's index, which the per-query counts need.
+        return pf.options({ baseUrl: "/" }).then(function () { pf.init(); return pf.filters(); })
+          .then(function () { return pf; });
       });
     }
     return pagefind;
@@ -61,13 +63,47 @@
     return new URL(url.replace(/^\/+/, ""), rootUrl).href;
   }
 
+  // The words of the query, for highlighting (at least two characters each).
+  function terms() {
+    return input.value.toLowerCase().split(/\s+/).filter(function (t) { return t.length > 1; });
+  }
+
+  // `text` into `parent`, with every query word wrapped in <mark>: built from text nodes, so
+  // command text never becomes markup.
+  function highlighted(parent, text) {
+    var words = terms();
+    var lower = text.toLowerCase();
+    var i = 0;
+    while (i < text.length) {
+      var next = -1, len = 0;
+      words.forEach(function (w) {
+        var at = lower.indexOf(w, i);
+        if (at !== -1 && (next === -1 || at < next || (at === next && w.length > len))) { next = at; len = w.length; }
+      });
+      if (next === -1) { break; }
+      if (next > i) { parent.appendChild(document.createTextNode(text.slice(i, next))); }
+      var mark = document.createElement("mark");
+      mark.textContent = text.slice(next, next + len);
+      parent.appendChild(mark);
+      i = next + len;
+    }
+    if (i < text.length) { parent.appendChild(document.createTextNode(text.slice(i))); }
+    return parent;
+  }
+
+  function setFilter(name, value, on) {
+    form.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+      if (box.name === name && box.value === value) { box.checked = on; }
+    });
+  }
+
   function card(data) {
     var li = document.createElement("li");
     li.className = "card";
     var h = document.createElement("h3");
     var a = document.createElement("a");
     a.href = href(data.url);
-    a.textContent = (data.meta && data.meta.title) || data.url;
+    highlighted(a, (data.meta && data.meta.title) || data.url);
     h.appendChild(a);
     if (data.meta && data.meta.version) {
       var v = document.createElement("span");
@@ -79,8 +115,26 @@
     if (data.meta && data.meta.summary) {
       var p = document.createElement("p");
       p.className = "summary";
-      p.textContent = data.meta.summary;
+      highlighted(p, data.meta.summary);
       li.appendChild(p);
+    }
+    var tags = (data.filters && data.filters.tag) || [];
+    if (tags.length) {
+      var ul = document.createElement("ul");
+      ul.className = "tags";
+      ul.setAttribute("aria-label", "Tags");
+      tags.forEach(function (t) {
+        var item = document.createElement("li");
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "tag";
+        b.textContent = t;
+        b.title = "Show only commands tagged " + t;
+        b.addEventListener("click", function () { setFilter("tag", t, true); run(true); });
+        item.appendChild(b);
+        ul.appendChild(item);
+      });
+      li.appendChild(ul);
     }
     if (data.meta && data.meta.image) {
       var img = document.createElement("p");
@@ -103,12 +157,52 @@
     });
   }
 
-  function run() {
+  // Each filter value's count follows the query and the other filters; with neither, the
+  // catalog's totals come back.
+  function updateCounts(counts) {
+    form.querySelectorAll(".count[data-total]").forEach(function (span) {
+      var box = span.parentNode.querySelector("input");
+      var n = counts ? ((counts[box.name] || {})[box.value] || 0) : Number(span.getAttribute("data-total"));
+      span.textContent = String(n);
+      span.parentNode.classList.toggle("empty", n === 0 && !box.checked);
+    });
+  }
+
+  // The query and filters live in the URL (`?q=…&tag=bids`), so a search can be shared and the
+  // back button steps through searches.
+  function stateUrl() {
+    var params = new URLSearchParams();
+    var term = input.value.trim();
+    if (term) { params.set("q", term); }
+    form.querySelectorAll("input[type=checkbox]:checked").forEach(function (box) {
+      params.append(box.name, box.value);
+    });
+    var query = params.toString();
+    return location.pathname + (query ? "?" + query : "");
+  }
+
+  function fromUrl() {
+    var params = new URLSearchParams(location.search);
+    input.value = params.get("q") || "";
+    form.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+      box.checked = params.getAll(box.name).indexOf(box.value) !== -1;
+    });
+  }
+
+  function remember(push) {
+    var url = stateUrl();
+    if (url === location.pathname + location.search) { return; }
+    if (push) { history.pushState(null, "", url); } else { history.replaceState(null, "", url); }
+  }
+
+  function run(push) {
+    if (push !== undefined) { remember(push); }
     var term = input.value.trim();
     var filters = selectedFilters();
     generation += 1;
     var mine = generation;
     if (!term && !filters) {
+      updateCounts(null);
       results.hidden = true;
       moreWrap.hidden = true;
       results.textContent = "";
@@ -122,6 +216,7 @@
     }).then(function (search) {
       if (mine !== generation) { return; }
       current = (search && search.results) || [];
+      updateCounts(search && search.filters);
       shown = 0;
       results.textContent = "";
       listing.hidden = true;
@@ -136,17 +231,27 @@
     });
   }
 
+  // Typing replaces the current history entry (one entry per search, not per keystroke); the
+  // first keystroke after a filter change or a fresh page starts a new entry.
   var timer = null;
+  var typing = false;
   input.addEventListener("input", function () {
     clearTimeout(timer);
-    timer = setTimeout(run, 150);
+    timer = setTimeout(function () { run(!typing); typing = true; }, 150);
   });
   form.addEventListener("change", function (e) {
-    if (e.target && e.target.type === "checkbox") { run(); }
+    if (e.target && e.target.type === "checkbox") { typing = false; run(true); }
   });
-  form.addEventListener("submit", function (e) { e.preventDefault(); run(); });
+  form.addEventListener("submit", function (e) { e.preventDefault(); typing = false; run(true); });
+  window.addEventListener("popstate", function () { typing = false; fromUrl(); run(); });
   more.addEventListener("click", showMore);
   // Warm the index when the user shows intent, not on every page view.
   input.addEventListener("focus", function () { load().catch(function () {}); }, { once: true });
-  if (input.value) { run(); }
+  // On a phone the filters start folded away under their summary.
+  var filtersBox = document.getElementById("filters");
+  if (filtersBox && window.matchMedia && window.matchMedia("(max-width: 40rem)").matches) {
+    filtersBox.open = false;
+  }
+  fromUrl();
+  if (input.value || selectedFilters()) { run(); }
 })();

@@ -53,6 +53,7 @@ Exit codes:
   2  could not run: bad arguments, unreadable path, unknown revision, no XNAT configured,
      --env missing in a repo with environments, XNAT unreachable or refusing the login, a
      role the apply needs is missing
+  3  `site build --skip-invalid`: the site was built, but commands with errors were left out
   130/143  apply stopped by SIGINT/SIGTERM (the apply lock released)
   `plan --detailed-exitcode` instead uses 0 = no changes, 1 = error, 2 = changes.";
 

@@ -7,6 +7,9 @@ use xcs::diag::{self, plural};
 use xcs::site::serve::{self, ServeOptions};
 use xcs::site::{BuildOptions, BuildOutcome};
 
+/// `site build --skip-invalid` built the site but left commands out.
+const EXIT_REFUSED: u8 = 3;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -36,6 +39,14 @@ struct BuildArgs {
     /// Build the catalog of this environment (`environments/<NAME>.yaml`): only what it applies.
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
+    /// Where the site will be published (`https://org.github.io/catalog/` or `/catalog/`). The
+    /// 404 page, served for missing paths at any depth, links from there [default: /].
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Build the commands that validate and list the others, with their problems, on
+    /// `refused/index.html` (exit 3 when any were refused) instead of building nothing.
+    #[arg(long)]
+    skip_invalid: bool,
     #[arg(long, value_parser = Format::parser(FORMATS), default_value = "human")]
     format: Format,
 }
@@ -74,6 +85,8 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
         rev: args.rev.clone(),
         out: args.out.clone(),
         env: args.env.clone(),
+        base_url: args.base_url.clone(),
+        skip_invalid: args.skip_invalid,
     };
     let outcome = xcs::site::build(&options)?;
     let (validation, report) = match outcome {
@@ -103,6 +116,15 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
                         r.bytes / 1024,
                         r.elapsed.as_secs_f64()
                     );
+                    if !r.refused.is_empty() {
+                        let commands: usize = r.refused.iter().map(|f| f.commands.len()).sum();
+                        outln!(
+                            "     Refused {} in {} with errors: listed on {}/refused/index.html",
+                            plural(commands, "command"),
+                            plural(r.refused.len(), "file"),
+                            args.out.display().to_string().trim_end_matches('/'),
+                        );
+                    }
                     outln!(
                         "        Open {}/index.html, or `xcs site serve {}` for search (it needs http://, not file://)",
                         args.out.display().to_string().trim_end_matches('/'),
@@ -130,15 +152,16 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
                 "largest_page": {"path": r.largest_page.0, "bytes": r.largest_page.1},
                 "elapsed_ms": r.elapsed.as_millis() as u64,
             })),
+            "refused": report.as_ref().map(|r| &r.refused),
             "errors": counts.errors,
             "warnings": counts.warnings,
             "diagnostics": validation.diagnostics,
         }))?,
     }
-    Ok(ExitCode::from(if report.is_some() {
-        EXIT_OK
-    } else {
-        EXIT_PROBLEMS
+    Ok(ExitCode::from(match &report {
+        Some(r) if !r.refused.is_empty() => EXIT_REFUSED,
+        Some(_) => EXIT_OK,
+        None => EXIT_PROBLEMS,
     }))
 }
 
@@ -152,6 +175,9 @@ fn serve_site(args: ServeArgs) -> anyhow::Result<ExitCode> {
             rev: None,
             out,
             env: None,
+            // The dev server serves the site at `/`.
+            base_url: None,
+            skip_invalid: false,
         },
         port: args.port,
         watch: args.watch,

@@ -6,6 +6,7 @@ pub mod automation;
 pub mod backend;
 pub mod canonical;
 pub mod command;
+pub mod credential;
 pub mod enablement;
 pub mod environment;
 pub mod json_schema;

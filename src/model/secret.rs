@@ -82,15 +82,6 @@ impl SecretRef {
     }
 }
 
-/// Whether an environment variable's name says it holds a credential (`DB_PASSWORD`,
-/// `API_TOKEN`…). Validation warns about literal values there; the catalog withholds them.
-pub fn is_credential_name(name: &str) -> bool {
-    let upper = name.to_uppercase();
-    ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "API_KEY"]
-        .iter()
-        .any(|s| upper.contains(s))
-}
-
 /// A secret value. `Debug` and `Display` print a mask; only [`Secret::expose`] gives the value,
 /// so every place that sends it somewhere is easy to find.
 #[derive(Clone, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 
 use super::command_view::{CommandView, ProjectUse};
 use super::history::History;
-use super::masking::{WITHHELD, sensitive_inputs};
 use super::words::{self, ImageRef};
+use crate::model::credential::{WITHHELD, sensitive_inputs, withhold_input};
 use crate::model::{Automation, Command, Declared, Repo, WrapperSetting};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -24,6 +24,10 @@ pub struct Catalog {
     pub sources: Vec<SourceView>,
     pub facets: Vec<Facet>,
     pub history_available: bool,
+    /// With `--skip-invalid`: what was left out, and why.
+    pub refused: Vec<super::refused::Refused>,
+    /// Commands the repo holds several versions of, each with its changelog.
+    pub versions: Vec<super::versions::VersionsView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +37,13 @@ pub struct ImageView {
     pub host: String,
     pub repository: String,
     pub registry: String,
+    /// The image's page on its registry's website, for the registries that have one.
+    pub web_url: Option<String>,
+    /// `docker pull …` for every reference the commands use (by digest when pinned).
+    pub pulls: Vec<String>,
+    /// Compressed size in bytes, when known. Hook: nothing records sizes yet; the lock file
+    /// (`xcs.lock`, branch `labels`) is the place to read them from once it does.
+    pub size: Option<u64>,
     /// (command slug, title, version, tag, digest)
     pub commands: Vec<ImageCommand>,
 }
@@ -169,6 +180,17 @@ impl Catalog {
                 view
             })
             .collect();
+        unique_image_slugs(&mut commands);
+        link_helpers(&mut commands);
+        let versions = super::versions::versions(repo, &commands);
+        for v in &versions {
+            for row in &v.versions {
+                if let Some(c) = commands.iter_mut().find(|c| c.slug == row.slug) {
+                    c.versions_url = Some(v.url.clone());
+                    c.version_count = v.versions.len();
+                }
+            }
+        }
         let registries = registry_views(repo, &commands);
         for view in &mut commands {
             if let Some(image) = &view.image {
@@ -305,6 +327,8 @@ impl Catalog {
             facets,
             commands,
             history_available: history.available,
+            refused: Vec::new(),
+            versions,
         }
     }
 
@@ -467,7 +491,7 @@ fn scope_view(
                 command_slug: view.map(|v| v.slug.clone()),
                 command_title: view.map_or_else(|| s.command.clone(), |v| v.title.clone()),
                 wrapper: s.wrapper.clone(),
-                wrapper_anchor: format!("wrapper-{}", words::slug(&s.wrapper)),
+                wrapper_anchor: super::command_view::wrapper_anchor(&s.wrapper),
                 enabled: s.enabled,
                 site_enabled: site_enabled
                     .zip(index)
@@ -480,7 +504,7 @@ fn scope_view(
                     .map(|(name, o)| {
                         let mut settings = Vec::new();
                         if let Some(v) = &o.default_value {
-                            let shown = if sensitive.contains(name) {
+                            let shown = if withhold_input(&sensitive, name, v) {
                                 WITHHELD.to_string()
                             } else {
                                 v.clone()
@@ -580,7 +604,7 @@ fn automation_view(
             .inputs
             .iter()
             .map(|(k, v)| {
-                let shown = if sensitive.contains(k) {
+                let shown = if withhold_input(&sensitive, k, v) {
                     WITHHELD.to_string()
                 } else {
                     v.clone()
@@ -590,6 +614,107 @@ fn automation_view(
             .collect(),
         active: a.active,
         act_as_event_user: a.act_as_event_user,
+    }
+}
+
+/// Setup and wrap-up commands, both ways: each `via-setup-command` / `via-wrapup-command`
+/// links to the command it names (image and, when given, name, as validation resolves it), and
+/// that command lists who runs it.
+fn link_helpers(commands: &mut [CommandView]) {
+    use super::chain::{Helper, UsedBy};
+    let by_image: HashMap<&str, Vec<usize>> =
+        commands
+            .iter()
+            .enumerate()
+            .fold(HashMap::new(), |mut map, (i, c)| {
+                if let Some(image) = &c.image {
+                    map.entry(image.full.as_str()).or_default().push(i);
+                }
+                map
+            });
+    let resolve = |h: &Helper, wanted: &str| -> Option<usize> {
+        let (image, name) = crate::validate::references::parse_via(&h.reference)?;
+        by_image.get(image.as_str())?.iter().copied().find(|&i| {
+            let c = &commands[i];
+            name.as_deref().is_none_or(|n| c.name == n) && c.command_type == wanted
+        })
+    };
+    // (helper index, user index, wrapper, wrapper anchor, role, by), then filled in.
+    let mut found: Vec<(usize, usize, usize, usize, Option<usize>)> = Vec::new();
+    for (ci, c) in commands.iter().enumerate() {
+        for (wi, w) in c.wrappers.iter().enumerate() {
+            for (k, ch) in w.chains.iter().enumerate() {
+                if let Some(t) = ch.setup.as_ref().and_then(|h| resolve(h, "docker-setup")) {
+                    found.push((t, ci, wi, k, None));
+                }
+            }
+            for (k, h) in w.handlers.iter().enumerate() {
+                if let Some(t) = h
+                    .via_wrapup
+                    .as_ref()
+                    .and_then(|h| resolve(h, "docker-wrapup"))
+                {
+                    found.push((t, ci, wi, k, Some(k)));
+                }
+            }
+        }
+    }
+    for (target, ci, wi, k, handler) in found {
+        let (slug, title) = (
+            commands[target].slug.clone(),
+            commands[target].title.clone(),
+        );
+        let w = &mut commands[ci].wrappers[wi];
+        let (helper, by, role) = match handler {
+            None => {
+                let ch = &mut w.chains[k];
+                let by = ch.steps.last().map(|s| s.name.clone()).unwrap_or_default();
+                (ch.setup.as_mut(), by, "setup")
+            }
+            Some(h) => {
+                let h = &mut w.handlers[h];
+                (h.via_wrapup.as_mut(), h.name.clone(), "wrap-up")
+            }
+        };
+        if let Some(helper) = helper {
+            helper.slug = Some(slug);
+            helper.title = Some(title);
+        }
+        let used = UsedBy {
+            slug: commands[ci].slug.clone(),
+            title: commands[ci].title.clone(),
+            wrapper: commands[ci].wrappers[wi].name.clone(),
+            wrapper_anchor: commands[ci].wrappers[wi].anchor.clone(),
+            role,
+            by,
+        };
+        commands[target].used_by.push(used);
+    }
+}
+
+/// One page per image repository: slugs that collide (`lab/qc-tools` and `lab-qc/tools` both
+/// make `lab-qc-tools`) get a counter, in a stable order, so two images never share a page.
+fn unique_image_slugs(commands: &mut [CommandView]) {
+    let repos: BTreeMap<(String, String), String> = commands
+        .iter()
+        .filter_map(|c| Some((c.image.as_ref()?, c.image_slug.clone()?)))
+        .map(|(i, slug)| ((i.host.clone(), i.repository.clone()), slug))
+        .collect();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut slugs: HashMap<(String, String), String> = HashMap::new();
+    for (key, base) in repos {
+        let mut slug = base.clone();
+        let mut n = 2;
+        while !used.insert(slug.clone()) {
+            slug = format!("{base}-{n}");
+            n += 1;
+        }
+        slugs.insert(key, slug);
+    }
+    for c in commands.iter_mut() {
+        if let Some(i) = &c.image {
+            c.image_slug = slugs.get(&(i.host.clone(), i.repository.clone())).cloned();
+        }
     }
 }
 
@@ -605,8 +730,18 @@ fn image_views(commands: &[CommandView]) -> Vec<ImageView> {
             host: image.host.clone(),
             repository: image.repository.clone(),
             registry: c.registry.clone().unwrap_or_default(),
+            web_url: registry_web_url(&image.host, &image.repository),
+            pulls: Vec::new(),
+            size: None,
             commands: Vec::new(),
         });
+        let pull = match &image.digest {
+            Some(d) => format!("docker pull {}@{d}", pull_name(image)),
+            None => format!("docker pull {}", image.full),
+        };
+        if !entry.pulls.contains(&pull) {
+            entry.pulls.push(pull);
+        }
         entry.commands.push(ImageCommand {
             slug: c.slug.clone(),
             title: c.title.clone(),
@@ -617,6 +752,33 @@ fn image_views(commands: &[CommandView]) -> Vec<ImageView> {
         });
     }
     by_slug.into_values().collect()
+}
+
+/// `host/repository` as `docker pull` takes it (no host for Docker Hub).
+fn pull_name(image: &ImageRef) -> String {
+    if image.host == words::DOCKER_HUB {
+        image.repository.clone()
+    } else {
+        format!("{}/{}", image.host, image.repository)
+    }
+}
+
+/// The web page of an image on the public registries that have one.
+fn registry_web_url(host: &str, repository: &str) -> Option<String> {
+    match host {
+        words::DOCKER_HUB => Some(match repository.strip_prefix("library/") {
+            Some(official) => format!("https://hub.docker.com/_/{official}"),
+            None => format!("https://hub.docker.com/r/{repository}"),
+        }),
+        "quay.io" => Some(format!("https://quay.io/repository/{repository}")),
+        "ghcr.io" => {
+            let (owner, name) = repository.split_once('/')?;
+            Some(format!(
+                "https://github.com/{owner}/{name}/pkgs/container/{name}"
+            ))
+        }
+        _ => None,
+    }
 }
 
 fn facets(commands: &[CommandView], projects: &[ScopeView], declared_site: bool) -> Vec<Facet> {
@@ -695,6 +857,13 @@ fn facets(commands: &[CommandView], projects: &[ScopeView], declared_site: bool)
             "Memory",
             &words::MEMORY_BUCKETS,
             |c| vec![c.memory_bucket.to_string()],
+            commands,
+        ),
+        facet(
+            "tag",
+            "Tags",
+            &[],
+            |c| c.tags.iter().map(|t| t.to_lowercase()).collect(),
             commands,
         ),
         facet(

@@ -1,10 +1,13 @@
 //! One command as its page shows it: everything the templates need, already in plain words,
 //! masked, and free of markup (the templates escape every string).
 
+use super::chain::{Chain, Helper, UsedBy, chains, provides};
+use super::command_line::{Segment, segments};
+pub use super::command_line::{anchor, wrapper_anchor};
 use super::history::Change;
-use super::masking::{WITHHELD, env_is_withheld, mask, sensitive_inputs};
 use super::snippets::{Snippets, snippets};
 use super::words::{self, Context, ImageRef};
+use crate::model::credential::{WITHHELD, sensitive_inputs, withhold};
 use crate::model::{Command, Wrapper, WrapperInput};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -66,18 +69,13 @@ pub struct CommandView {
     pub site_wrappers: Vec<String>,
     pub projects: Vec<ProjectUse>,
     pub automations: Vec<String>,
-}
-
-/// A piece of the command line: literal text, or a replacement key filled from an input.
-#[derive(Debug, Clone, Serialize)]
-pub struct Segment {
-    pub text: String,
-    /// The input (command input or wrapper input) whose key this is.
-    pub input: Option<String>,
-    /// The id of that input's row on the page.
-    pub anchor: Option<String>,
-    /// `#…#` that matches no input: stays literal at launch.
-    pub unknown: bool,
+    /// For setup and wrap-up commands: the commands that run this one.
+    pub used_by: Vec<UsedBy>,
+    /// Licence, authors, contact, citation, source: the header people read first.
+    pub about: super::about::About,
+    /// The page of all versions, when the repo holds several.
+    pub versions_url: Option<String>,
+    pub version_count: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,21 +161,6 @@ pub struct WrapperInputRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Chain {
-    pub steps: Vec<Step>,
-    /// Where the last step's value or files go.
-    pub end: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Step {
-    pub name: String,
-    pub input_type: String,
-    /// How it is picked from the step before: `label`, `matching @.label == 'DICOM'`…
-    pub how: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct HandlerView {
     pub name: String,
     pub output: String,
@@ -190,7 +173,7 @@ pub struct HandlerView {
     pub tags: Vec<String>,
     pub parent: String,
     pub parent_type: Option<String>,
-    pub via_wrapup: Option<String>,
+    pub via_wrapup: Option<Helper>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -207,7 +190,7 @@ impl CommandView {
         source_file: &str,
         history: &[Change],
     ) -> CommandView {
-        let cmd = mask(declared);
+        let cmd = withhold(declared);
         let sensitive = sensitive_inputs(&cmd);
         let image = cmd.image.as_deref().map(words::image_ref);
         let image_slug = image.as_ref().map(image_slug);
@@ -270,7 +253,7 @@ impl CommandView {
                 .iter()
                 .map(|(k, v)| EnvRow {
                     name: k.clone(),
-                    withheld: v == WITHHELD || env_is_withheld(k, v),
+                    withheld: v == WITHHELD,
                     value: v.clone(),
                 })
                 .collect(),
@@ -310,6 +293,10 @@ impl CommandView {
             site_wrappers: Vec::new(),
             projects: Vec::new(),
             automations: Vec::new(),
+            used_by: Vec::new(),
+            versions_url: None,
+            version_count: 1,
+            about: super::about::about(&cmd),
         }
     }
 
@@ -327,108 +314,6 @@ pub fn image_slug(image: &ImageRef) -> String {
         words::slug(&image.repository)
     } else {
         words::slug(&format!("{}/{}", image.host, image.repository))
-    }
-}
-
-/// Split the command line at every `#KEY#` that names an input, so the page can mark them.
-fn segments(cmd: &Command) -> Vec<Segment> {
-    let Some(line) = cmd.command_line.as_deref() else {
-        return Vec::new();
-    };
-    let mut keys: Vec<(String, String, String)> = cmd
-        .inputs
-        .iter()
-        .map(|i| {
-            (
-                i.key(),
-                i.name.clone(),
-                format!("input-{}", anchor(&i.name)),
-            )
-        })
-        .collect();
-    for w in &cmd.xnat {
-        let at = format!("wrapper-{}", words::slug(&w.name));
-        keys.extend(w.inputs().map(|i| {
-            (
-                i.key(),
-                i.name.clone(),
-                format!("{at}-input-{}", anchor(&i.name)),
-            )
-        }));
-    }
-    // Longest first, so `#A_B#` wins over a key that is its prefix.
-    keys.sort_by_key(|(k, _, _)| std::cmp::Reverse(k.len()));
-    let mut out: Vec<Segment> = Vec::new();
-    let mut text = String::new();
-    let mut rest = line;
-    'scan: while !rest.is_empty() {
-        for (key, name, target) in &keys {
-            if !key.is_empty() && rest.starts_with(key.as_str()) {
-                if !text.is_empty() {
-                    out.push(literal(std::mem::take(&mut text)));
-                }
-                out.push(Segment {
-                    text: key.clone(),
-                    input: Some(name.clone()),
-                    anchor: Some(target.clone()),
-                    unknown: false,
-                });
-                rest = &rest[key.len()..];
-                continue 'scan;
-            }
-        }
-        // A `#WORD#` no input claims.
-        if rest.starts_with('#')
-            && let Some(end) = rest[1..].find('#')
-            && end > 0
-            && rest[1..=end]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            if !text.is_empty() {
-                out.push(literal(std::mem::take(&mut text)));
-            }
-            out.push(Segment {
-                text: rest[..end + 2].to_string(),
-                input: None,
-                anchor: None,
-                unknown: true,
-            });
-            rest = &rest[end + 2..];
-            continue;
-        }
-        let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            text.push(c);
-        }
-        rest = chars.as_str();
-    }
-    if !text.is_empty() {
-        out.push(literal(text));
-    }
-    out
-}
-
-/// An HTML id fragment: input names may hold characters an id should not (corpus commands
-/// have spaces); case is kept, since `A` and `a` are different inputs.
-pub fn anchor(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
-fn literal(text: String) -> Segment {
-    Segment {
-        text,
-        input: None,
-        anchor: None,
-        unknown: false,
     }
 }
 
@@ -652,7 +537,7 @@ fn wrapper_view(cmd: &Command, w: &Wrapper, sensitive: &HashSet<String>) -> Wrap
         multiple: i.multiple == Some(true),
     };
     WrapperView {
-        anchor: format!("wrapper-{}", words::slug(&w.name)),
+        anchor: wrapper_anchor(&w.name),
         name: w.name.clone(),
         label: w.label.clone(),
         description: w.description.clone(),
@@ -692,110 +577,15 @@ fn wrapper_view(cmd: &Command, w: &Wrapper, sensitive: &HashSet<String>) -> Wrap
                     tags: h.tags.clone(),
                     parent,
                     parent_type,
-                    via_wrapup: h.via_wrapup_command.clone(),
+                    via_wrapup: h
+                        .via_wrapup_command
+                        .as_deref()
+                        .filter(|v| !v.trim().is_empty())
+                        .map(Helper::new),
                 }
             })
             .collect(),
         site_enabled: false,
         projects: Vec::new(),
-    }
-}
-
-fn provides(cmd: &Command, i: &WrapperInput) -> Option<String> {
-    let mut parts = Vec::new();
-    if let Some(input) = i.provides_value_for_command_input.as_deref() {
-        parts.push(format!("value of input {input}"));
-    }
-    if let Some(mount) = i.provides_files_for_command_mount.as_deref() {
-        let path = cmd
-            .mounts
-            .iter()
-            .find(|m| m.name == mount)
-            .and_then(|m| m.path.as_deref())
-            .unwrap_or("?");
-        parts.push(format!("files at {path} (mount {mount})"));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
-/// For every input that provides a value or files, the path from the external input it derives
-/// from: session → scan → resource → files.
-fn chains(cmd: &Command, w: &Wrapper) -> Vec<Chain> {
-    let mut out = Vec::new();
-    for input in w.inputs() {
-        let Some(end) = provides(cmd, input) else {
-            continue;
-        };
-        let mut steps = Vec::new();
-        let mut current = Some(input);
-        let mut seen = HashSet::new();
-        while let Some(i) = current {
-            // Validation rejects cycles; the guard keeps a broken repo from looping here.
-            if !seen.insert(i.name.as_str()) {
-                break;
-            }
-            let how = match (
-                i.derived_from_xnat_object_property.as_deref(),
-                i.matcher.as_deref().filter(|m| !m.is_empty()),
-            ) {
-                (Some(p), _) => Some(format!("its {p}")),
-                (None, Some(m)) => Some(format!("where {m}")),
-                (None, None) => None,
-            };
-            steps.push(Step {
-                name: i.name.clone(),
-                input_type: i.input_type().to_string(),
-                how,
-            });
-            current = i
-                .derived_from_wrapper_input
-                .as_deref()
-                .and_then(|parent| w.input(parent));
-        }
-        steps.reverse();
-        out.push(Chain { steps, end });
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::CommandInput;
-
-    #[test]
-    fn command_line_marks_known_and_unknown_keys() {
-        let cmd = Command {
-            name: "x".into(),
-            command_line: Some("run #A# #AB# #nope# 50# done".into()),
-            inputs: vec![
-                CommandInput {
-                    name: "A".into(),
-                    ..CommandInput::default()
-                },
-                CommandInput {
-                    name: "ab".into(),
-                    replacement_key: Some("#AB#".into()),
-                    ..CommandInput::default()
-                },
-            ],
-            ..Command::default()
-        };
-        let parts: Vec<(String, Option<String>, bool)> = segments(&cmd)
-            .into_iter()
-            .map(|s| (s.text, s.input, s.unknown))
-            .collect();
-        assert_eq!(
-            parts,
-            vec![
-                ("run ".into(), None, false),
-                ("#A#".into(), Some("A".into()), false),
-                (" ".into(), None, false),
-                ("#AB#".into(), Some("ab".into()), false),
-                (" ".into(), None, false),
-                ("#nope#".into(), None, true),
-                (" 50# done".into(), None, false),
-            ]
-        );
     }
 }

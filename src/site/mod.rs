@@ -6,15 +6,19 @@
 //! written to a staging directory and swapped into place. [`serve`] serves the result and
 //! rebuilds it on change.
 
+pub mod about;
 pub mod catalog;
+pub mod chain;
+pub mod command_line;
 pub mod command_view;
 pub mod history;
-pub mod masking;
+pub mod refused;
 pub mod render;
 pub mod schema_doc;
 pub mod search;
 pub mod serve;
 pub mod snippets;
+pub mod versions;
 pub mod words;
 
 use crate::load::{LoadError, Source};
@@ -73,6 +77,32 @@ pub struct BuildOptions {
     pub out: PathBuf,
     /// Build the catalog as this environment sees the repo.
     pub env: Option<String>,
+    /// Where the site is published (`https://org.github.io/catalog/` or `/catalog/`): the 404
+    /// page, which servers return for missing paths at any depth, links to its assets and pages
+    /// from this path. Every other page uses relative links. `None` means `/`.
+    pub base_url: Option<String>,
+    /// Build the commands that validate and list the others on `refused/` instead of refusing
+    /// the whole build.
+    pub skip_invalid: bool,
+}
+
+/// The path part of a `--base-url`, with a leading and a trailing `/`.
+pub fn base_path(base_url: Option<&str>) -> String {
+    let url = base_url.unwrap_or("/").trim();
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    };
+    let path = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .trim_matches('/');
+    if path.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/{path}/")
+    }
 }
 
 /// What a build did.
@@ -86,8 +116,10 @@ pub struct BuildReport {
     /// The largest HTML page, path and size.
     pub largest_page: (String, usize),
     pub elapsed: Duration,
-    /// Validation (warnings only: a build with errors does not get here).
+    /// Validation (warnings only, unless `skip_invalid` let errors through).
     pub validation: Validation,
+    /// With `skip_invalid`: the files whose commands were left out, with their problems.
+    pub refused: Vec<refused::Refused>,
 }
 
 #[derive(Debug)]
@@ -107,8 +139,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
         crate::validate::Environments::Only,
     );
     let mut validation = crate::validate::validate_source_with(&source, which)?;
+    let mut refused = Vec::new();
     if validation.has_errors() {
-        return Ok(BuildOutcome::Invalid(validation));
+        if !options.skip_invalid {
+            return Ok(BuildOutcome::Invalid(validation));
+        }
+        refused = refused::refuse(&mut validation);
     }
     if let Some(name) = &options.env {
         validation.repo = crate::model::environment::for_environment(&validation.repo, name)?;
@@ -120,7 +156,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
         .map(|c| c.origin.rel.to_string())
         .collect();
     let history = history::read(&options.dir, options.rev.as_deref(), &paths)?;
-    let catalog = catalog::Catalog::build(&validation.repo, &history);
+    let mut catalog = catalog::Catalog::build(&validation.repo, &history);
+    catalog.refused = refused.clone();
     let renderer = render::Renderer::new()?;
     let staging = Staging::new(&options.out)?;
     let facets = catalog.facets_by_command();
@@ -133,7 +170,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
             }
             Ok(())
         });
-        let pages = render::render(&catalog, &renderer, &facets, &|f| staging.put(f));
+        let base = base_path(options.base_url.as_deref());
+        let pages = render::render(&catalog, &renderer, &facets, &base, &|f| staging.put(f));
         let search = search
             .join()
             .unwrap_or_else(|_| Err(SiteError::Search("the indexing thread panicked".into())));
@@ -148,6 +186,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
         largest_page: stats.largest_page,
         elapsed: started.elapsed(),
         validation,
+        refused,
     }))
 }
 
@@ -188,6 +227,23 @@ fn absolute(path: &Path) -> PathBuf {
     match (path.parent(), path.file_name()) {
         (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => absolute(parent).join(name),
         _ => std::env::current_dir().map_or_else(|_| path.to_path_buf(), |cwd| cwd.join(path)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base_paths() {
+        for (url, path) in [
+            (None, "/"),
+            (Some("https://org.github.io/catalog"), "/catalog/"),
+            (Some("https://org.github.io/"), "/"),
+            (Some("https://org.github.io"), "/"),
+            (Some("/a/b/"), "/a/b/"),
+            (Some("a"), "/a/"),
+        ] {
+            assert_eq!(super::base_path(url), path, "{url:?}");
+        }
     }
 }
 

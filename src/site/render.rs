@@ -29,7 +29,7 @@ macro_rules! embedded {
 const TEMPLATES: &[(&str, &str)] = embedded!("templates":
     "base.html", "macros.html", "index.html", "list.html", "command.html", "images.html",
     "image.html", "projects.html", "scope.html", "registries.html", "schemas.html",
-    "schema.html", "404.html", "problems.html",
+    "schema.html", "404.html", "problems.html", "refused.html", "versions.html",
 );
 
 /// Static assets, copied under `static/`.
@@ -76,6 +76,11 @@ impl Renderer {
         });
         env.add_filter("code_spans", code_spans);
         env.add_filter("anchor", |s: &str| super::command_view::anchor(s));
+        // A tag's browse page (`browse/tag/<slug>/`), as the tag facet names it.
+        env.add_filter("tag_slug", |s: &str| super::words::slug(&s.to_lowercase()));
+        env.add_filter("wrapper_anchor", |s: &str| {
+            super::command_view::wrapper_anchor(s)
+        });
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .map_err(|e| SiteError::Template {
@@ -90,7 +95,18 @@ impl Renderer {
     /// root, so the site works from any directory of any server (e.g. a GitHub Pages subpath).
     pub fn page(&self, template: &str, path: &str, ctx: Value) -> Result<OutputFile, SiteError> {
         let depth = path.matches('/').count();
-        let root = "../".repeat(depth);
+        self.page_at(template, path, &"../".repeat(depth), ctx)
+    }
+
+    /// The same with an explicit `root`: an absolute base path for pages served from anywhere
+    /// (the 404 page, the dev server's problems page).
+    pub fn page_at(
+        &self,
+        template: &str,
+        path: &str,
+        root: &str,
+        ctx: Value,
+    ) -> Result<OutputFile, SiteError> {
         let t = self
             .env
             .get_template(template)
@@ -216,13 +232,17 @@ enum Job {
     Schemas,
     Schema(usize),
     NotFound,
+    Refused,
+    Versions(usize),
 }
 
 /// Every page and JSON file of the catalog, handed to `sink` as each is made.
+/// `base` is the absolute path the site is published at (for the 404 page).
 pub fn render(
     catalog: &Catalog,
     renderer: &Renderer,
     facets: &[CommandFacets],
+    base: &str,
     sink: &(dyn Fn(OutputFile) -> Result<(), SiteError> + Sync),
 ) -> Result<(), SiteError> {
     let schemas = schema_doc::docs();
@@ -247,10 +267,14 @@ pub fn render(
     jobs.push(Job::Schemas);
     jobs.extend((0..schemas.len()).map(Job::Schema));
     jobs.push(Job::NotFound);
+    if !catalog.refused.is_empty() {
+        jobs.push(Job::Refused);
+    }
+    jobs.extend((0..catalog.versions.len()).map(Job::Versions));
 
     let nav = nav(catalog);
     jobs.par_iter().try_for_each(|job| {
-        for file in render_job(job, catalog, facets, &schemas, &nav, renderer)? {
+        for file in render_job(job, catalog, facets, &schemas, &nav, renderer, base)? {
             sink(file)?;
         }
         Ok::<(), SiteError>(())
@@ -272,6 +296,7 @@ fn nav(catalog: &Catalog) -> Value {
         "projects": catalog.projects.len(),
         "registries": catalog.registries.len(),
         "has_backend": catalog.backend.is_some(),
+        "refused": catalog.refused.len(),
     })))
 }
 
@@ -282,6 +307,7 @@ fn render_job(
     schemas: &[SchemaDoc],
     nav: &Value,
     r: &Renderer,
+    base: &str,
 ) -> Result<Vec<OutputFile>, SiteError> {
     let cards = |indices: &mut dyn Iterator<Item = usize>| -> Vec<Card<'_>> {
         indices.map(|i| Card::of(&catalog.commands[i])).collect()
@@ -419,7 +445,27 @@ fn render_job(
                 context! { nav => nav.clone(), section => "schema", schema => Value::from(Serde(s)) },
             )?
         }
-        Job::NotFound => r.page("404.html", "404.html", context! { nav => nav.clone(), section => "" })?,
+        // Servers answer every missing path with this page, at any depth: its links start
+        // from the published base path, not from where the page file is.
+        Job::NotFound => r.page_at(
+            "404.html",
+            "404.html",
+            base,
+            context! { nav => nav.clone(), section => "" },
+        )?,
+        Job::Versions(i) => {
+            let v = &catalog.versions[*i];
+            r.page(
+                "versions.html",
+                &format!("{}index.html", v.url),
+                context! { nav => nav.clone(), section => "commands", v => Value::from(Serde(v)) },
+            )?
+        }
+        Job::Refused => r.page(
+            "refused.html",
+            "refused/index.html",
+            context! { nav => nav.clone(), section => "refused", refused => Value::from(Serde(&catalog.refused)) },
+        )?,
     };
     Ok(vec![file])
 }

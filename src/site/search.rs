@@ -83,11 +83,21 @@ fn search_error(e: anyhow::Error) -> SiteError {
     SiteError::Search(format!("{e:#}"))
 }
 
-/// The text a command is found by: names, label, descriptions, image, and every input,
-/// output and wrapper with theirs.
+/// The text a command is found by: names, label, descriptions, command line, image, and every
+/// input, output and wrapper with theirs.
 fn content(c: &CommandView) -> String {
     let mut parts: Vec<&str> = vec![&c.title, &c.name];
     parts.extend(c.description.as_deref());
+    // The command line, so a flag or a program name finds the command; flags also without
+    // their dashes (`--notrack` is found by `notrack`).
+    parts.extend(c.command_line.iter().map(|s| s.text.as_str()));
+    parts.extend(
+        c.command_line
+            .iter()
+            .flat_map(|s| s.text.split_whitespace())
+            .filter(|w| w.starts_with('-'))
+            .map(|w| w.trim_start_matches('-')),
+    );
     parts.extend(c.image.as_ref().map(|i| i.full.as_str()));
     parts.extend(c.tags.iter().map(String::as_str));
     parts.extend(c.contexts.iter().map(|x| x.words.as_str()));

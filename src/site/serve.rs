@@ -29,8 +29,20 @@ pub struct ServeOptions {
 #[derive(Debug)]
 pub enum ServeEvent {
     Listening(String),
-    Built { commands: usize, millis: u128 },
-    Invalid { errors: usize, text: String },
+    /// A declaration changed (created, written, removed or renamed): a rebuild follows. The
+    /// number counts rebuilds since the server started (the first build is 0).
+    Changed {
+        rebuild: u64,
+        path: String,
+    },
+    Built {
+        commands: usize,
+        millis: u128,
+    },
+    Invalid {
+        errors: usize,
+        text: String,
+    },
     Failed(String),
 }
 
@@ -146,10 +158,11 @@ fn rebuild(options: &BuildOptions, state: &Mutex<State>, renderer: &Renderer, re
 fn problems_page(renderer: &Renderer, title: &str, text: &str) -> String {
     // Served at any depth: absolute paths to the assets (the dev server is always at `/`).
     renderer
-        .page(
+        .page_at(
             "problems.html",
             "problems.html",
-            context! { title => title, text => text, root => "/", nav => (), section => "" },
+            "/",
+            context! { title => title, text => text, nav => (), section => "" },
         )
         .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
         .unwrap_or_else(|e| {
@@ -185,13 +198,23 @@ fn watch(
     let state = Arc::clone(state);
     let renderer = Arc::clone(renderer);
     std::thread::spawn(move || {
+        let mut rebuilds = 0;
         for result in rx {
             let Ok(events) = result else { continue };
-            let relevant = events
+            // Only changes to declarations count: the build's own reads of them (inotify's
+            // access, open and close-without-write events) must not start the next build.
+            let changed = events
                 .iter()
+                .filter(|e| is_change(&e.kind))
                 .flat_map(|e| &e.paths)
-                .any(|p| is_relevant(p, &dir, &out));
-            if relevant {
+                .find(|p| is_relevant(p, &dir, &out));
+            if let Some(path) = changed {
+                rebuilds += 1;
+                let rel = path.strip_prefix(&dir).unwrap_or(path);
+                report(ServeEvent::Changed {
+                    rebuild: rebuilds,
+                    path: rel.display().to_string(),
+                });
                 rebuild(&build, &state, &renderer, &report);
             }
         }
@@ -203,6 +226,7 @@ fn watch(
 pub fn describe(e: &ServeEvent) -> String {
     match e {
         ServeEvent::Listening(url) => format!("     Serving {url}"),
+        ServeEvent::Changed { rebuild, path } => format!("     Rebuild #{rebuild}: {path} changed"),
         ServeEvent::Built { commands, millis } => {
             format!(
                 "       Built {} in {millis} ms",
@@ -214,6 +238,20 @@ pub fn describe(e: &ServeEvent) -> String {
             diag::plural(*errors, "error")
         ),
         ServeEvent::Failed(text) => format!("      Failed {text}"),
+    }
+}
+
+/// Whether a file system event changes what the loader would read: a file created, written,
+/// removed or renamed. Access, open and close-without-write (the build reading the repo) and
+/// metadata-only changes (atime, permissions) do not.
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::EventKind;
+    use notify::event::ModifyKind;
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
     }
 }
 
@@ -413,9 +451,12 @@ fn respond(
         405 => "Method Not Allowed",
         _ => "Error",
     };
+    // The page's CSP as a header too: a meta tag cannot say `frame-ancestors` (browsers
+    // ignore it there), so framing is refused here, and by X-Frame-Options for old browsers.
     let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-        body.len()
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: {}; frame-ancestors 'none'\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n",
+        body.len(),
+        render::CSP,
     );
     stream.write_all(head.as_bytes())?;
     if method != "HEAD" {
@@ -446,5 +487,28 @@ mod tests {
         assert!(is_relevant(Path::new("/repo/commands/a.yaml"), dir, out));
         assert!(!is_relevant(Path::new("/repo/.git/index"), dir, out));
         assert!(!is_relevant(Path::new("/tmp/site/index.html"), dir, out));
+    }
+
+    #[test]
+    fn reads_are_not_changes() {
+        use notify::EventKind;
+        use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, MetadataKind};
+        use notify::event::{ModifyKind, RemoveKind, RenameMode};
+        for read in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)),
+        ] {
+            assert!(!is_change(&read), "{read:?}");
+        }
+        for change in [
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Content)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+            EventKind::Remove(RemoveKind::File),
+        ] {
+            assert!(is_change(&change), "{change:?}");
+        }
     }
 }

@@ -546,18 +546,54 @@ fn via_refs(cmd: &Command) -> Vec<PendingVia> {
     out
 }
 
-/// Credentials in plain environment variables are visible to anyone who can read the command.
+/// Credentials written into a command (environment variable values, input defaults) are
+/// visible to everyone who can read the command. The detector is the one the catalog site uses
+/// to withhold them; the message never carries the value, and the quoted line is masked.
 fn env_secrets(cmd: &Command, f: &mut Findings) {
+    use crate::model::credential::detect;
+    let root = Ptr::root();
     for (k, v) in &cmd.environment_variables {
-        let looks_secret = crate::model::secret::is_credential_name(k);
-        let templated = v.contains('#') || v.starts_with('$') || v.is_empty();
-        if looks_secret && !templated {
+        if let Some(shape) = detect(k, v) {
             f.add(
                 ENV_SECRET,
-                &Ptr::root().key("environment-variables").key(k),
-                format!("`{k}` looks like a credential with a literal value"),
+                &root.key("environment-variables").key(k),
+                format!(
+                    "environment variable `{k}` holds a credential: {}",
+                    shape.words()
+                ),
             )
+            .sensitive()
             .hint("use a command `secrets` entry (from an XNAT system property) instead");
+        }
+    }
+    let mut defaults: Vec<(Ptr, &str, &str)> = Vec::new();
+    for (i, input) in cmd.inputs.iter().enumerate() {
+        if let Some(v) = &input.default_value {
+            defaults.push((root.key("inputs").index(i), &input.name, v));
+        }
+    }
+    for (wi, w) in cmd.xnat.iter().enumerate() {
+        let at = root.key("xnat").index(wi);
+        for (list, inputs) in [
+            ("external-inputs", &w.external_inputs),
+            ("derived-inputs", &w.derived_inputs),
+        ] {
+            for (i, input) in inputs.iter().enumerate() {
+                if let Some(v) = &input.default_value {
+                    defaults.push((at.key(list).index(i), &input.name, v));
+                }
+            }
+        }
+    }
+    for (at, name, value) in defaults {
+        if let Some(shape) = detect(name, value) {
+            f.add(
+                ENV_SECRET,
+                &at.key("default-value"),
+                format!("default of input `{name}` holds a credential: {}", shape.words()),
+            )
+            .sensitive()
+            .hint("leave the default out and mark the input `sensitive: true`; supply the value at launch or from a secret");
         }
     }
 }

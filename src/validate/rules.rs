@@ -99,7 +99,7 @@ rules! {
     BACKEND = "XCS302", Error, "Compute backend setting XNAT refuses (host, container-user, gpu-vendor, PVCs, constraints)", "Rejects the server (400)";
     K8S_CREDENTIALS = "XCS303", Warning, "Kubernetes backend with registry credentials but no `kubernetes.pull-secret`", "Does not use registry credentials on Kubernetes; private pulls fail";
     REGISTRY_URL = "XCS304", Error, "Registry URL is not an http(s) URL", "Pings and pulls fail";
-    ENV_SECRET = "XCS305", Warning, "Environment variable that looks like a credential holds a literal", "Shown to every user who can read the command";
+    ENV_SECRET = "XCS305", Warning, "Environment variable or input default holds a credential: a credential name (`…PASS`, `…PWD`, `…TOKEN`, `…KEY…`, `CREDENTIALS`, `AUTH…`, `…LICENSE…`) with a literal value, or a value shaped like one (bearer token, private key, AWS key, URL with a password, high-entropy string)", "Shown to every user who can read the command";
     COMMAND_SOURCE = "XCS306", Error, "`from:` source without the field it needs (`image` or `url`), or an untagged image", "Not applicable";
     IMAGE_ARCHIVE = "XCS310", Error, "Image archive on a kubernetes backend, for an untagged image, or at an address that is not a relative path or an https URL", "Not applicable: XNAT cannot load archives";
     ENV_VARIABLE = "XCS401", Error, "Environment's `xnat` variable is not an environment variable name", "Not applicable";

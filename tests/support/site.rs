@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Every file under `dir`, relative, `/`-separated.
@@ -84,6 +85,11 @@ pub fn broken_links(site: &Path) -> Vec<(String, String)> {
                 Some((p, f)) => (p.to_string(), Some(f.to_string())),
                 None => (link.clone(), None),
             };
+            // Absolute paths (the 404 page's) start from the site root: the default base path.
+            let (base, path) = match path.strip_prefix('/') {
+                Some(rest) => (Path::new(""), rest.to_string()),
+                None => (base, path),
+            };
             let target = if path.is_empty() {
                 (*p).clone()
             } else {
@@ -143,6 +149,12 @@ pub fn main_of(html: &str) -> String {
 
 /// GET a URL on 127.0.0.1: (status, body).
 pub fn http_get(url: &str) -> (u16, String) {
+    let (status, _, body) = http_get_full(url);
+    (status, body)
+}
+
+/// GET a URL on 127.0.0.1: (status, header block, body).
+pub fn http_get_full(url: &str) -> (u16, String, String) {
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
@@ -162,11 +174,8 @@ pub fn http_get(url: &str) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (status, head.to_string(), body.to_string())
 }
 
 /// `xcs site serve` running in the background; killed when dropped.
@@ -174,16 +183,24 @@ pub struct Server {
     child: Child,
     pub url: String,
     pub out: PathBuf,
+    /// Every line the server printed so far.
+    lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
     /// Start `xcs site serve <dir> --port 0 [--watch]` and wait for its address.
     pub fn start(dir: &Path, out: &Path, watch: bool) -> Server {
+        Server::start_with(dir, out, watch, &[])
+    }
+
+    /// The same with more arguments (`--base-url /x/`…).
+    pub fn start_with(dir: &Path, out: &Path, watch: bool, args: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_xcs"));
         cmd.args(["site", "serve"])
             .arg(dir)
             .args(["--port", "0", "--out"])
             .arg(out)
+            .args(args)
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -193,12 +210,15 @@ impl Server {
         let mut child = cmd.spawn().expect("start xcs site serve");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&lines);
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.trim().strip_prefix("Serving ") {
                     let _ = tx.send(url.to_string());
                 }
+                seen.lock().expect("lines").push(line);
             }
         });
         let url = rx
@@ -208,7 +228,19 @@ impl Server {
             child,
             url,
             out: out.to_path_buf(),
+            lines,
         }
+    }
+
+    /// The lines printed so far that start (after indentation) with `word`.
+    pub fn lines_starting(&self, word: &str) -> Vec<String> {
+        self.lines
+            .lock()
+            .expect("lines")
+            .iter()
+            .filter(|l| l.trim_start().starts_with(word))
+            .cloned()
+            .collect()
     }
 }
 
