@@ -5,7 +5,7 @@ use super::finding::{Finding, Findings, known_list, suggestion};
 use super::rules::*;
 use super::{command, schema};
 use crate::diag::Diagnostic;
-use crate::load::{Limits, Node, ParseIssueKind, Ptr, RawFile, parse_file};
+use crate::load::{Form, Limits, Node, ParseIssueKind, Ptr, RawFile, parse_file};
 use crate::model::backend::{BackendKind, ComputeBackend};
 use crate::model::secret::SecretRef;
 use crate::model::{
@@ -44,6 +44,9 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
             ParseIssueKind::DuplicateKey => DUPLICATE_KEY,
             ParseIssueKind::TooDeep | ParseIssueKind::TooLarge => LIMITS,
             ParseIssueKind::SwallowedByComment => SWALLOWED_BY_COMMENT,
+            ParseIssueKind::LabelNotAList => LABEL_NOT_A_LIST,
+            ParseIssueKind::LabelEmpty => LABEL_EMPTY,
+            ParseIssueKind::BuildVariable => BUILD_VARIABLE,
         };
         let hint = (issue.kind == ParseIssueKind::SwallowedByComment)
             .then(|| "quote the whole value: `command-line: \"run #IN# #OUT#\"`".to_string());
@@ -55,6 +58,7 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
         path: parsed.path.clone(),
         rel: parsed.rel.clone(),
         text: parsed.text.clone(),
+        form: parsed.form,
         limits,
         reparsed: std::cell::OnceCell::new(),
     };
@@ -74,6 +78,8 @@ struct FileRef<'l> {
     path: Arc<str>,
     rel: Arc<str>,
     text: Arc<str>,
+    /// Label values and Dockerfiles hold only Commands.
+    form: Form,
     limits: &'l Limits,
     reparsed: std::cell::OnceCell<Vec<Node>>,
 }
@@ -104,6 +110,9 @@ fn kind_of(file: &FileRef, node: &Node, f: &mut Findings) -> Option<Kind> {
     let under = |dir: &str| {
         file.rel.starts_with(&format!("{dir}/")) || file.rel.contains(&format!("/{dir}/"))
     };
+    if file.form != Form::Documents {
+        return Some(Kind::Command);
+    }
     match node.get("kind") {
         None if under("commands") => Some(Kind::Command),
         None if under("environments") => Some(Kind::Environment),

@@ -30,6 +30,9 @@ rules! {
     DUPLICATE_KEY = "XCS003", Error, "A mapping has the same key twice", "Jackson keeps the last value silently";
     LIMITS = "XCS004", Error, "File too large, nested too deep, or YAML aliases expand too far", "Not applicable";
     KIND = "XCS005", Error, "Document has no `kind`, or an unknown one", "Not applicable";
+    LABEL_NOT_A_LIST = "XCS006", Error, "`org.nrg.commands` label value is one command object (or another value), not a JSON list", "Reads the label as a list of commands; logs a parse error and imports no command from the image";
+    LABEL_EMPTY = "XCS007", Warning, "`org.nrg.commands` label is blank or an empty list", "Imports no command from the image, silently";
+    BUILD_VARIABLE = "XCS008", Warning, "`$NAME` or `${NAME}` in a Dockerfile `LABEL` value: docker build substitutes the build variable", "Receives the substituted text (empty where the variable is not set)";
     SCHEMA = "XCS010", Error, "Value does not match the kind's JSON Schema (wrong type, missing key, value not allowed)", "Rejects (400) or fails later";
     UNKNOWN_KEY = "XCS011", Warning, "Key the format does not define (often a misspelling)", "Drops the key silently";
     COERCED = "XCS012", Warning, "Quoted number or boolean, or a number where text is expected", "Jackson converts it silently";
