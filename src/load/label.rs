@@ -162,10 +162,7 @@ pub fn parse_label(value: &LabelValue, limits: &Limits) -> LabelCommands {
         });
         return out;
     }
-    let (root, issues) = match json::parse(&value.text, limits) {
-        Ok((root, issues)) => (Some(root), issues),
-        Err(issue) => (None, vec![issue]),
-    };
+    let (root, issues) = json::parse_all(&value.text, limits);
     out.issues = issues
         .into_iter()
         .map(|mut issue| {

@@ -132,17 +132,14 @@ fn parse_text(rel: &str, text: &str, limits: &Limits) -> (Vec<Node>, Vec<ParseIs
             let label = dockerfile::command_labels(text, limits);
             (label.commands, label.issues, Form::Dockerfile)
         }
-        Some(Format::Json) => match json::parse(text, limits) {
+        Some(Format::Json) => match json::parse_all(text, limits) {
             // A list at the top is a label value: XNAT reads commands from nothing else.
-            Ok((root, mut issues)) if matches!(root.value, node::NodeValue::Seq(_)) => {
+            (Some(root), mut issues) if matches!(root.value, node::NodeValue::Seq(_)) => {
                 let label = label::commands_of(root);
                 issues.extend(label.issues);
                 (label.commands, issues, Form::Label)
             }
-            result => {
-                let (docs, issues) = whole(result.map(|(node, issues)| (vec![node], issues)));
-                (docs, issues, Form::Documents)
-            }
+            (root, issues) => (root.into_iter().collect(), issues, Form::Documents),
         },
         Some(Format::Yaml) | None => {
             let (docs, issues) = whole(yaml::parse(text, limits));
