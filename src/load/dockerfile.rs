@@ -14,7 +14,7 @@
 //! as written and reported, since their value is not known here.
 
 use super::label::{LABEL_KEY, LabelCommands, LabelValue, ValueMap, parse_label};
-use super::node::Pos;
+use crate::position::Pos;
 use super::{Limits, ParseIssue, ParseIssueKind};
 
 /// One label of a `LABEL` instruction.

@@ -10,8 +10,8 @@
 //! the mistakes it can step over (a missing or extra comma, a missing colon), so one run reports
 //! them all. Any other syntax error ends the parse.
 
-use super::node::{Entry, Node, NodeValue, Pos};
 use super::{Limits, ParseIssue, ParseIssueKind};
+use crate::position::{Entry, Node, NodeValue, Pos};
 use serde_json::Value;
 
 pub fn parse(text: &str, limits: &Limits) -> Result<(Node, Vec<ParseIssue>), ParseIssue> {

@@ -16,7 +16,7 @@
 //! This is the one loader for label values; `parse_label` and the types here are a stable
 //! interface (also used for labels read from images).
 
-use super::node::{Node, NodeValue, Pos};
+use crate::position::{Node, NodeValue, Pos};
 use super::{Limits, ParseIssue, ParseIssueKind, json};
 
 /// The label key XNAT reads commands from (`CommandLabelService.LABEL_KEY`).

@@ -2,14 +2,14 @@
 //! positions, and splitting files into documents. The only module that touches files.
 
 pub mod dockerfile;
+pub mod emit;
 pub mod json;
 pub mod label;
-pub mod node;
 pub mod source;
 pub mod yaml;
 
+pub use crate::position::{Node, Pos, Ptr};
 pub use label::{LABEL_KEY, LabelCommands, LabelValue, ValueMap, parse_label};
-pub use node::{Node, Pos, Ptr};
 pub use source::{Content, LoadError, RawFile, Source};
 
 use std::sync::Arc;
@@ -134,7 +134,7 @@ fn parse_text(rel: &str, text: &str, limits: &Limits) -> (Vec<Node>, Vec<ParseIs
         }
         Some(Format::Json) => match json::parse_all(text, limits) {
             // A list at the top is a label value: XNAT reads commands from nothing else.
-            (Some(root), mut issues) if matches!(root.value, node::NodeValue::Seq(_)) => {
+            (Some(root), mut issues) if matches!(root.value, crate::position::NodeValue::Seq(_)) => {
                 let label = label::commands_of(root);
                 issues.extend(label.issues);
                 (label.commands, issues, Form::Label)
