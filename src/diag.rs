@@ -12,6 +12,8 @@ use std::sync::Arc;
 pub enum Severity {
     Error,
     Warning,
+    /// Information about how a file was read; never a problem.
+    Note,
 }
 
 impl Severity {
@@ -19,6 +21,7 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         }
     }
 }
@@ -58,14 +61,16 @@ pub type SourceTexts = HashMap<Arc<str>, Arc<str>>;
 pub struct Counts {
     pub errors: usize,
     pub warnings: usize,
+    pub notes: usize,
 }
 
 impl Counts {
     pub fn of(diagnostics: &[Diagnostic]) -> Counts {
-        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
         Counts {
-            errors,
-            warnings: diagnostics.len() - errors,
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            notes: count(Severity::Note),
         }
     }
 }
@@ -104,6 +109,7 @@ impl Style {
         match s {
             Severity::Error => self.paint("1;31", "error"),
             Severity::Warning => self.paint("1;33", "warning"),
+            Severity::Note => self.paint("1;36", "note"),
         }
     }
 }
@@ -155,6 +161,7 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceTexts, color: bo
                     match d.severity {
                         Severity::Error => "1;31",
                         Severity::Warning => "1;33",
+                        Severity::Note => "1;36",
                     },
                     &"^".repeat(width),
                 );
@@ -207,6 +214,7 @@ pub fn render_github(diagnostics: &[Diagnostic]) -> String {
         let level = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "notice",
         };
         let mut props = Vec::new();
         if let Some(loc) = &d.location {

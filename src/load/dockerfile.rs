@@ -14,8 +14,8 @@
 //! as written and reported, since their value is not known here.
 
 use super::label::{LABEL_KEY, LabelCommands, LabelValue, ValueMap, parse_label};
-use crate::position::Pos;
 use super::{Limits, ParseIssue, ParseIssueKind};
+use crate::position::Pos;
 
 /// One label of a `LABEL` instruction.
 #[derive(Debug, Clone, PartialEq, Eq)]

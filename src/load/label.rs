@@ -16,8 +16,8 @@
 //! This is the one loader for label values; `parse_label` and the types here are a stable
 //! interface (also used for labels read from images).
 
-use crate::position::{Node, NodeValue, Pos};
 use super::{Limits, ParseIssue, ParseIssueKind, json};
+use crate::position::{Node, NodeValue, Pos};
 
 /// The label key XNAT reads commands from (`CommandLabelService.LABEL_KEY`).
 pub const LABEL_KEY: &str = "org.nrg.commands";

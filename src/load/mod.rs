@@ -134,7 +134,9 @@ fn parse_text(rel: &str, text: &str, limits: &Limits) -> (Vec<Node>, Vec<ParseIs
         }
         Some(Format::Json) => match json::parse_all(text, limits) {
             // A list at the top is a label value: XNAT reads commands from nothing else.
-            (Some(root), mut issues) if matches!(root.value, crate::position::NodeValue::Seq(_)) => {
+            (Some(root), mut issues)
+                if matches!(root.value, crate::position::NodeValue::Seq(_)) =>
+            {
                 let label = label::commands_of(root);
                 issues.extend(label.issues);
                 (label.commands, issues, Form::Label)

@@ -3,7 +3,7 @@
 //! The table is the single source for `xcs rules`, the README's rule table and the severity of
 //! each diagnostic. Codes never change meaning; retired codes are not reused.
 
-use crate::diag::Severity::{self, Error, Warning};
+use crate::diag::Severity::{self, Error, Note, Warning};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -33,6 +33,7 @@ rules! {
     LABEL_NOT_A_LIST = "XCS006", Error, "`org.nrg.commands` label value is one command object (or another value), not a JSON list", "Reads the label as a list of commands; logs a parse error and imports no command from the image";
     LABEL_EMPTY = "XCS007", Warning, "`org.nrg.commands` label is blank or an empty list", "Imports no command from the image, silently";
     BUILD_VARIABLE = "XCS008", Warning, "`$NAME` or `${NAME}` in a Dockerfile `LABEL` value: docker build substitutes the build variable", "Receives the substituted text (empty where the variable is not set)";
+    SHAPED_COMMAND = "XCS009", Note, "Document without `kind` outside commands/ read as a Command, because its keys are a Command's", "Not applicable";
     SCHEMA = "XCS010", Error, "Value does not match the kind's JSON Schema (wrong type, missing key, value not allowed)", "Rejects (400) or fails later";
     UNKNOWN_KEY = "XCS011", Warning, "Key the format does not define (often a misspelling)", "Drops the key silently";
     COERCED = "XCS012", Warning, "Quoted number or boolean, or a number where text is expected", "Jackson converts it silently";
