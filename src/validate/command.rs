@@ -37,21 +37,6 @@ fn bad_charset(name: &str) -> bool {
         .any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
 }
 
-/// XNAT's tag test: `.+:[a-zA-Z0-9_.-]+$` over the whole string.
-pub fn image_has_tag(image: &str) -> bool {
-    match image.rsplit_once(':') {
-        Some((before, tag)) => {
-            !before.is_empty()
-                && !tag.is_empty()
-                && tag
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-                && !before.contains('\n')
-        }
-        None => false,
-    }
-}
-
 fn server_rules(cmd: &Command, f: &mut Findings) {
     let root = Ptr::root();
     let cn = format!("Command \"{}\" - ", cmd.name);
@@ -66,9 +51,14 @@ fn server_rules(cmd: &Command, f: &mut Findings) {
                 .xnat(format!("{cn}image name cannot be blank."));
         }
         Some(image) if !image_has_tag(image) => {
-            f.add(IMAGE_TAG, &root.key("image"), format!("image `{image}` has no tag"))
-                .hint(format!("write `{image}:<version>`; XNAT refuses untagged images on update and adds `:latest` on create"))
-                .xnat(format!("{cn}image name must include version tag. e.g. image_name:tag"));
+            let sent = with_default_tag(image);
+            f.add(
+                IMAGE_TAG,
+                &root.key("image"),
+                format!("image `{image}` has no tag: XNAT adds `:latest` when it creates the command, so xcs sends `{sent}`"),
+            )
+            .hint(format!("pin a version, e.g. `{image}:1.0`, so what runs changes only with this file (XNAT refuses an untagged image on update, which is why xcs sends the tag)"))
+            .xnat(format!("{cn}image name must include version tag. e.g. image_name:tag"));
         }
         Some(_) => {}
     }
@@ -816,7 +806,7 @@ fn lint(cmd: &Command, f: &mut Findings) {
                         DANGLING_INPUT,
                         &iat.key("provides-value-for-command-input"),
                         format!(
-                            "`{}` provides a value for unknown command input `{target}`",
+                            "`{}` provides a value for unknown command input `{target}`: XNAT saves the command, and at launch the value reaches no command input (it is ignored)",
                             input.name
                         ),
                     )
@@ -832,7 +822,7 @@ fn lint(cmd: &Command, f: &mut Findings) {
                             DANGLING_MOUNT,
                             &iat.key("provides-files-for-command-mount"),
                             format!(
-                                "`{}` provides files for unknown mount `{target}`",
+                                "`{}` provides files for unknown mount `{target}`: XNAT saves the command; the launch ignores it and runs without those files",
                                 input.name
                             ),
                         )

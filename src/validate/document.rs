@@ -535,7 +535,7 @@ fn source_rules(s: &CommandSource, f: &mut Findings) {
                     "`from: image-labels` needs `image`",
                 );
             }
-            Some(image) if !command::image_has_tag(image) => {
+            Some(image) if !crate::model::command::image_has_tag(image) => {
                 f.add(COMMAND_SOURCE, &root.key("image"), format!("image `{image}` has no tag"))
                     .hint("XNAT saves label commands for the exact tagged name; untagged names save nothing");
             }

@@ -12,7 +12,8 @@ pub mod rules;
 mod schema_check;
 mod templates;
 
-pub use command::{image_has_tag, xnat_errors};
+pub use crate::model::command::image_has_tag;
+pub use command::xnat_errors;
 pub use references::configurable_inputs;
 
 use crate::diag::{self, Counts, Diagnostic, SourceTexts};
