@@ -55,7 +55,15 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let documents = v.documents;
     match args.format {
         Format::Human => {
-            print!("{}", diag::render_human(&v.diagnostics, &v.sources, color));
+            print!(
+                "{}",
+                diag::render_human_width(
+                    &v.diagnostics,
+                    &v.sources,
+                    color,
+                    super::output::terminal_width(),
+                )
+            );
             let at = args
                 .rev
                 .as_deref()

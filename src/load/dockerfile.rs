@@ -18,7 +18,7 @@ use super::{Limits, ParseIssue, ParseIssueKind};
 use crate::position::Pos;
 
 /// One label of a `LABEL` instruction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Label {
     pub key: String,
     /// Where the key starts in the Dockerfile.
@@ -27,9 +27,12 @@ pub struct Label {
     pub value: LabelValue,
     /// Where the value starts in the Dockerfile (its opening quote, when quoted).
     pub value_pos: Pos,
+    /// Problems reading this label's key and value (unclosed quotes, build variables).
+    pub issues: Vec<ParseIssue>,
 }
 
-/// Every label of a Dockerfile, in order, and what could not be read.
+/// Every label of a Dockerfile, in order, and the `LABEL` instructions that could not be read
+/// (an argument without `=`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Labels {
     pub labels: Vec<Label>,
@@ -64,6 +67,7 @@ pub fn command_labels(text: &str, limits: &Limits) -> LabelCommands {
     let mut any = false;
     for label in found.labels.iter().filter(|l| l.key == LABEL_KEY) {
         any = true;
+        out.issues.extend(label.issues.iter().cloned());
         let commands = parse_label(&label.value, limits);
         out.commands.extend(commands.commands);
         out.issues.extend(commands.issues);
@@ -215,14 +219,16 @@ fn push_label(key: &[Ch], value: &[Ch], escape: char, out: &mut Labels) {
         return;
     };
     let key_pos = key_start.pos;
-    let key = process_word(key, escape, &mut out.issues).text;
+    let mut issues = Vec::new();
+    let key = process_word(key, escape, &mut issues).text;
     let value_pos = value_pos.map_or(key_pos, |ch| ch.pos);
-    let value = process_word(value, escape, &mut out.issues);
+    let value = process_word(value, escape, &mut issues);
     out.labels.push(Label {
         key,
         key_pos,
         value,
         value_pos,
+        issues,
     });
 }
 
@@ -420,6 +426,10 @@ mod tests {
     fn one(text: &str) -> Label {
         let found = labels(text);
         assert!(found.issues.is_empty(), "{:?}", found.issues);
+        assert!(
+            found.labels.iter().all(|l| l.issues.is_empty()),
+            "{found:?}"
+        );
         assert_eq!(found.labels.len(), 1, "{:?}", found.labels);
         found.labels.into_iter().next().expect("one label")
     }
@@ -471,7 +481,11 @@ mod tests {
     #[test]
     fn build_variables_and_unclosed_quotes_are_reported() {
         let found = labels("LABEL k=\"$HOME and \\$KEPT and ${X}\"");
-        let kinds: Vec<_> = found.issues.iter().map(|i| (i.kind, i.pos)).collect();
+        let kinds: Vec<_> = found.labels[0]
+            .issues
+            .iter()
+            .map(|i| (i.kind, i.pos))
+            .collect();
         assert_eq!(
             kinds,
             vec![
@@ -481,8 +495,8 @@ mod tests {
         );
         assert_eq!(found.labels[0].value.text, "$HOME and $KEPT and ${X}");
         let open = labels("LABEL k=\"abc");
-        assert_eq!(open.issues[0].kind, ParseIssueKind::Syntax);
-        assert_eq!(open.issues[0].pos, at(1, 9));
+        assert_eq!(open.labels[0].issues[0].kind, ParseIssueKind::Syntax);
+        assert_eq!(open.labels[0].issues[0].pos, at(1, 9));
     }
 
     #[test]

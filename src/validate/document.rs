@@ -56,8 +56,19 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
             ParseIssueKind::LabelEmpty => LABEL_EMPTY,
             ParseIssueKind::BuildVariable => BUILD_VARIABLE,
         };
-        let hint = (issue.kind == ParseIssueKind::SwallowedByComment)
-            .then(|| "quote the whole value: `command-line: \"run #IN# #OUT#\"`".to_string());
+        let hint = match issue.kind {
+            ParseIssueKind::SwallowedByComment => {
+                Some("quote the whole value: `command-line: \"run #IN# #OUT#\"`")
+            }
+            ParseIssueKind::LabelNotAList => {
+                Some("write the label as a list, even of one command: `[{\"name\": …}]`")
+            }
+            ParseIssueKind::BuildVariable => Some(
+                "write `\\$` to keep the text as written; or set the variable with ARG or ENV if it is meant",
+            ),
+            _ => None,
+        }
+        .map(str::to_string);
         report
             .diagnostics
             .push(rule.at(&parsed.path, issue.pos, issue.message.clone(), hint));
