@@ -285,3 +285,88 @@ fn an_untagged_image_is_sent_with_latest_and_updates_in_place() {
     assert_eq!(stored["command-line"], "convert --fast /in /out");
     repo.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
 }
+
+/// `docker build`'s own reading of the Dockerfiles: every label value xcs reads is the value the
+/// image gets, for the generated forms and for hand-written corner cases.
+#[test]
+fn dockerfile_labels_are_read_as_docker_build_reads_them() {
+    use crate::support::dockerfile::{LabelForm, generate};
+    let mut cases: Vec<String> = vec![
+        "FROM scratch\nLABEL a=plain b=\"dq \\\"x\\\" \\\\ \\$ \\n \\t\" c='sq \\ \\\" $X' d=un\\ quoted\\\"x\n".into(),
+        "FROM scratch\r\nLABEL \"quoted.key\"=\"v\" \\\r\n  # a comment inside\r\n\r\n  next=\"a \\\r\n  b\"\r\n".into(),
+        "FROM scratch\nLABEL legacy value with  spaces and \"quotes\"\n".into(),
+        "# escape=`\nFROM scratch\nLABEL w=\"C:\\path\\to `\" x\" `\n  y=1\n".into(),
+        "FROM scratch\nLABEL money=\"$ 5 and $-\" tab=\"a\tb\" utf=\"é ✓\" home=\"${HOME}/x\" n=$1x\n".into(),
+    ];
+    if let Some(corpus) = crate::support::corpus_dir() {
+        for name in [
+            "nrg-docker-images__dcm2niix.label.json",
+            "nrg-docker-images__batch-launch.label.json",
+        ] {
+            let text = std::fs::read_to_string(corpus.join("labels").join(name)).expect("label");
+            cases.extend(LabelForm::ALL.iter().map(|f| generate(&text, *f).text));
+        }
+        let pretty =
+            std::fs::read_to_string(corpus.join("commands/nrg-docker-images__niftyreg.json"))
+                .expect("command");
+        cases.push(generate(&format!("[{pretty}]"), LabelForm::SeveralLabels).text);
+    }
+    for (i, dockerfile) in cases.iter().enumerate() {
+        let docker = docker_labels(
+            &format!("xcs-authvalid-label-{}-{i}", std::process::id()),
+            dockerfile,
+        );
+        for label in xcs::load::dockerfile::labels(dockerfile).labels {
+            let built = docker.get(&label.key).map(String::as_str);
+            // A value with a build variable is kept as written and reported: docker build
+            // substitutes it, so the image's value differs.
+            let substituted = label
+                .issues
+                .iter()
+                .any(|i| i.kind == xcs::load::ParseIssueKind::BuildVariable);
+            assert_eq!(
+                built != Some(label.value.text.as_str()),
+                substituted,
+                "case {i}, label {}: xcs read {:?}, docker stored {built:?}\n{dockerfile}",
+                label.key,
+                label.value.text
+            );
+        }
+        assert_eq!(
+            xcs::load::dockerfile::labels(dockerfile).labels.len(),
+            docker.len(),
+            "case {i}: labels\n{dockerfile}"
+        );
+    }
+}
+
+/// Build `dockerfile` (FROM scratch, so nothing is pulled) as `tag`, read its labels, and
+/// remove the image.
+fn docker_labels(tag: &str, dockerfile: &str) -> std::collections::BTreeMap<String, String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("write");
+    let docker = |args: &[&str]| {
+        let out = std::process::Command::new("docker")
+            .args(args)
+            .env("DOCKER_BUILDKIT", "0")
+            .output()
+            .expect("the docker CLI (tests/run installs docker.io when missing)");
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let path = dir.path().to_string_lossy().into_owned();
+    docker(&["build", "-q", "-t", tag, &path]);
+    let labels = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .Config.Labels}}",
+        tag,
+    ]);
+    docker(&["image", "rm", tag]);
+    serde_json::from_str(&labels).expect("labels JSON")
+}

@@ -347,18 +347,22 @@ fn double_quoted(
 /// A `$` at `chars[at]`: a build variable is kept as written and reported; a lone `$` is
 /// literal. Returns the index after what was consumed.
 fn dollar(chars: &[Ch], at: usize, value: &mut Builder, issues: &mut Vec<ParseIssue>) -> usize {
-    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    // The shell lexer's `processName`: digits, one special parameter, or a name.
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    let run = |from: usize, keep: &dyn Fn(char) -> bool| {
+        chars[from..]
+            .iter()
+            .position(|ch| !keep(ch.c))
+            .map_or(chars.len(), |i| from + i)
+    };
     let end = match chars.get(at + 1).map(|ch| ch.c) {
         Some('{') => chars[at..]
             .iter()
             .position(|ch| ch.c == '}')
             .map(|i| at + i + 1),
-        Some(c) if is_name(c) => Some(
-            chars[at + 1..]
-                .iter()
-                .position(|ch| !is_name(ch.c))
-                .map_or(chars.len(), |i| at + 1 + i),
-        ),
+        Some(c) if c.is_ascii_digit() => Some(run(at + 1, &|c| c.is_ascii_digit())),
+        Some('@' | '*' | '#' | '?' | '-' | '$' | '!') => Some(at + 2),
+        Some(c) if is_name(c) => Some(run(at + 1, &is_name)),
         _ => None,
     };
     let Some(end) = end else {

@@ -135,7 +135,7 @@ pub fn generate(value: &str, form: LabelForm) -> Generated {
     w.positions.push((w.line, w.col));
     match form {
         LabelForm::DoubleQuoted | LabelForm::BacktickLegacy => w.raw("\"\n"),
-        LabelForm::SingleQuoted => w.raw("'\nRUN true\n"),
+        LabelForm::SingleQuoted => w.raw("'\nENV STAGE=done\n"),
         LabelForm::SeveralLabels => w.raw("\" \\\n      version=\"1.0\"\n"),
     }
     Generated {
