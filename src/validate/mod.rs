@@ -10,7 +10,6 @@ pub mod finding;
 pub mod references;
 pub mod rules;
 mod schema_check;
-mod templates;
 
 pub use crate::model::command::image_has_tag;
 pub use command::xnat_errors;
