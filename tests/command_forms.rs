@@ -341,25 +341,27 @@ fn dockerfile_labels_are_read_as_docker_build_reads_them() {
 }
 
 /// Build `dockerfile` (FROM scratch, so nothing is pulled) as `tag`, read its labels, and
-/// remove the image.
+/// remove the image (also when reading them fails).
 fn docker_labels(tag: &str, dockerfile: &str) -> std::collections::BTreeMap<String, String> {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("write");
-    let docker = |args: &[&str]| {
+    let docker = |args: &[&str]| -> Result<String, String> {
         let out = std::process::Command::new("docker")
             .args(args)
             .env("DOCKER_BUILDKIT", "0")
             .output()
-            .expect("the docker CLI (tests/run installs docker.io when missing)");
-        assert!(
-            out.status.success(),
-            "docker {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+            .map_err(|e| format!("the docker CLI (tests/run installs docker.io): {e}"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!(
+                "docker {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
     };
     let path = dir.path().to_string_lossy().into_owned();
-    docker(&["build", "-q", "-t", tag, &path]);
+    docker(&["build", "-q", "-t", tag, &path]).unwrap_or_else(|e| panic!("{e}"));
     let labels = docker(&[
         "image",
         "inspect",
@@ -367,6 +369,8 @@ fn docker_labels(tag: &str, dockerfile: &str) -> std::collections::BTreeMap<Stri
         "{{json .Config.Labels}}",
         tag,
     ]);
-    docker(&["image", "rm", tag]);
+    let removed = docker(&["image", "rm", tag]);
+    let labels = labels.unwrap_or_else(|e| panic!("{e}"));
+    removed.unwrap_or_else(|e| panic!("{e}"));
     serde_json::from_str(&labels).expect("labels JSON")
 }

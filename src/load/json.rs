@@ -231,97 +231,99 @@ impl Parser<'_> {
         self.bump(); // {
         let mut entries: Vec<Entry> = Vec::new();
         self.skip_ws();
-        if self.peek() == Some(b'}') {
+        if self.peek() != Some(b'}') {
+            loop {
+                self.skip_ws();
+                let (key, key_pos) = self.member_key()?;
+                self.skip_ws();
+                let value = self.value()?;
+                let ended = self.pos();
+                self.issues
+                    .extend(super::insert_entry(&mut entries, key, key_pos, value));
+                self.skip_ws();
+                if self.after_element(ended, pos, b'}')? {
+                    break;
+                }
+            }
+        } else {
             self.bump();
-            return Ok(Node {
-                pos,
-                value: NodeValue::Map(entries),
-            });
         }
-        loop {
-            self.skip_ws();
-            let key_pos = self.pos();
-            if self.peek() != Some(b'"') {
-                return Err(self.error(format!(
-                    "expected a property name in double quotes, found {}",
-                    self.describe_here()
-                )));
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            if self.peek() == Some(b':') {
+        Ok(Node {
+            pos,
+            value: NodeValue::Map(entries),
+        })
+    }
+
+    /// A property name and its colon (a missing colon before a value is stepped over).
+    fn member_key(&mut self) -> Result<(String, Pos), ParseIssue> {
+        let key_pos = self.pos();
+        if self.peek() != Some(b'"') {
+            return Err(self.error(format!(
+                "expected a property name in double quotes, found {}",
+                self.describe_here()
+            )));
+        }
+        let key = self.string()?;
+        self.skip_ws();
+        let message = format!(
+            "expected `:` after the property name `{key}`, found {}",
+            self.describe_here()
+        );
+        if self.peek() == Some(b':') {
+            self.bump();
+        } else if self.at_value_start() {
+            self.recover(self.pos(), message)?;
+        } else {
+            return Err(self.error(message));
+        }
+        Ok((key, key_pos))
+    }
+
+    /// What follows an element of an object or list opened at `opened`: `,` (and not a
+    /// trailing one), or the `closer`. Returns whether the container is closed. A missing
+    /// comma before the next element and a trailing comma are reported and stepped over.
+    fn after_element(&mut self, ended: Pos, opened: Pos, closer: u8) -> Result<bool, ParseIssue> {
+        let (what, close) = if closer == b'}' {
+            ("object", '}')
+        } else {
+            ("list", ']')
+        };
+        match self.peek() {
+            Some(b',') => {
+                let comma = self.pos();
                 self.bump();
-            } else if self.at_value_start() {
-                let message = format!(
-                    "expected `:` after the property name `{key}`, found {}",
-                    self.describe_here()
-                );
-                self.recover(self.pos(), message)?;
-            } else {
-                return Err(self.error(format!(
-                    "expected `:` after the property name `{key}`, found {}",
-                    self.describe_here()
-                )));
-            }
-            self.skip_ws();
-            let value = self.value()?;
-            let ended = self.pos();
-            if let Some(previous) = entries.iter_mut().find(|e| e.key == key) {
-                self.issues.push(ParseIssue {
-                    pos: key_pos,
-                    kind: ParseIssueKind::DuplicateKey,
-                    message: format!(
-                        "duplicate key `{key}` (first at line {}); the later value wins, the earlier one is lost",
-                        previous.key_pos.line
+                self.skip_ws();
+                if self.peek() != Some(closer) {
+                    return Ok(false);
+                }
+                self.recover(
+                    comma,
+                    format!(
+                        "trailing comma before `{close}` (JSON allows none): remove this comma"
                     ),
-                });
-                previous.value = value;
-                previous.key_pos = key_pos;
-            } else {
-                entries.push(Entry {
-                    key,
-                    key_pos,
-                    value,
-                });
+                )?;
+                self.bump();
+                Ok(true)
             }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos();
-                    self.bump();
-                    self.skip_ws();
-                    if self.peek() == Some(b'}') {
-                        self.recover(
-                            comma,
-                            "trailing comma before `}` (JSON allows none): remove this comma"
-                                .to_string(),
-                        )?;
-                        self.bump();
-                        return Ok(Node {
-                            pos,
-                            value: NodeValue::Map(entries),
-                        });
-                    }
-                }
-                Some(b'}') => {
-                    self.bump();
-                    return Ok(Node {
-                        pos,
-                        value: NodeValue::Map(entries),
-                    });
-                }
-                Some(b'"') => {
-                    let message = self.missing_comma(ended, '}');
-                    self.recover(self.pos(), message)?;
-                }
-                None => return Err(self.unclosed("object", pos, '}')),
-                _ => {
-                    return Err(self.error(format!(
-                        "expected `,` or `}}` after the value, found {}",
-                        self.describe_here()
-                    )));
-                }
+            Some(b) if b == closer => {
+                self.bump();
+                Ok(true)
             }
+            None => Err(self.unclosed(what, opened, close)),
+            Some(b'"') if closer == b'}' => {
+                let message = self.missing_comma(ended, close);
+                self.recover(self.pos(), message)?;
+                Ok(false)
+            }
+            _ if closer == b']' && self.at_value_start() => {
+                let message = self.missing_comma(ended, close);
+                self.recover(self.pos(), message)?;
+                Ok(false)
+            }
+            _ => Err(self.error(format!(
+                "expected `,` or `{close}` after the value, found {}",
+                self.describe_here()
+            ))),
         }
     }
 
@@ -329,56 +331,23 @@ impl Parser<'_> {
         self.bump(); // [
         let mut items = Vec::new();
         self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.bump();
-            return Ok(Node {
-                pos,
-                value: NodeValue::Seq(items),
-            });
-        }
-        loop {
-            self.skip_ws();
-            items.push(self.value()?);
-            let ended = self.pos();
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos();
-                    self.bump();
-                    self.skip_ws();
-                    if self.peek() == Some(b']') {
-                        self.recover(
-                            comma,
-                            "trailing comma before `]` (JSON allows none): remove this comma"
-                                .to_string(),
-                        )?;
-                        self.bump();
-                        return Ok(Node {
-                            pos,
-                            value: NodeValue::Seq(items),
-                        });
-                    }
-                }
-                Some(b']') => {
-                    self.bump();
-                    return Ok(Node {
-                        pos,
-                        value: NodeValue::Seq(items),
-                    });
-                }
-                None => return Err(self.unclosed("list", pos, ']')),
-                _ if self.at_value_start() => {
-                    let message = self.missing_comma(ended, ']');
-                    self.recover(self.pos(), message)?;
-                }
-                _ => {
-                    return Err(self.error(format!(
-                        "expected `,` or `]` after the value, found {}",
-                        self.describe_here()
-                    )));
+        if self.peek() != Some(b']') {
+            loop {
+                self.skip_ws();
+                items.push(self.value()?);
+                let ended = self.pos();
+                self.skip_ws();
+                if self.after_element(ended, pos, b']')? {
+                    break;
                 }
             }
+        } else {
+            self.bump();
         }
+        Ok(Node {
+            pos,
+            value: NodeValue::Seq(items),
+        })
     }
 
     fn literal(&mut self, word: &str, value: Value) -> Result<Node, ParseIssue> {
@@ -528,109 +497,5 @@ impl Parser<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_ok(text: &str) -> (Node, Vec<ParseIssue>) {
-        parse(text, &Limits::default()).expect("valid JSON")
-    }
-
-    fn parse_err(text: &str) -> ParseIssue {
-        parse(text, &Limits::default()).expect_err("invalid JSON")
-    }
-
-    #[test]
-    fn values_carry_their_positions() {
-        let (root, issues) = parse_ok("{\n  \"a\": [1, \"x\"],\n  \"é\": {\"b\": true}\n}");
-        assert!(issues.is_empty());
-        assert_eq!(root.locate("/a/1"), Pos { line: 2, col: 12 });
-        assert_eq!(root.locate("/é/b"), Pos { line: 3, col: 14 });
-        assert_eq!(root.locate_key("/é"), Pos { line: 3, col: 3 });
-        assert_eq!(
-            root.to_json(),
-            serde_json::json!({"a": [1, "x"], "é": {"b": true}})
-        );
-    }
-
-    #[test]
-    fn trailing_comma_is_an_error_at_the_comma() {
-        let e = parse_err("{\n  \"a\": 1,\n}");
-        assert_eq!(e.pos, Pos { line: 2, col: 9 });
-        assert!(e.message.contains("trailing comma"), "{}", e.message);
-    }
-
-    #[test]
-    fn parsing_goes_on_past_missing_and_extra_commas() {
-        let text = "{\n  \"a\": [1 2,],\n  \"b\": 1\n  \"c\" 2,\n  \"d\": {\"e\": 1,}\n}";
-        let (root, issues) = parse_all(text, &Limits::default());
-        assert!(root.is_none());
-        let found: Vec<(u32, u32, &str)> = issues
-            .iter()
-            .map(|i| (i.pos.line, i.pos.col, i.message.as_str()))
-            .collect();
-        assert_eq!(found.len(), 5, "{found:#?}");
-        assert_eq!((found[0].0, found[0].1), (2, 11));
-        assert!(
-            found[0].2.starts_with("expected a comma before `2`"),
-            "{}",
-            found[0].2
-        );
-        assert_eq!((found[1].0, found[1].1), (2, 12));
-        assert!(found[1].2.contains("trailing comma"));
-        assert_eq!((found[2].0, found[2].1), (4, 3));
-        assert!(
-            found[2].2.starts_with("expected a comma after line 3"),
-            "{}",
-            found[2].2
-        );
-        assert_eq!((found[3].0, found[3].1), (4, 7));
-        assert!(
-            found[3]
-                .2
-                .contains("expected `:` after the property name `c`")
-        );
-        assert_eq!((found[4].0, found[4].1), (5, 15));
-    }
-
-    #[test]
-    fn an_unclosed_object_names_where_it_opened() {
-        let e = parse_err("[\n  {\"a\": 1\n");
-        assert!(
-            e.message.contains("opened at line 2, column 3"),
-            "{}",
-            e.message
-        );
-    }
-
-    #[test]
-    fn duplicate_keys_are_reported_and_the_last_wins() {
-        let (root, issues) = parse_ok("{\"a\": 1, \"a\": 2}");
-        assert_eq!(issues.len(), 1);
-        assert_eq!(issues[0].kind, ParseIssueKind::DuplicateKey);
-        assert_eq!(issues[0].pos, Pos { line: 1, col: 10 });
-        assert_eq!(root.to_json(), serde_json::json!({"a": 2}));
-    }
-
-    #[test]
-    fn depth_is_bounded() {
-        let deep = "[".repeat(10_000);
-        let e = parse_err(&deep);
-        assert_eq!(e.kind, ParseIssueKind::TooDeep);
-    }
-
-    #[test]
-    fn escapes_and_surrogates_decode() {
-        let (root, _) = parse_ok(r#"["\u00e9\ud83d\ude00\n\/"]"#);
-        assert_eq!(root.to_json(), serde_json::json!(["é😀\n/"]));
-        assert!(parse(r#"["\ud83d"]"#, &Limits::default()).is_err());
-    }
-
-    #[test]
-    fn numbers_follow_the_grammar() {
-        for bad in ["01", "1.", "-", "1e", ".5", "+1"] {
-            assert!(parse(bad, &Limits::default()).is_err(), "{bad} should fail");
-        }
-        let (root, _) = parse_ok("[0, -1.5e3, 12345678901234567890]");
-        assert_eq!(root.to_json()[1], serde_json::json!(-1500.0));
-    }
-}
+#[path = "json_tests.rs"]
+mod tests;

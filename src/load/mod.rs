@@ -50,6 +50,35 @@ pub enum ParseIssueKind {
     BuildVariable,
 }
 
+/// Add a mapping entry. A key seen before keeps its place and takes the later value (as
+/// Jackson and YAML loaders do), and the duplicate is returned as an issue.
+pub(crate) fn insert_entry(
+    entries: &mut Vec<crate::position::Entry>,
+    key: String,
+    key_pos: Pos,
+    value: Node,
+) -> Option<ParseIssue> {
+    let Some(previous) = entries.iter_mut().find(|e| e.key == key) else {
+        entries.push(crate::position::Entry {
+            key,
+            key_pos,
+            value,
+        });
+        return None;
+    };
+    let issue = ParseIssue {
+        pos: key_pos,
+        kind: ParseIssueKind::DuplicateKey,
+        message: format!(
+            "duplicate key `{key}` (first at line {}); the later value wins, the earlier one is lost",
+            previous.key_pos.line
+        ),
+    };
+    previous.value = value;
+    previous.key_pos = key_pos;
+    Some(issue)
+}
+
 /// A problem found while reading a file, before any declaration is understood.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseIssue {

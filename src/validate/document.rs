@@ -1,7 +1,8 @@
 //! One file at a time: parse, find each document's kind, check it against its schema, read
 //! the typed model, and run the rules that need only that document.
 
-use super::finding::{Finding, Findings, known_list, suggestion};
+use super::finding::{Finding, Findings};
+use super::kind::{kind_of, kind_of_dir};
 use super::rules::*;
 use super::{command, schema_check};
 use crate::diag::Diagnostic;
@@ -93,12 +94,12 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
 /// A file being checked. Commands give up their position tree to become JSON (most have no
 /// problems, so most never need it again); when one has, the file is parsed once more to find
 /// where each problem is.
-struct FileRef<'l> {
-    path: Arc<str>,
-    rel: Arc<str>,
+pub(super) struct FileRef<'l> {
+    pub(super) path: Arc<str>,
+    pub(super) rel: Arc<str>,
     text: Arc<str>,
     /// Label values and Dockerfiles hold only Commands.
-    form: Form,
+    pub(super) form: Form,
     limits: &'l Limits,
     reparsed: std::cell::OnceCell<Vec<Node>>,
 }
@@ -125,95 +126,18 @@ pub fn locate(file: &Arc<str>, node: &Node, findings: Vec<Finding>, out: &mut Ve
     }
 }
 
-/// Keys only a Command has (`docker-image` is the pre-1.0 spelling of `image`).
-const COMMAND_KEYS: &[&str] = &[
-    "command-line",
-    "image",
-    "docker-image",
-    "xnat",
-    "mounts",
-    "override-entrypoint",
-];
-
-/// Whether a document without `kind` is unmistakably a Command, and the keys that say so.
-fn command_shape(node: &Node) -> Option<String> {
-    let mut keys: Vec<&str> = COMMAND_KEYS
-        .iter()
-        .copied()
-        .filter(|k| node.get(k).is_some())
-        .collect();
-    if node
-        .get("type")
-        .and_then(Node::as_str)
-        .is_some_and(|t| crate::model::command::COMMAND_TYPES.contains(&t))
-    {
-        keys.push("type");
-    }
-    (!keys.is_empty()).then(|| known_list(keys))
-}
-
-/// The document's kind: its `kind`, the folder it is in, or its shape. `None` (with a
-/// finding) when it has none of them.
-fn kind_of(file: &FileRef, node: &Node, f: &mut Findings) -> Option<Kind> {
-    let under = |dir: &str| is_under(file, dir);
-    if file.form != Form::Documents {
-        return Some(Kind::Command);
-    }
-    match node.get("kind") {
-        None if under("commands") => Some(Kind::Command),
-        None if under("environments") => Some(Kind::Environment),
-        None => match command_shape(node) {
-            Some(keys) => {
-                f.add(
-                    SHAPED_COMMAND,
-                    &Ptr::root(),
-                    format!("no `kind`: read as a Command (it has {keys})"),
-                )
-                .hint("add `kind: Command`, or keep commands under commands/, to say so");
-                Some(Kind::Command)
-            }
-            None => {
-                f.add(KIND, &Ptr::root(), "document has no `kind`").hint(format!(
-                    "add `kind:` with one of {} (documents under commands/ are Commands, under environments/ Environments, by default)",
-                    known_list(Kind::ALL.iter().map(|k| k.as_str()))
-                ));
-                None
-            }
-        },
-        Some(k) => match k.as_str().and_then(Kind::parse) {
-            Some(kind) => Some(kind),
-            None => {
-                let text = k.as_str().unwrap_or("");
-                f.add(
-                    KIND,
-                    &Ptr::root().key("kind"),
-                    format!("unknown kind `{text}`"),
-                )
-                .hint(suggestion(
-                    text,
-                    Kind::ALL.iter().map(|k| k.as_str()),
-                    "use one of",
-                ));
-                None
-            }
-        },
-    }
-}
-
-/// Whether the file is under `commands/` or `environments/`, where documents need no `kind`.
-fn kind_of_dir(file: &FileRef) -> bool {
-    is_under(file, "commands") || is_under(file, "environments")
-}
-
-/// Whether the file is in a folder named `dir`, in the repo or in the path given.
-fn is_under(file: &FileRef, dir: &str) -> bool {
-    [&file.rel, &file.path]
-        .iter()
-        .any(|p| p.starts_with(&format!("{dir}/")) || p.contains(&format!("/{dir}/")))
-}
-
 /// Rules about a command's own `image`, which a label command does not use.
 const IMAGE_RULES: [&str; 3] = [IMAGE_MISSING.code, IMAGE_TAG.code, MUTABLE_TAG.code];
+
+/// A command's own rules. XNAT sets a label command's image to the image it imports the label
+/// from (`CommandLabelServiceImpl.parseLabels`), so the image rules do not apply to labels.
+fn command_findings(spec: &Command, form: Form) -> Vec<Finding> {
+    let mut found = command::check(spec).into_vec();
+    if form != Form::Documents {
+        found.retain(|x| !IMAGE_RULES.contains(&x.rule.code));
+    }
+    found
+}
 
 /// A `via-setup-command` / `via-wrapup-command` found in a command, before it is located.
 struct PendingVia {
@@ -278,13 +202,7 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         }
         Kind::Command => {
             if let Some(spec) = typed::<Command>(value, result.has_errors, &mut f) {
-                let mut found = command::check(&spec).into_vec();
-                if file.form != Form::Documents {
-                    // XNAT sets a label command's image to the image it imports the label from
-                    // (`CommandLabelServiceImpl.parseLabels`): what is written here is not used.
-                    found.retain(|x| !IMAGE_RULES.contains(&x.rule.code));
-                }
-                f.0.extend(found);
+                f.0.extend(command_findings(&spec, file.form));
                 env_secrets(&spec, &mut f);
                 via = via_refs(&spec);
                 repo.commands.push(Declared { spec, origin });

@@ -7,6 +7,7 @@ mod command;
 mod document;
 pub mod environments;
 pub mod finding;
+mod kind;
 pub mod references;
 pub mod rules;
 mod schema_check;
