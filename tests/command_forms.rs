@@ -374,3 +374,31 @@ fn docker_labels(tag: &str, dockerfile: &str) -> std::collections::BTreeMap<Stri
     removed.unwrap_or_else(|e| panic!("{e}"));
     serde_json::from_str(&labels).expect("labels JSON")
 }
+
+/// A Dockerfile's commands are checked with the repo's, but never applied: XNAT takes their
+/// image from the image the label is on, which a Dockerfile does not name.
+#[test]
+fn commands_from_labels_are_validated_not_applied() {
+    let sim = Sim::start(SimConfig::default());
+    let labelled = command("", "in").replace("\"name\": \"convert\"", "\"name\": \"labelled\"");
+    let dockerfile = format!(
+        "FROM scratch\nLABEL org.nrg.commands='[{}]'\n",
+        labelled.replace('\n', " ")
+    );
+    let repo = Xcs::new()
+        .file(
+            "repo/commands/convert.json",
+            command("example/convert:1.0", "in"),
+        )
+        .file("repo/images/labelled/Dockerfile", &dockerfile)
+        .xnat(&sim);
+    let run = repo.exec(["validate", "repo"]).code(0);
+    assert!(run.stdout.contains("2 documents"), "{}", run.stdout);
+    let plan = repo.exec(["plan", "repo"]).code(0);
+    assert!(
+        plan.stdout.starts_with("Plan: 1 to create"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("labelled"), "{}", plan.stdout);
+}

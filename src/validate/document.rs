@@ -190,6 +190,7 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         doc: index,
         pos,
         node: kept.clone(),
+        from_label: file.form != Form::Documents,
     };
     let mut via = Vec::new();
     let repo = &mut report.repo;

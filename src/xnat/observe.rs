@@ -22,6 +22,9 @@ pub async fn plan(
     repo: &Repo,
     opts: &PlanOptions,
 ) -> xnat::Result<(Plan, Observed)> {
+    // Commands read from image labels are validated, never applied: their image is the image.
+    let applied = repo.applied();
+    let repo = applied.as_ref();
     let observed = observe(client, repo).await?;
     let credentials = credential_states(repo, &observed.record, opts);
     let plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
