@@ -14,6 +14,7 @@
 //! 9. `cli/` (in the binary): arguments in, one library call, output out.
 
 pub mod apply;
+pub mod backend;
 pub mod diag;
 pub mod diff;
 pub mod import;

@@ -11,6 +11,7 @@ mod import;
 mod man;
 mod output;
 mod plan;
+mod progress;
 mod review;
 mod rules;
 mod schema;

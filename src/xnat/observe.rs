@@ -25,7 +25,8 @@ pub async fn plan(
     // Commands read from image labels are validated, never applied: their image is the image.
     let applied = repo.applied();
     let repo = applied.as_ref();
-    let observed = observe(client, repo).await?;
+    let mut observed = observe(client, repo).await?;
+    observed.cluster = crate::backend::kube::observe::cluster(repo, opts).await;
     let credentials = credential_states(repo, &observed.record, opts);
     let plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
     Ok((plan, observed))
@@ -77,6 +78,8 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
         subscriptions,
         record,
         wrappers: BTreeMap::new(),
+        images: xnat::images::observe(client, repo).await?,
+        cluster: None,
     };
     let pairing = obs.pairing(repo);
     let read_site = !repo.sites.is_empty();
