@@ -6,6 +6,7 @@ mod support;
 mod apply;
 mod browser;
 mod cli_hygiene;
+mod command_forms;
 mod corpus;
 mod credentials;
 mod diff;

@@ -30,6 +30,15 @@ impl Color {
     }
 }
 
+/// Columns available for a report on stdout: the terminal's width, or
+/// [`xcs::diag::DEFAULT_WIDTH`] when stdout is not a terminal.
+pub fn terminal_width() -> usize {
+    if !std::io::stdout().is_terminal() {
+        return xcs::diag::DEFAULT_WIDTH;
+    }
+    terminal_size::terminal_size().map_or(xcs::diag::DEFAULT_WIDTH, |(w, _)| usize::from(w.0))
+}
+
 /// Every output format of every subcommand. Each subcommand accepts the ones it lists with
 /// [`Format::parser`], under the names its `--help` shows (`human` and `text` are one format).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

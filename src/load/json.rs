@@ -4,12 +4,40 @@
 //! things JSON forbids (trailing commas, comments, unquoted keys), and XNAT's Jackson rejects
 //! those. So `.json` files get their own small parser: strict grammar, duplicate keys reported,
 //! depth bounded, no recursion beyond the depth limit.
+//!
+//! A syntax error says what was probably meant (a missing comma after a given line, a trailing
+//! comma, a missing colon) with the position of the offending token, and parsing goes on past
+//! the mistakes it can step over (a missing or extra comma, a missing colon), so one run reports
+//! them all. Any other syntax error ends the parse.
 
 use super::{Limits, ParseIssue, ParseIssueKind};
 use crate::position::{Entry, Node, NodeValue, Pos};
 use serde_json::Value;
 
 pub fn parse(text: &str, limits: &Limits) -> Result<(Node, Vec<ParseIssue>), ParseIssue> {
+    let (root, mut issues) = parse_all(text, limits);
+    match (root, issues.iter().position(is_fatal)) {
+        (Some(root), None) => Ok((root, issues)),
+        (_, Some(i)) => Err(issues.swap_remove(i)),
+        (None, None) => Err(ParseIssue {
+            pos: Pos { line: 1, col: 1 },
+            kind: ParseIssueKind::Syntax,
+            message: "no JSON value".to_string(),
+        }),
+    }
+}
+
+/// Syntax errors and limits make the tree unusable; duplicate keys do not.
+fn is_fatal(issue: &ParseIssue) -> bool {
+    issue.kind != ParseIssueKind::DuplicateKey
+}
+
+/// At most this many syntax errors are reported from one file.
+const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// Every problem found in the text, going on past the syntax errors that can be stepped over.
+/// The tree is returned only when the text is valid JSON (duplicate keys allowed).
+pub fn parse_all(text: &str, limits: &Limits) -> (Option<Node>, Vec<ParseIssue>) {
     let mut p = Parser {
         bytes: text.as_bytes(),
         text,
@@ -20,14 +48,31 @@ pub fn parse(text: &str, limits: &Limits) -> Result<(Node, Vec<ParseIssue>), Par
         nodes: 0,
         limits,
         issues: Vec::new(),
+        recovered: 0,
     };
     p.skip_ws();
-    let root = p.value()?;
-    p.skip_ws();
-    if p.at < p.bytes.len() {
-        return Err(p.error("unexpected content after the JSON value"));
-    }
-    Ok((root, p.issues))
+    let result = p.value().and_then(|root| {
+        p.skip_ws();
+        if p.at < p.bytes.len() {
+            Err(p.error(format!(
+                "unexpected {} after the end of the JSON value (a file holds one value)",
+                p.describe_here()
+            )))
+        } else {
+            Ok(root)
+        }
+    });
+    let root = match result {
+        Ok(root) => Some(root),
+        Err(issue) => {
+            p.issues.push(issue);
+            None
+        }
+    };
+    let mut issues = p.issues;
+    issues.sort_by_key(|i| i.pos);
+    let root = root.filter(|_| !issues.iter().any(is_fatal));
+    (root, issues)
 }
 
 struct Parser<'a> {
@@ -40,6 +85,8 @@ struct Parser<'a> {
     nodes: usize,
     limits: &'a Limits,
     issues: Vec<ParseIssue>,
+    /// Syntax errors stepped over so far.
+    recovered: usize,
 }
 
 impl Parser<'_> {
@@ -53,6 +100,53 @@ impl Parser<'_> {
             kind: ParseIssueKind::Syntax,
             message: message.into(),
         }
+    }
+
+    /// Report a syntax error at `pos` and go on, as long as not too many were stepped over.
+    fn recover(&mut self, pos: Pos, message: String) -> Result<(), ParseIssue> {
+        let issue = ParseIssue {
+            pos,
+            kind: ParseIssueKind::Syntax,
+            message,
+        };
+        if self.recovered >= MAX_SYNTAX_ERRORS {
+            return Err(issue);
+        }
+        self.recovered += 1;
+        self.issues.push(issue);
+        Ok(())
+    }
+
+    /// Whether the next character can start a value (so a comma before it was forgotten).
+    fn at_value_start(&self) -> bool {
+        matches!(
+            self.peek(),
+            Some(b'{' | b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9')
+        )
+    }
+
+    /// "a comma after line N" when the previous value ended on an earlier line.
+    fn missing_comma(&self, ended: Pos, closer: char) -> String {
+        if ended.line < self.pos().line {
+            format!(
+                "expected a comma after line {} (found {} where `,` or `{closer}` belongs)",
+                ended.line,
+                self.describe_here()
+            )
+        } else {
+            format!(
+                "expected a comma before {} (found it where `,` or `{closer}` belongs)",
+                self.describe_here()
+            )
+        }
+    }
+
+    /// End of file inside an object or array.
+    fn unclosed(&self, what: &str, opened: Pos, closer: char) -> ParseIssue {
+        self.error(format!(
+            "the {what} opened at line {}, column {} is never closed: expected `,` or `{closer}`, found end of file",
+            opened.line, opened.col
+        ))
     }
 
     fn peek(&self) -> Option<u8> {
@@ -77,19 +171,11 @@ impl Parser<'_> {
         }
     }
 
-    fn expect(&mut self, byte: u8, what: &str) -> Result<(), ParseIssue> {
-        if self.peek() == Some(byte) {
-            self.bump();
-            Ok(())
-        } else {
-            Err(self.error(format!("expected {what}, found {}", self.describe_here())))
-        }
-    }
-
     fn describe_here(&self) -> String {
         match self.text[self.at..].chars().next() {
             None => "end of file".to_string(),
-            Some(c) => format!("`{}`", c.escape_debug()),
+            Some(c) if c.is_control() => format!("`{}`", c.escape_debug()),
+            Some(c) => format!("`{c}`"),
         }
     }
 
@@ -145,68 +231,99 @@ impl Parser<'_> {
         self.bump(); // {
         let mut entries: Vec<Entry> = Vec::new();
         self.skip_ws();
-        if self.peek() == Some(b'}') {
+        if self.peek() != Some(b'}') {
+            loop {
+                self.skip_ws();
+                let (key, key_pos) = self.member_key()?;
+                self.skip_ws();
+                let value = self.value()?;
+                let ended = self.pos();
+                self.issues
+                    .extend(super::insert_entry(&mut entries, key, key_pos, value));
+                self.skip_ws();
+                if self.after_element(ended, pos, b'}')? {
+                    break;
+                }
+            }
+        } else {
             self.bump();
-            return Ok(Node {
-                pos,
-                value: NodeValue::Map(entries),
-            });
         }
-        loop {
-            self.skip_ws();
-            let key_pos = self.pos();
-            if self.peek() != Some(b'"') {
-                return Err(self.error(format!(
-                    "expected a property name in double quotes, found {}",
-                    self.describe_here()
-                )));
-            }
-            let key = self.string()?;
-            self.skip_ws();
-            self.expect(b':', "`:` after the property name")?;
-            self.skip_ws();
-            let value = self.value()?;
-            if let Some(previous) = entries.iter_mut().find(|e| e.key == key) {
-                self.issues.push(ParseIssue {
-                    pos: key_pos,
-                    kind: ParseIssueKind::DuplicateKey,
-                    message: format!(
-                        "duplicate key `{key}` (first at line {}); the later value wins, the earlier one is lost",
-                        previous.key_pos.line
+        Ok(Node {
+            pos,
+            value: NodeValue::Map(entries),
+        })
+    }
+
+    /// A property name and its colon (a missing colon before a value is stepped over).
+    fn member_key(&mut self) -> Result<(String, Pos), ParseIssue> {
+        let key_pos = self.pos();
+        if self.peek() != Some(b'"') {
+            return Err(self.error(format!(
+                "expected a property name in double quotes, found {}",
+                self.describe_here()
+            )));
+        }
+        let key = self.string()?;
+        self.skip_ws();
+        let message = format!(
+            "expected `:` after the property name `{key}`, found {}",
+            self.describe_here()
+        );
+        if self.peek() == Some(b':') {
+            self.bump();
+        } else if self.at_value_start() {
+            self.recover(self.pos(), message)?;
+        } else {
+            return Err(self.error(message));
+        }
+        Ok((key, key_pos))
+    }
+
+    /// What follows an element of an object or list opened at `opened`: `,` (and not a
+    /// trailing one), or the `closer`. Returns whether the container is closed. A missing
+    /// comma before the next element and a trailing comma are reported and stepped over.
+    fn after_element(&mut self, ended: Pos, opened: Pos, closer: u8) -> Result<bool, ParseIssue> {
+        let (what, close) = if closer == b'}' {
+            ("object", '}')
+        } else {
+            ("list", ']')
+        };
+        match self.peek() {
+            Some(b',') => {
+                let comma = self.pos();
+                self.bump();
+                self.skip_ws();
+                if self.peek() != Some(closer) {
+                    return Ok(false);
+                }
+                self.recover(
+                    comma,
+                    format!(
+                        "trailing comma before `{close}` (JSON allows none): remove this comma"
                     ),
-                });
-                previous.value = value;
-                previous.key_pos = key_pos;
-            } else {
-                entries.push(Entry {
-                    key,
-                    key_pos,
-                    value,
-                });
+                )?;
+                self.bump();
+                Ok(true)
             }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.bump();
-                    self.skip_ws();
-                    if self.peek() == Some(b'}') {
-                        return Err(self.error("trailing comma before `}` (JSON allows none)"));
-                    }
-                }
-                Some(b'}') => {
-                    self.bump();
-                    return Ok(Node {
-                        pos,
-                        value: NodeValue::Map(entries),
-                    });
-                }
-                _ => {
-                    return Err(self.error(format!(
-                        "expected `,` or `}}`, found {}",
-                        self.describe_here()
-                    )));
-                }
+            Some(b) if b == closer => {
+                self.bump();
+                Ok(true)
             }
+            None => Err(self.unclosed(what, opened, close)),
+            Some(b'"') if closer == b'}' => {
+                let message = self.missing_comma(ended, close);
+                self.recover(self.pos(), message)?;
+                Ok(false)
+            }
+            _ if closer == b']' && self.at_value_start() => {
+                let message = self.missing_comma(ended, close);
+                self.recover(self.pos(), message)?;
+                Ok(false)
+            }
+            _ => Err(self.error(format!(
+                "expected `,` or `{close}` after the value, found {}",
+                self.describe_here()
+            ))),
         }
     }
 
@@ -214,40 +331,23 @@ impl Parser<'_> {
         self.bump(); // [
         let mut items = Vec::new();
         self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.bump();
-            return Ok(Node {
-                pos,
-                value: NodeValue::Seq(items),
-            });
-        }
-        loop {
-            self.skip_ws();
-            items.push(self.value()?);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.bump();
-                    self.skip_ws();
-                    if self.peek() == Some(b']') {
-                        return Err(self.error("trailing comma before `]` (JSON allows none)"));
-                    }
-                }
-                Some(b']') => {
-                    self.bump();
-                    return Ok(Node {
-                        pos,
-                        value: NodeValue::Seq(items),
-                    });
-                }
-                _ => {
-                    return Err(self.error(format!(
-                        "expected `,` or `]`, found {}",
-                        self.describe_here()
-                    )));
+        if self.peek() != Some(b']') {
+            loop {
+                self.skip_ws();
+                items.push(self.value()?);
+                let ended = self.pos();
+                self.skip_ws();
+                if self.after_element(ended, pos, b']')? {
+                    break;
                 }
             }
+        } else {
+            self.bump();
         }
+        Ok(Node {
+            pos,
+            value: NodeValue::Seq(items),
+        })
     }
 
     fn literal(&mut self, word: &str, value: Value) -> Result<Node, ParseIssue> {
@@ -397,66 +497,5 @@ impl Parser<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_ok(text: &str) -> (Node, Vec<ParseIssue>) {
-        parse(text, &Limits::default()).expect("valid JSON")
-    }
-
-    fn parse_err(text: &str) -> ParseIssue {
-        parse(text, &Limits::default()).expect_err("invalid JSON")
-    }
-
-    #[test]
-    fn values_carry_their_positions() {
-        let (root, issues) = parse_ok("{\n  \"a\": [1, \"x\"],\n  \"é\": {\"b\": true}\n}");
-        assert!(issues.is_empty());
-        assert_eq!(root.locate("/a/1"), Pos { line: 2, col: 12 });
-        assert_eq!(root.locate("/é/b"), Pos { line: 3, col: 14 });
-        assert_eq!(root.locate_key("/é"), Pos { line: 3, col: 3 });
-        assert_eq!(
-            root.to_json(),
-            serde_json::json!({"a": [1, "x"], "é": {"b": true}})
-        );
-    }
-
-    #[test]
-    fn trailing_comma_is_an_error_at_its_position() {
-        let e = parse_err("{\n  \"a\": 1,\n}");
-        assert_eq!(e.pos, Pos { line: 3, col: 1 });
-        assert!(e.message.contains("trailing comma"), "{}", e.message);
-    }
-
-    #[test]
-    fn duplicate_keys_are_reported_and_the_last_wins() {
-        let (root, issues) = parse_ok("{\"a\": 1, \"a\": 2}");
-        assert_eq!(issues.len(), 1);
-        assert_eq!(issues[0].kind, ParseIssueKind::DuplicateKey);
-        assert_eq!(issues[0].pos, Pos { line: 1, col: 10 });
-        assert_eq!(root.to_json(), serde_json::json!({"a": 2}));
-    }
-
-    #[test]
-    fn depth_is_bounded() {
-        let deep = "[".repeat(10_000);
-        let e = parse_err(&deep);
-        assert_eq!(e.kind, ParseIssueKind::TooDeep);
-    }
-
-    #[test]
-    fn escapes_and_surrogates_decode() {
-        let (root, _) = parse_ok(r#"["\u00e9\ud83d\ude00\n\/"]"#);
-        assert_eq!(root.to_json(), serde_json::json!(["é😀\n/"]));
-        assert!(parse(r#"["\ud83d"]"#, &Limits::default()).is_err());
-    }
-
-    #[test]
-    fn numbers_follow_the_grammar() {
-        for bad in ["01", "1.", "-", "1e", ".5", "+1"] {
-            assert!(parse(bad, &Limits::default()).is_err(), "{bad} should fail");
-        }
-        let (root, _) = parse_ok("[0, -1.5e3, 12345678901234567890]");
-        assert_eq!(root.to_json()[1], serde_json::json!(-1500.0));
-    }
-}
+#[path = "json_tests.rs"]
+mod tests;

@@ -219,24 +219,8 @@ impl Builder<'_> {
                     *key = Some((text, node.pos));
                 }
                 Some((name, key_pos)) => {
-                    if let Some(previous) = entries.iter_mut().find(|e| e.key == name) {
-                        self.issues.push(ParseIssue {
-                            pos: key_pos,
-                            kind: ParseIssueKind::DuplicateKey,
-                            message: format!(
-                                "duplicate key `{name}` (first at line {}); the later value wins, the earlier one is lost",
-                                previous.key_pos.line
-                            ),
-                        });
-                        previous.value = node;
-                        previous.key_pos = key_pos;
-                    } else {
-                        entries.push(Entry {
-                            key: name,
-                            key_pos,
-                            value: node,
-                        });
-                    }
+                    self.issues
+                        .extend(super::insert_entry(entries, name, key_pos, node));
                 }
             },
         }

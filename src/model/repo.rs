@@ -21,6 +21,10 @@ pub struct Origin {
     /// The parsed document, kept for the small kinds whose fields later cross-document checks
     /// point into. Commands drop theirs after their own checks: they are many and large.
     pub node: Option<Arc<Node>>,
+    /// Read from an image label's value (a label file, a Dockerfile's `LABEL`): XNAT takes such
+    /// a command's image from the image it imports the label from, so it is validated but not
+    /// applied.
+    pub from_label: bool,
 }
 
 impl Origin {
@@ -52,6 +56,19 @@ pub struct Repo {
     pub projects: Vec<Declared<Project>>,
     pub automations: Vec<Declared<Automation>>,
     pub environments: Vec<Declared<Environment>>,
+}
+
+impl Repo {
+    /// The repo as it is applied to an XNAT: without the commands read from image labels
+    /// (see [`Origin::from_label`]).
+    pub fn applied(&self) -> std::borrow::Cow<'_, Repo> {
+        if !self.commands.iter().any(|c| c.origin.from_label) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut repo = self.clone();
+        repo.commands.retain(|c| !c.origin.from_label);
+        std::borrow::Cow::Owned(repo)
+    }
 }
 
 /// A reference to a command from a Site, Project or Automation: `name` or `name@version`.

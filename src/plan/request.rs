@@ -48,7 +48,13 @@ impl RegistryRequest {
 
 /// The body of `POST /xapi/commands` (and of an update): the declaration as XNAT's JSON.
 pub fn command_body(spec: &Command) -> Value {
-    serde_json::to_value(spec).unwrap_or_default()
+    let mut body = serde_json::to_value(spec).unwrap_or_default();
+    // The image as XNAT stores it (`:latest` added to an untagged name), so an update in place
+    // is not refused for the missing tag.
+    if let (Some(image), Some(field)) = (spec.image.as_deref(), body.get_mut("image")) {
+        *field = Value::String(crate::model::command::with_default_tag(image));
+    }
+    body
 }
 
 /// A subscription create or update. `body.action_key` is empty when the wrapper's id is known

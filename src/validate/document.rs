@@ -1,11 +1,12 @@
 //! One file at a time: parse, find each document's kind, check it against its schema, read
 //! the typed model, and run the rules that need only that document.
 
-use super::finding::{Finding, Findings, known_list, suggestion};
+use super::finding::{Finding, Findings};
+use super::kind::{kind_of, kind_of_dir};
 use super::rules::*;
 use super::{command, schema_check};
 use crate::diag::Diagnostic;
-use crate::load::{Limits, Node, ParseIssueKind, Ptr, RawFile, parse_file};
+use crate::load::{Form, Limits, Node, ParseIssueKind, Ptr, RawFile, parse_file};
 use crate::model::backend::{BackendKind, ComputeBackend};
 use crate::model::secret::SecretRef;
 use crate::model::{
@@ -25,6 +26,12 @@ pub struct FileReport {
     pub documents: usize,
     /// Setup/wrapup command references, resolved against the whole repo later.
     pub via: Vec<super::references::ViaRef>,
+    /// Whether the file declares something the way a declaration repo does: a `kind`, a
+    /// document under `commands/` or `environments/`.
+    pub declares: bool,
+    /// "document has no `kind`" for documents that are not Commands either: errors in a
+    /// declaration repo, but other files in a tool's own repo (see [`super::validate_with`]).
+    pub unkinded: Vec<Diagnostic>,
 }
 
 pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
@@ -36,6 +43,8 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
         path: parsed.path.clone(),
         documents: parsed.documents.len(),
         via: Vec::new(),
+        declares: false,
+        unkinded: Vec::new(),
     };
     for issue in &parsed.issues {
         let rule = match issue.kind {
@@ -44,9 +53,23 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
             ParseIssueKind::DuplicateKey => DUPLICATE_KEY,
             ParseIssueKind::TooDeep | ParseIssueKind::TooLarge => LIMITS,
             ParseIssueKind::SwallowedByComment => SWALLOWED_BY_COMMENT,
+            ParseIssueKind::LabelNotAList => LABEL_NOT_A_LIST,
+            ParseIssueKind::LabelEmpty => LABEL_EMPTY,
+            ParseIssueKind::BuildVariable => BUILD_VARIABLE,
         };
-        let hint = (issue.kind == ParseIssueKind::SwallowedByComment)
-            .then(|| "quote the whole value: `command-line: \"run #IN# #OUT#\"`".to_string());
+        let hint = match issue.kind {
+            ParseIssueKind::SwallowedByComment => {
+                Some("quote the whole value: `command-line: \"run #IN# #OUT#\"`")
+            }
+            ParseIssueKind::LabelNotAList => {
+                Some("write the label as a list, even of one command: `[{\"name\": …}]`")
+            }
+            ParseIssueKind::BuildVariable => Some(
+                "write `\\$` to keep the text as written; or set the variable with ARG or ENV if it is meant",
+            ),
+            _ => None,
+        }
+        .map(str::to_string);
         report
             .diagnostics
             .push(rule.at(&parsed.path, issue.pos, issue.message.clone(), hint));
@@ -55,13 +78,14 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
         path: parsed.path.clone(),
         rel: parsed.rel.clone(),
         text: parsed.text.clone(),
+        form: parsed.form,
         limits,
         reparsed: std::cell::OnceCell::new(),
     };
     for (index, node) in parsed.documents.into_iter().enumerate() {
         check_document(&file, index, node, &mut report);
     }
-    if !report.diagnostics.is_empty() {
+    if !report.diagnostics.is_empty() || !report.unkinded.is_empty() {
         report.text = Some(file.text.clone());
     }
     report
@@ -70,10 +94,12 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
 /// A file being checked. Commands give up their position tree to become JSON (most have no
 /// problems, so most never need it again); when one has, the file is parsed once more to find
 /// where each problem is.
-struct FileRef<'l> {
-    path: Arc<str>,
-    rel: Arc<str>,
+pub(super) struct FileRef<'l> {
+    pub(super) path: Arc<str>,
+    pub(super) rel: Arc<str>,
     text: Arc<str>,
+    /// Label values and Dockerfiles hold only Commands.
+    pub(super) form: Form,
     limits: &'l Limits,
     reparsed: std::cell::OnceCell<Vec<Node>>,
 }
@@ -100,38 +126,17 @@ pub fn locate(file: &Arc<str>, node: &Node, findings: Vec<Finding>, out: &mut Ve
     }
 }
 
-fn kind_of(file: &FileRef, node: &Node, f: &mut Findings) -> Option<Kind> {
-    let under = |dir: &str| {
-        file.rel.starts_with(&format!("{dir}/")) || file.rel.contains(&format!("/{dir}/"))
-    };
-    match node.get("kind") {
-        None if under("commands") => Some(Kind::Command),
-        None if under("environments") => Some(Kind::Environment),
-        None => {
-            f.add(KIND, &Ptr::root(), "document has no `kind`").hint(format!(
-                "add `kind:` with one of {} (documents under commands/ are Commands, under environments/ Environments, by default)",
-                known_list(Kind::ALL.iter().map(|k| k.as_str()))
-            ));
-            None
-        }
-        Some(k) => match k.as_str().and_then(Kind::parse) {
-            Some(kind) => Some(kind),
-            None => {
-                let text = k.as_str().unwrap_or("");
-                f.add(
-                    KIND,
-                    &Ptr::root().key("kind"),
-                    format!("unknown kind `{text}`"),
-                )
-                .hint(suggestion(
-                    text,
-                    Kind::ALL.iter().map(|k| k.as_str()),
-                    "use one of",
-                ));
-                None
-            }
-        },
+/// Rules about a command's own `image`, which a label command does not use.
+const IMAGE_RULES: [&str; 3] = [IMAGE_MISSING.code, IMAGE_TAG.code, MUTABLE_TAG.code];
+
+/// A command's own rules. XNAT sets a label command's image to the image it imports the label
+/// from (`CommandLabelServiceImpl.parseLabels`), so the image rules do not apply to labels.
+fn command_findings(spec: &Command, form: Form) -> Vec<Finding> {
+    let mut found = command::check(spec).into_vec();
+    if form != Form::Documents {
+        found.retain(|x| !IMAGE_RULES.contains(&x.rule.code));
     }
+    found
 }
 
 /// A `via-setup-command` / `via-wrapup-command` found in a command, before it is located.
@@ -154,8 +159,17 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         locate(&file.path, &node, f.into_vec(), &mut report.diagnostics);
         return;
     }
+    let under_dir = kind_of_dir(file);
+    if node.get("kind").is_some() || under_dir {
+        report.declares = true;
+    }
     let Some(kind) = kind_of(file, &node, &mut f) else {
-        locate(&file.path, &node, f.into_vec(), &mut report.diagnostics);
+        let out = if node.get("kind").is_none() {
+            &mut report.unkinded
+        } else {
+            &mut report.diagnostics
+        };
+        locate(&file.path, &node, f.into_vec(), out);
         return;
     };
     if kind == Kind::Command && node.get("xnat").is_some() {
@@ -176,6 +190,7 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         doc: index,
         pos,
         node: kept.clone(),
+        from_label: file.form != Form::Documents,
     };
     let mut via = Vec::new();
     let repo = &mut report.repo;
@@ -188,7 +203,7 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         }
         Kind::Command => {
             if let Some(spec) = typed::<Command>(value, result.has_errors, &mut f) {
-                f.0.extend(command::check(&spec).into_vec());
+                f.0.extend(command_findings(&spec, file.form));
                 env_secrets(&spec, &mut f);
                 via = via_refs(&spec);
                 repo.commands.push(Declared { spec, origin });
@@ -383,7 +398,7 @@ fn archive_rules(b: &ComputeBackend, f: &mut Findings) {
             )
             .hint("push the image to a registry the cluster can pull from");
         }
-        if !command::image_has_tag(&a.image) {
+        if !crate::model::command::image_has_tag(&a.image) {
             f.add(
                 IMAGE_ARCHIVE,
                 &at.key("image"),
@@ -486,7 +501,7 @@ fn source_rules(s: &CommandSource, f: &mut Findings) {
                     "`from: image-labels` needs `image`",
                 );
             }
-            Some(image) if !command::image_has_tag(image) => {
+            Some(image) if !crate::model::command::image_has_tag(image) => {
                 f.add(COMMAND_SOURCE, &root.key("image"), format!("image `{image}` has no tag"))
                     .hint("XNAT saves label commands for the exact tagged name; untagged names save nothing");
             }

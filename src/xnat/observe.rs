@@ -22,6 +22,9 @@ pub async fn plan(
     repo: &Repo,
     opts: &PlanOptions,
 ) -> xnat::Result<(Plan, Observed)> {
+    // Commands read from image labels are validated, never applied: their image is the image.
+    let applied = repo.applied();
+    let repo = applied.as_ref();
     let mut observed = observe(client, repo).await?;
     observed.cluster = crate::backend::kube::observe::cluster(repo, opts).await;
     let credentials = credential_states(repo, &observed.record, opts);

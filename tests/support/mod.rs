@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod dockerfile;
 pub mod kube_fake;
 pub mod site;
 pub mod xnat_sim;

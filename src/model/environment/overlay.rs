@@ -357,6 +357,7 @@ mod tests {
                 doc: 0,
                 pos: crate::position::Pos::new(1, 1),
                 node: None,
+                from_label: false,
             },
         }
     }
