@@ -6,6 +6,7 @@
 //! loading is IO-free, except where an end writes its output.
 
 pub mod apply;
+pub mod backend;
 pub mod diag;
 pub mod diff;
 pub mod emit;
@@ -16,6 +17,7 @@ pub mod model;
 pub mod observe;
 pub mod plan;
 pub mod record;
+pub mod resolve;
 pub mod review;
 pub mod schema;
 pub mod site;

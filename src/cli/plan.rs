@@ -49,7 +49,20 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let client = args.xnat.client(&vars)?;
     let mut opts = PlanOptions::new(args.dir.clone());
     opts.prune = args.prune;
-    let (mut plan, _) = runtime()?.block_on(xcs::plan::plan(&client, &repo, &opts))?;
+    let rt = runtime()?;
+    let (mut plan, _) = rt.block_on(xcs::plan::plan(&client, &repo, &opts))?;
+    // Kubernetes pulls at launch, so a tag typo would fail there: check every tag now.
+    let (missing, _) = rt.block_on(xcs::resolve::check_tags(
+        &repo,
+        &xcs::resolve::Options::new(&args.dir),
+    ))?;
+    for m in &missing {
+        plan.notes.push(format!(
+            "error: {} (commands: {})",
+            m.message,
+            m.commands.join(", ")
+        ));
+    }
     plan.source = Some(PlanSource {
         dir: args.dir.display().to_string(),
         env: args.env.clone(),
@@ -68,9 +81,9 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         Format::Json => print_pretty(&render::json(&plan))?,
     }
     let code = match (args.detailed_exitcode, plan.has_changes()) {
+        _ if !missing.is_empty() => EXIT_PROBLEMS,
         (true, true) => 2,
         _ => 0,
     };
-    let _ = EXIT_PROBLEMS;
     Ok(ExitCode::from(code))
 }

@@ -2,6 +2,7 @@
 //! positions, and splitting files into documents. The only module that touches files.
 
 pub mod json;
+pub mod label;
 pub mod node;
 pub mod source;
 pub mod yaml;
@@ -39,6 +40,8 @@ pub enum ParseIssueKind {
     Encoding,
     /// A plain YAML value followed by ` #KEY#…`: YAML read it as a comment.
     SwallowedByComment,
+    /// An image label value that is not a JSON list of commands.
+    NotAList,
 }
 
 /// A problem found while reading a file, before any declaration is understood.
@@ -129,6 +132,7 @@ pub fn parse_file(raw: &RawFile, limits: &Limits) -> ParsedFile {
     };
     parsed.text = Arc::from(text);
     let result = match Format::of(&raw.rel) {
+        _ if matches!(raw.content, Content::Label(_)) => label::parse(&parsed.text, limits),
         Some(Format::Json) => {
             json::parse(&parsed.text, limits).map(|(node, issues)| (vec![node], issues))
         }

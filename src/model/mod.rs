@@ -8,6 +8,7 @@ pub mod canonical;
 pub mod command;
 pub mod enablement;
 pub mod environment;
+pub mod lock;
 pub mod registry;
 pub mod repo;
 pub mod secret;

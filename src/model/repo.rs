@@ -52,6 +52,8 @@ pub struct Repo {
     pub projects: Vec<Declared<Project>>,
     pub automations: Vec<Declared<Automation>>,
     pub environments: Vec<Declared<Environment>>,
+    /// Image reference → the digest `xcs.lock` pins it to (for resolved `from:` sources).
+    pub image_digests: std::collections::BTreeMap<String, String>,
 }
 
 /// A reference to a command from a Site, Project or Automation: `name` or `name@version`.

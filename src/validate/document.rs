@@ -25,9 +25,23 @@ pub struct FileReport {
     pub documents: usize,
     /// Setup/wrapup command references, resolved against the whole repo later.
     pub via: Vec<super::references::ViaRef>,
+    /// `name` of every document, in order (a resolved source's `names:` are checked against it).
+    pub names: Vec<String>,
+}
+
+/// How a text fetched for a `from:` source is read: the image its commands get (as XNAT sets
+/// it on import) and the names to keep (all when empty).
+#[derive(Debug, Default)]
+pub struct Resolved<'a> {
+    pub image: Option<&'a str>,
+    pub names: &'a [String],
 }
 
 pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
+    check_file_as(raw, limits, &Resolved::default())
+}
+
+pub fn check_file_as(raw: &RawFile, limits: &Limits, resolved: &Resolved) -> FileReport {
     let parsed = parse_file(raw, limits);
     let mut report = FileReport {
         repo: Repo::default(),
@@ -36,6 +50,7 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
         path: parsed.path.clone(),
         documents: parsed.documents.len(),
         via: Vec::new(),
+        names: Vec::new(),
     };
     for issue in &parsed.issues {
         let rule = match issue.kind {
@@ -44,6 +59,7 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
             ParseIssueKind::DuplicateKey => DUPLICATE_KEY,
             ParseIssueKind::TooDeep | ParseIssueKind::TooLarge => LIMITS,
             ParseIssueKind::SwallowedByComment => SWALLOWED_BY_COMMENT,
+            ParseIssueKind::NotAList => LABEL_SHAPE,
         };
         let hint = (issue.kind == ParseIssueKind::SwallowedByComment)
             .then(|| "quote the whole value: `command-line: \"run #IN# #OUT#\"`".to_string());
@@ -57,8 +73,15 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
         text: parsed.text.clone(),
         limits,
         reparsed: std::cell::OnceCell::new(),
+        label: matches!(raw.content, crate::load::Content::Label(_)),
+        image: resolved.image,
     };
     for (index, node) in parsed.documents.into_iter().enumerate() {
+        let name = node.get("name").and_then(|n| n.as_str()).unwrap_or("");
+        report.names.push(name.to_string());
+        if !resolved.names.is_empty() && !resolved.names.iter().any(|n| n == name) {
+            continue;
+        }
         check_document(&file, index, node, &mut report);
     }
     if !report.diagnostics.is_empty() {
@@ -76,12 +99,22 @@ struct FileRef<'l> {
     text: Arc<str>,
     limits: &'l Limits,
     reparsed: std::cell::OnceCell<Vec<Node>>,
+    /// An image label value: its documents are the list's elements.
+    label: bool,
+    /// Image set on every command (a resolved `from:` source).
+    image: Option<&'l str>,
 }
 
 impl FileRef<'_> {
     fn node(&self, index: usize) -> Option<&Node> {
         self.reparsed
-            .get_or_init(|| crate::load::reparse(&self.rel, &self.text, self.limits))
+            .get_or_init(|| {
+                if self.label {
+                    crate::load::label::reparse(&self.text, self.limits)
+                } else {
+                    crate::load::reparse(&self.rel, &self.text, self.limits)
+                }
+            })
             .get(index)
     }
 }
@@ -166,8 +199,16 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         .or_else(|| node.get("id"))
         .map_or(node.pos, |n| n.pos);
     // Small kinds keep their tree: rules across documents point into them.
-    let kept = (kind != Kind::Command).then(|| Arc::new(node.clone()));
+    // So do `from:` sources: a lock problem points at their `image` or `url`.
+    let kept =
+        (kind != Kind::Command || node.get("from").is_some()).then(|| Arc::new(node.clone()));
     let mut value = node.into_json();
+    if kind == Kind::Command
+        && let Some(image) = file.image
+        && let Some(map) = value.as_object_mut()
+    {
+        map.insert("image".into(), serde_json::Value::from(image));
+    }
     let mut result = schema::check(kind, &value, &mut f);
     schema::repair(&mut value, &mut result);
     let origin = Origin {
@@ -456,6 +497,22 @@ fn source_rules(s: &CommandSource, f: &mut Findings) {
             }
             Some(_) => {}
         },
+        SourceKind::ImageFile => {
+            if s.image.is_none() {
+                f.add(
+                    COMMAND_SOURCE,
+                    &root.key("from"),
+                    "`from: image-file` needs `image`",
+                );
+            }
+            if !s.path.as_deref().is_some_and(|p| p.starts_with('/')) {
+                f.add(
+                    COMMAND_SOURCE,
+                    &root.key("path"),
+                    "`from: image-file` needs an absolute `path` inside the image",
+                );
+            }
+        }
         SourceKind::Url => {
             if s.url
                 .as_deref()

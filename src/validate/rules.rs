@@ -100,7 +100,13 @@ rules! {
     K8S_CREDENTIALS = "XCS303", Warning, "Kubernetes backend with registry credentials but no `kubernetes.pull-secret`", "Does not use registry credentials on Kubernetes; private pulls fail";
     REGISTRY_URL = "XCS304", Error, "Registry URL is not an http(s) URL", "Pings and pulls fail";
     ENV_SECRET = "XCS305", Warning, "Environment variable that looks like a credential holds a literal", "Shown to every user who can read the command";
-    COMMAND_SOURCE = "XCS306", Error, "`from:` source without the field it needs (`image` or `url`), or an untagged image", "Not applicable";
+    COMMAND_SOURCE = "XCS306", Error, "`from:` source without the field it needs (`image`, `path` or `url`), or an untagged image", "Not applicable";
+    LABEL_SHAPE = "XCS307", Error, "Image label `org.nrg.commands` is not a JSON list (e.g. one command object)", "Reads a list; imports nothing from the image";
+    SOURCE_UNRESOLVED = "XCS308", Error, "`from:` source could not be fetched (unknown image, no label, wrong credentials, unreachable registry, pin or size refused)", "Not applicable";
+    SOURCE_NAMES = "XCS309", Error, "`names:` lists a command its source does not have", "Not applicable";
+    LOCK_MISSING = "XCS310", Error, "`xcs.lock` has no entry for a `from:` source (run `xcs lock`)", "Not applicable";
+    LOCK_STALE = "XCS311", Error, "`xcs.lock` entry no longer matches its source or its own hash (run `xcs lock`)", "Not applicable";
+    LOCK_UNUSED = "XCS312", Warning, "`xcs.lock` entry for a source the repo no longer declares, or an unreadable lock", "Not applicable";
     ENV_VARIABLE = "XCS401", Error, "Environment's `xnat` variable is not an environment variable name", "Not applicable";
     ENV_UNKNOWN = "XCS402", Error, "Environment selects or overrides a command, project, registry or automation the repo does not declare", "Not applicable";
     ENV_DUPLICATE = "XCS403", Error, "Two environments with the same name", "Not applicable";
