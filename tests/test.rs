@@ -8,6 +8,7 @@ mod browser;
 mod corpus;
 mod diff;
 mod environments;
+mod labels;
 mod review;
 mod sim;
 mod site;

@@ -73,8 +73,11 @@ pub struct Stats {
 pub struct RegistryClient {
     http: reqwest::Client,
     hosts: HashMap<String, HostSettings>,
-    /// The challenge each API host answered with.
-    challenges: Mutex<HashMap<String, Challenge>>,
+    /// What each API host asked for: a challenge, or `None` when it answered without one.
+    challenges: Mutex<HashMap<String, Option<Challenge>>>,
+    /// Held by the first request to a host until it learns the host's challenge, so requests
+    /// sent at once do not each collect a 401 first.
+    learning: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
     /// Bearer tokens by (host, repository). Kept in memory only.
     tokens: Mutex<HashMap<(String, String), Secret>>,
     limit: tokio::sync::Semaphore,
@@ -105,6 +108,7 @@ impl RegistryClient {
             http,
             hosts,
             challenges: Mutex::default(),
+            learning: Mutex::default(),
             tokens: Mutex::default(),
             limit: tokio::sync::Semaphore::new(concurrency.max(1)),
             requests: AtomicUsize::new(0),
@@ -224,20 +228,35 @@ impl RegistryClient {
     }
 
     /// One request with what the host's challenge asks for; on a 401, learn the challenge and
-    /// try once more.
+    /// try once more. Only the first request to a host goes out not knowing it.
     async fn send(
         &self,
         image: &ImageRef,
         method: reqwest::Method,
         url: &str,
     ) -> Result<reqwest::Response, RegistryError> {
-        let known = self.challenge(image);
+        let host = image.api_host().to_string();
+        let _learning = match self.known(&host) {
+            Some(_) => None,
+            None => {
+                let gate = self
+                    .learning
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(host.clone())
+                    .or_default()
+                    .clone();
+                Some(gate.lock_owned().await)
+            }
+        };
+        let known = self.known(&host).flatten();
         let auth = match &known {
             Some(c) => self.auth_for(image, c).await?,
             None => Auth::None,
         };
         let resp = self.request(image, method.clone(), url, &auth).await?;
         if resp.status() != reqwest::StatusCode::UNAUTHORIZED {
+            self.lock_challenges().entry(host).or_insert(None);
             return self.status(image, resp);
         }
         let challenge = resp
@@ -249,14 +268,17 @@ impl RegistryClient {
             Some(c) if known.as_ref() != Some(&c) || matches!(auth, Auth::None) => c,
             _ => return Err(self.unauthorized(image, 401)),
         };
-        self.lock_challenges()
-            .insert(image.api_host().to_string(), retry.clone());
+        self.lock_challenges().insert(host, Some(retry.clone()));
         let auth = self.auth_for(image, &retry).await?;
         if matches!(auth, Auth::None) {
             return Err(self.unauthorized(image, 401));
         }
         let resp = self.request(image, method, url, &auth).await?;
         self.status(image, resp)
+    }
+
+    fn known(&self, host: &str) -> Option<Option<Challenge>> {
+        self.lock_challenges().get(host).cloned()
     }
 
     fn status(
@@ -284,12 +306,8 @@ impl RegistryClient {
         }
     }
 
-    fn lock_challenges(&self) -> std::sync::MutexGuard<'_, HashMap<String, Challenge>> {
+    fn lock_challenges(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<Challenge>>> {
         self.challenges.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn challenge(&self, image: &ImageRef) -> Option<Challenge> {
-        self.lock_challenges().get(image.api_host()).cloned()
     }
 
     async fn auth_for(
