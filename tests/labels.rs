@@ -561,3 +561,53 @@ fn the_local_engine_reads_labels_and_files_and_is_the_fallback() {
         run.stdout
     );
 }
+
+#[test]
+fn diff_shows_the_digest_a_tag_moved_to() {
+    let reg = DockerRegistry::start("tester", "pw");
+    let first = reg.push_image("xcs-labels/moving", "1.0", labels(&label(&["moving"])));
+    let image = format!("{}/xcs-labels/moving:1.0", reg.host());
+    let x = Xcs::new()
+        .git_init()
+        .file("decl/registries/lab.yaml", registry_doc(&reg.host(), "tester"))
+        .file("decl/commands/moving.yaml", source(&image))
+        .env("XCS_TEST_REG_PASS", "pw");
+    x.exec(["lock", "decl"]).code(0);
+    x.commit("first");
+    let mut moved = command("moving");
+    moved["command-line"] = json!("echo moved #X#");
+    let second = reg.push_image("xcs-labels/moving", "1.0", labels(&Value::Array(vec![moved]).to_string()));
+    assert_ne!(first, second);
+    x.exec(["lock", "decl", "--format", "json"]).code(0);
+    x.commit("second");
+    let run = x.exec(["diff", "--base", "HEAD~1", "--head", "HEAD", "decl", "--format", "json"]);
+    assert!(run.stdout.contains(&first) && run.stdout.contains(&second), "{}", run.stdout);
+    let text = x.exec(["diff", "--base", "HEAD~1", "--head", "HEAD", "decl"]);
+    assert!(text.stdout.contains("digest") && text.stdout.contains("echo moved"), "{}", text.stdout);
+}
+
+#[test]
+fn plan_on_kubernetes_fails_on_a_tag_the_registry_does_not_have() {
+    use crate::support::xnat_sim::{Sim, SimConfig};
+    let reg = DockerRegistry::start("tester", CANARY);
+    reg.push_image("xcs-labels/k8s", "1.0", labels(&label(&["k8s-labelled"])));
+    let h = reg.host();
+    let mut typo = command("k8s-typo");
+    typo["image"] = json!(format!("{h}/xcs-labels/k8s:1.1"));
+    let sim = Sim::start(SimConfig::default());
+    let x = Xcs::new()
+        .file("registries/lab.yaml", registry_doc(&h, "tester"))
+        .file("backend.yaml", "kind: ComputeBackend\nname: cluster\nbackend: kubernetes\n")
+        .file("commands/k8s.yaml", source(&format!("{h}/xcs-labels/k8s:1.0")))
+        .file("commands/typo.json", typo.to_string())
+        .env("XCS_TEST_REG_PASS", CANARY)
+        .xnat(&sim);
+    x.exec(["lock", "."]).code(0);
+    let run = x.exec(["plan", "."]).code(1);
+    assert!(run.stdout.contains(&format!("tag of `{h}/xcs-labels/k8s:1.1` not found in registry {h}")), "{}", run.stdout);
+    assert!(run.stdout.contains("k8s-typo") && !run.stdout.contains("k8s:1.0` not found"), "{}", run.stdout);
+    no_canary(&[&run.stdout, &run.stderr]);
+    // The same repo on a Docker backend asks the registry nothing at plan time.
+    let docker = x.file("backend.yaml", "kind: ComputeBackend\nname: local\nbackend: docker\nhost: unix:///var/run/docker.sock\n");
+    docker.exec(["plan", "."]).code(0);
+}
