@@ -79,7 +79,7 @@ fn corpus_label_resolves_from_the_registry_and_validates_offline() {
         .env("XCS_TEST_REG_PASS", CANARY);
     // Before locking, validation says the source is missing from the lock, at its `image`.
     let before = x.exec(["validate", ".", "--format", "json"]).code(1);
-    let missing = with_code(&before.json(), "XCS310");
+    let missing = with_code(&before.json(), "XCS322");
     assert_eq!(missing.len(), 1, "{}", before.stdout);
     assert_eq!(
         (missing[0]["file"].as_str(), missing[0]["line"].as_u64()),
@@ -133,7 +133,7 @@ fn wrong_or_absent_credentials_name_the_image_and_registry_never_the_secret() {
         .env("XCS_TEST_REG_PASS", CANARY);
     let run = x.exec(["lock", ".", "--format", "json"]).code(1);
     let json = run.json();
-    let problem = &with_code(&json, "XCS308")[0];
+    let problem = &with_code(&json, "XCS320")[0];
     let message = problem["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("xcs-labels/tool:1.0") && message.contains(&reg.host()),
@@ -163,7 +163,7 @@ fn wrong_or_absent_credentials_name_the_image_and_registry_never_the_secret() {
 
     let anonymous = Xcs::new().file("commands/tool.yaml", source(&image));
     let run = anonymous.exec(["lock", ".", "--format", "json"]).code(1);
-    let message = with_code(&run.json(), "XCS308")[0]["message"]
+    let message = with_code(&run.json(), "XCS320")[0]["message"]
         .as_str()
         .unwrap_or_default()
         .to_string();
@@ -212,7 +212,7 @@ fn bearer_tokens_three_requests_per_image_and_none_for_a_fresh_lock() {
         .env("XCS_TEST_REG_PASS", "not-it")
         .exec(["lock", ".", "--check", "--format", "json"])
         .code(1);
-    let errors = with_code(&wrong.json(), "XCS308");
+    let errors = with_code(&wrong.json(), "XCS320");
     assert_eq!(errors.len(), n, "{}", wrong.stdout);
     assert!(
         errors[0]["message"]
@@ -327,7 +327,7 @@ fn broken_object_missing_labels_and_unknown_images_are_positioned() {
             .unwrap_or_default()
             .contains("xcs-labels/object:1.0")
     );
-    let unresolved: Vec<String> = with_code(&json, "XCS308")
+    let unresolved: Vec<String> = with_code(&json, "XCS320")
         .iter()
         .map(|d| d["message"].as_str().unwrap_or_default().to_string())
         .collect();
@@ -371,7 +371,7 @@ fn names_pick_commands_and_unknown_names_are_errors() {
         .env("XCS_TEST_REG_PASS", "pw");
     let run = x.exec(["lock", ".", "--format", "json"]).code(1);
     let json = run.json();
-    let names = with_code(&json, "XCS309");
+    let names = with_code(&json, "XCS321");
     assert_eq!(names.len(), 1, "{}", run.stdout);
     assert!(
         names[0]["message"]
@@ -405,7 +405,7 @@ fn lock_entries_stale_missing_and_unused() {
     edited["sources"][0]["text"] = Value::from(label(&["s", "sneaked-in"]));
     std::fs::write(&path, serde_json::to_string_pretty(&edited).expect("json")).expect("write");
     let run = x.exec(["validate", ".", "--format", "json"]).code(1);
-    assert_eq!(with_code(&run.json(), "XCS311").len(), 1, "{}", run.stdout);
+    assert_eq!(with_code(&run.json(), "XCS323").len(), 1, "{}", run.stdout);
 
     // A new source without an entry; the old entry's source removed.
     std::fs::write(&path, &good).expect("write");
@@ -416,8 +416,8 @@ fn lock_entries_stale_missing_and_unused() {
     );
     let run = x.exec(["validate", ".", "--format", "json"]).code(1);
     let json = run.json();
-    assert_eq!(with_code(&json, "XCS310")[0]["file"], "commands/t.yaml");
-    let unused = &with_code(&json, "XCS312")[0];
+    assert_eq!(with_code(&json, "XCS322")[0]["file"], "commands/t.yaml");
+    let unused = &with_code(&json, "XCS324")[0];
     assert_eq!(
         (unused["severity"].as_str(), unused["line"].as_u64()),
         (Some("warning"), Some(4))
@@ -427,7 +427,7 @@ fn lock_entries_stale_missing_and_unused() {
     std::fs::remove_file(&path).expect("rm");
     let run = x.exec(["validate", ".", "--format", "json"]).code(1);
     assert!(
-        with_code(&run.json(), "XCS310")[0]["message"]
+        with_code(&run.json(), "XCS322")[0]["message"]
             .as_str()
             .unwrap_or_default()
             .contains("no `xcs.lock`")
@@ -435,7 +435,7 @@ fn lock_entries_stale_missing_and_unused() {
     // Not JSON.
     std::fs::write(&path, "{\"version\": 1,,}").expect("write");
     let run = x.exec(["validate", ".", "--format", "json"]).code(1);
-    let broken = &with_code(&run.json(), "XCS311")[0];
+    let broken = &with_code(&run.json(), "XCS323")[0];
     assert!(
         broken["file"]
             .as_str()
@@ -472,7 +472,7 @@ fn url_sources_are_pinned_and_size_capped() {
     );
     let run = wrong.exec(["lock", ".", "--format", "json"]).code(1);
     assert!(
-        with_code(&run.json(), "XCS308")[0]["message"]
+        with_code(&run.json(), "XCS320")[0]["message"]
             .as_str()
             .unwrap_or_default()
             .contains("not the pinned")
@@ -484,7 +484,7 @@ fn url_sources_are_pinned_and_size_capped() {
         .exec(["lock", ".", "--format", "json"])
         .code(1);
     assert!(
-        with_code(&run.json(), "XCS308")[0]["message"]
+        with_code(&run.json(), "XCS320")[0]["message"]
             .as_str()
             .unwrap_or_default()
             .contains("larger than"),
@@ -542,7 +542,7 @@ fn the_local_engine_reads_labels_and_files_and_is_the_fallback() {
         .exec(["lock", ".", "--docker", "--format", "json"])
         .code(1);
     assert!(
-        with_code(&run.json(), "XCS308")[0]["message"]
+        with_code(&run.json(), "XCS320")[0]["message"]
             .as_str()
             .unwrap_or_default()
             .contains("not on the local Docker engine")
@@ -553,7 +553,7 @@ fn the_local_engine_reads_labels_and_files_and_is_the_fallback() {
     );
     let run = no_file.exec(["lock", ".", "--format", "json"]).code(1);
     assert!(
-        with_code(&run.json(), "XCS308")[0]["message"]
+        with_code(&run.json(), "XCS320")[0]["message"]
             .as_str()
             .unwrap_or_default()
             .contains("not a file in image"),
@@ -569,21 +569,38 @@ fn diff_shows_the_digest_a_tag_moved_to() {
     let image = format!("{}/xcs-labels/moving:1.0", reg.host());
     let x = Xcs::new()
         .git_init()
-        .file("decl/registries/lab.yaml", registry_doc(&reg.host(), "tester"))
+        .file(
+            "decl/registries/lab.yaml",
+            registry_doc(&reg.host(), "tester"),
+        )
         .file("decl/commands/moving.yaml", source(&image))
         .env("XCS_TEST_REG_PASS", "pw");
     x.exec(["lock", "decl"]).code(0);
     x.commit("first");
     let mut moved = command("moving");
     moved["command-line"] = json!("echo moved #X#");
-    let second = reg.push_image("xcs-labels/moving", "1.0", labels(&Value::Array(vec![moved]).to_string()));
+    let second = reg.push_image(
+        "xcs-labels/moving",
+        "1.0",
+        labels(&Value::Array(vec![moved]).to_string()),
+    );
     assert_ne!(first, second);
     x.exec(["lock", "decl", "--format", "json"]).code(0);
     x.commit("second");
-    let run = x.exec(["diff", "--base", "HEAD~1", "--head", "HEAD", "decl", "--format", "json"]);
-    assert!(run.stdout.contains(&first) && run.stdout.contains(&second), "{}", run.stdout);
+    let run = x.exec([
+        "diff", "--base", "HEAD~1", "--head", "HEAD", "decl", "--format", "json",
+    ]);
+    assert!(
+        run.stdout.contains(&first) && run.stdout.contains(&second),
+        "{}",
+        run.stdout
+    );
     let text = x.exec(["diff", "--base", "HEAD~1", "--head", "HEAD", "decl"]);
-    assert!(text.stdout.contains("digest") && text.stdout.contains("echo moved"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("digest") && text.stdout.contains("echo moved"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
@@ -597,17 +614,36 @@ fn plan_on_kubernetes_fails_on_a_tag_the_registry_does_not_have() {
     let sim = Sim::start(SimConfig::default());
     let x = Xcs::new()
         .file("registries/lab.yaml", registry_doc(&h, "tester"))
-        .file("backend.yaml", "kind: ComputeBackend\nname: cluster\nbackend: kubernetes\n")
-        .file("commands/k8s.yaml", source(&format!("{h}/xcs-labels/k8s:1.0")))
+        .file(
+            "backend.yaml",
+            "kind: ComputeBackend\nname: cluster\nbackend: kubernetes\n",
+        )
+        .file(
+            "commands/k8s.yaml",
+            source(&format!("{h}/xcs-labels/k8s:1.0")),
+        )
         .file("commands/typo.json", typo.to_string())
         .env("XCS_TEST_REG_PASS", CANARY)
         .xnat(&sim);
     x.exec(["lock", "."]).code(0);
     let run = x.exec(["plan", "."]).code(1);
-    assert!(run.stdout.contains(&format!("tag of `{h}/xcs-labels/k8s:1.1` not found in registry {h}")), "{}", run.stdout);
-    assert!(run.stdout.contains("k8s-typo") && !run.stdout.contains("k8s:1.0` not found"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "tag of `{h}/xcs-labels/k8s:1.1` not found in registry {h}"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("k8s-typo") && !run.stdout.contains("k8s:1.0` not found"),
+        "{}",
+        run.stdout
+    );
     no_canary(&[&run.stdout, &run.stderr]);
     // The same repo on a Docker backend asks the registry nothing at plan time.
-    let docker = x.file("backend.yaml", "kind: ComputeBackend\nname: local\nbackend: docker\nhost: unix:///var/run/docker.sock\n");
+    let docker = x.file(
+        "backend.yaml",
+        "kind: ComputeBackend\nname: local\nbackend: docker\nhost: unix:///var/run/docker.sock\n",
+    );
     docker.exec(["plan", "."]).code(0);
 }

@@ -263,7 +263,11 @@ fn digest_change(
     }
     let raw = Raw {
         path: vec![Seg::Key("digest".into())],
-        op: if before.is_some() { Op::Changed } else { Op::Added },
+        op: if before.is_some() {
+            Op::Changed
+        } else {
+            Op::Added
+        },
         before: before.map(|d| Value::from(d.as_str())),
         after: after.map(|d| Value::from(d.as_str())),
     };

@@ -1,7 +1,8 @@
 //! An image's `org.nrg.commands` label value: a JSON list of commands, each becoming one
-//! positioned document. XNAT reads the label as a list (`List<Command>` in
-//! `DockerServiceImpl.parseLabels`, container-service), so one object is a problem, not a
-//! command: XNAT imports nothing from it.
+//! positioned document. XNAT reads the label as a list (container-service,
+//! `CommandLabelServiceImpl.parseLabels`: Jackson into `List<Command.CommandCreation>`, then
+//! `image` set to the imported image's name); one object fails that read, which XNAT only logs,
+//! so it imports nothing from such a label.
 
 use super::node::{Node, NodeValue};
 use super::{Limits, ParseIssue, ParseIssueKind, json};

@@ -102,11 +102,11 @@ rules! {
     ENV_SECRET = "XCS305", Warning, "Environment variable that looks like a credential holds a literal", "Shown to every user who can read the command";
     COMMAND_SOURCE = "XCS306", Error, "`from:` source without the field it needs (`image`, `path` or `url`), or an untagged image", "Not applicable";
     LABEL_SHAPE = "XCS307", Error, "Image label `org.nrg.commands` is not a JSON list (e.g. one command object)", "Reads a list; imports nothing from the image";
-    SOURCE_UNRESOLVED = "XCS308", Error, "`from:` source could not be fetched (unknown image, no label, wrong credentials, unreachable registry, pin or size refused)", "Not applicable";
-    SOURCE_NAMES = "XCS309", Error, "`names:` lists a command its source does not have", "Not applicable";
-    LOCK_MISSING = "XCS310", Error, "`xcs.lock` has no entry for a `from:` source (run `xcs lock`)", "Not applicable";
-    LOCK_STALE = "XCS311", Error, "`xcs.lock` entry no longer matches its source or its own hash (run `xcs lock`)", "Not applicable";
-    LOCK_UNUSED = "XCS312", Warning, "`xcs.lock` entry for a source the repo no longer declares, or an unreadable lock", "Not applicable";
+    SOURCE_UNRESOLVED = "XCS320", Error, "`from:` source could not be fetched (unknown image, no label, wrong credentials, unreachable registry, pin or size refused)", "Not applicable";
+    SOURCE_NAMES = "XCS321", Error, "`names:` lists a command its source does not have", "Not applicable";
+    LOCK_MISSING = "XCS322", Error, "`xcs.lock` has no entry for a `from:` source (run `xcs lock`)", "Not applicable";
+    LOCK_STALE = "XCS323", Error, "`xcs.lock` is unreadable, or an entry no longer matches its source or its own hash (run `xcs lock`)", "Not applicable";
+    LOCK_UNUSED = "XCS324", Warning, "`xcs.lock` entry for a source the repo no longer declares", "Not applicable";
     ENV_VARIABLE = "XCS401", Error, "Environment's `xnat` variable is not an environment variable name", "Not applicable";
     ENV_UNKNOWN = "XCS402", Error, "Environment selects or overrides a command, project, registry or automation the repo does not declare", "Not applicable";
     ENV_DUPLICATE = "XCS403", Error, "Two environments with the same name", "Not applicable";

@@ -28,6 +28,7 @@ fn free_port() -> u16 {
 /// `docker-registry serve` on 127.0.0.1 with one htpasswd user; stopped when dropped.
 pub struct DockerRegistry {
     child: Child,
+    client: reqwest::blocking::Client,
     _dir: tempfile::TempDir,
     pub port: u16,
     pub user: String,
@@ -36,6 +37,16 @@ pub struct DockerRegistry {
 
 impl DockerRegistry {
     pub fn start(user: &str, password: &str) -> DockerRegistry {
+        DockerRegistry::start_with(user, password, true)
+    }
+
+    /// Without htpasswd auth (bcrypt costs ~0.1 s a request): for the bench, where the bearer
+    /// front is the only gate and the registry's own cost would drown what is measured.
+    pub fn start_open() -> DockerRegistry {
+        DockerRegistry::start_with("open", "open", false)
+    }
+
+    fn start_with(user: &str, password: &str, auth: bool) -> DockerRegistry {
         let dir = tempfile::Builder::new()
             .prefix("xcs-labels-registry-")
             .tempdir()
@@ -47,11 +58,17 @@ impl DockerRegistry {
         assert!(htpasswd.status.success(), "htpasswd failed");
         std::fs::write(dir.path().join("htpasswd"), &htpasswd.stdout).expect("write htpasswd");
         let port = free_port();
-        let config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: xcs-test-secret\nauth:\n  htpasswd:\n    realm: xcs-test\n    path: {ht}\n",
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: xcs-test-secret\n",
             data = dir.path().join("data").display(),
-            ht = dir.path().join("htpasswd").display(),
         );
+        if auth {
+            let ht = dir.path().join("htpasswd");
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: xcs-test\n    path: {}\n",
+                ht.display()
+            ));
+        }
         std::fs::write(dir.path().join("config.yml"), config).expect("write config");
         let child = Command::new("docker-registry")
             .args([
@@ -64,14 +81,14 @@ impl DockerRegistry {
             .expect("docker-registry must be installed: tests/run installs it");
         let reg = DockerRegistry {
             child,
+            client: reqwest::blocking::Client::new(),
             _dir: dir,
             port,
             user: user.into(),
             password: password.into(),
         };
         let deadline = Instant::now() + Duration::from_secs(20);
-        let http = reqwest::blocking::Client::new();
-        while http.get(format!("{}/v2/", reg.url())).send().is_err() {
+        while reg.client.get(format!("{}/v2/", reg.url())).send().is_err() {
             assert!(
                 Instant::now() < deadline,
                 "docker-registry did not start on port {port}"
@@ -89,8 +106,8 @@ impl DockerRegistry {
         format!("127.0.0.1:{}", self.port)
     }
 
-    fn http(&self) -> reqwest::blocking::Client {
-        reqwest::blocking::Client::new()
+    fn http(&self) -> &reqwest::blocking::Client {
+        &self.client
     }
 
     /// Upload a blob (POST, then PUT with its digest); returns the digest.
