@@ -9,6 +9,7 @@ mod corpus;
 mod diff;
 mod environments;
 mod labels;
+mod layers;
 mod review;
 mod sim;
 mod site;

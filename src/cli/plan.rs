@@ -50,7 +50,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let mut opts = PlanOptions::new(args.dir.clone());
     opts.prune = args.prune;
     let rt = runtime()?;
-    let (mut plan, _) = rt.block_on(xcs::plan::plan(&client, &repo, &opts))?;
+    let (mut plan, _) = rt.block_on(xcs::xnat::observe::plan(&client, &repo, &opts))?;
     // Kubernetes pulls at launch, so a tag typo would fail there: check every tag now.
     let (missing, _) = rt.block_on(xcs::resolve::check_tags(
         &repo,

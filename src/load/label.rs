@@ -4,7 +4,7 @@
 //! `image` set to the imported image's name); one object fails that read, which XNAT only logs,
 //! so it imports nothing from such a label.
 
-use super::node::{Node, NodeValue};
+use crate::position::{Node, NodeValue};
 use super::{Limits, ParseIssue, ParseIssueKind, json};
 
 /// The commands of a label value, with positions inside the label text.

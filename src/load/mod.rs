@@ -1,13 +1,13 @@
 //! Reading declarations: sources (a directory or a git revision), YAML/JSON parsing with
 //! positions, and splitting files into documents. The only module that touches files.
 
+pub mod emit;
 pub mod json;
 pub mod label;
-pub mod node;
 pub mod source;
 pub mod yaml;
 
-pub use node::{Node, Pos, Ptr};
+pub use crate::position::{Node, Pos, Ptr};
 pub use source::{Content, LoadError, RawFile, Source};
 
 use std::sync::Arc;

@@ -10,12 +10,10 @@ pub mod finding;
 pub mod references;
 pub mod resolved;
 pub mod rules;
-mod schema;
-mod templates;
+mod schema_check;
 
 pub use command::{image_has_tag, xnat_errors};
 pub use references::configurable_inputs;
-pub use templates::tokens as template_tokens;
 
 use crate::diag::{self, Counts, Diagnostic, SourceTexts};
 use crate::load::{Limits, LoadError, RawFile, Source};
