@@ -12,6 +12,8 @@ use std::sync::Arc;
 pub enum Severity {
     Error,
     Warning,
+    /// Information about how a file was read; never a problem.
+    Note,
 }
 
 impl Severity {
@@ -19,6 +21,7 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         }
     }
 }
@@ -58,14 +61,16 @@ pub type SourceTexts = HashMap<Arc<str>, Arc<str>>;
 pub struct Counts {
     pub errors: usize,
     pub warnings: usize,
+    pub notes: usize,
 }
 
 impl Counts {
     pub fn of(diagnostics: &[Diagnostic]) -> Counts {
-        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
         Counts {
-            errors,
-            warnings: diagnostics.len() - errors,
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            notes: count(Severity::Note),
         }
     }
 }
@@ -104,6 +109,7 @@ impl Style {
         match s {
             Severity::Error => self.paint("1;31", "error"),
             Severity::Warning => self.paint("1;33", "warning"),
+            Severity::Note => self.paint("1;36", "note"),
         }
     }
 }
@@ -111,6 +117,20 @@ impl Style {
 /// `error[XCS103]: message`, the location, the source line with a caret under the value, and
 /// the hint — the shape rustc and ruff use.
 pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceTexts, color: bool) -> String {
+    render_human_width(diagnostics, sources, color, DEFAULT_WIDTH)
+}
+
+/// Columns assumed when the output is not a terminal.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// [`render_human`] for a terminal `width` columns wide: a quoted source line longer than that
+/// is cut around the caret (`…` where text is left out) instead of printed whole.
+pub fn render_human_width(
+    diagnostics: &[Diagnostic],
+    sources: &SourceTexts,
+    color: bool,
+    width: usize,
+) -> String {
     let style = Style { color };
     let mut out = String::new();
     for d in diagnostics {
@@ -144,7 +164,9 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceTexts, color: bo
                     line.to_string()
                 }
                 .replace('\t', " ");
-                let width = token_width(&shown, start);
+                let room = width.saturating_sub(gutter + 3);
+                let (shown, start, caret_width) =
+                    window(&shown, start, token_width(&shown, start), room);
                 let _ = writeln!(out, "{pad} {bar}");
                 let _ = writeln!(
                     out,
@@ -155,8 +177,9 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceTexts, color: bo
                     match d.severity {
                         Severity::Error => "1;31",
                         Severity::Warning => "1;33",
+                        Severity::Note => "1;36",
                     },
-                    &"^".repeat(width),
+                    &"^".repeat(caret_width),
                 );
                 let _ = writeln!(out, "{pad} {bar} {}{caret}", " ".repeat(start));
             }
@@ -171,16 +194,54 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceTexts, color: bo
     out
 }
 
+/// The part of `line` that fits in `room` characters around the token at `start` (`width`
+/// characters): the text, with `…` where some is left out, and the token's new start and
+/// width in it. A line that fits is returned whole.
+fn window(line: &str, start: usize, width: usize, room: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let room = room.max(24);
+    if chars.len() <= room {
+        return (line.to_string(), start, width);
+    }
+    let start = start.min(chars.len());
+    // The caret a third of the way in, so what leads up to it shows too.
+    let mut from = start.saturating_sub(room / 3);
+    let to = (from + room).min(chars.len());
+    from = from.min(to.saturating_sub(room));
+    let mut shown: Vec<char> = chars[from..to].to_vec();
+    if from > 0 {
+        shown[0] = '…';
+    }
+    let cut_right = to < chars.len();
+    if cut_right && let Some(last) = shown.last_mut() {
+        *last = '…';
+    }
+    let offset = start - from;
+    let fits = shown.len().saturating_sub(offset + usize::from(cut_right));
+    (shown.into_iter().collect(), offset, width.min(fits).max(1))
+}
+
 /// Width of the value starting at `start` (in characters): a quoted string to its closing
-/// quote, otherwise up to the next separator.
+/// quote (escaped quotes skipped; `\"…\"` as a Dockerfile writes a quoted string inside a
+/// quoted label), otherwise up to the next separator.
 fn token_width(line: &str, start: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(start).collect();
+    let closing = |from: usize, q: char, escaped: bool| {
+        let mut i = from;
+        while i < rest.len() {
+            match rest[i] {
+                '\\' if escaped && rest.get(i + 1) == Some(&q) => return Some(i + 2),
+                '\\' => i += 2,
+                c if c == q && !escaped => return Some(i + 1),
+                _ => i += 1,
+            }
+        }
+        None
+    };
     let width = match rest.first() {
         None => 1,
-        Some(&q @ ('"' | '\'')) => rest[1..]
-            .iter()
-            .position(|&c| c == q)
-            .map_or(rest.len(), |end| end + 2),
+        Some('\\') if rest.get(1) == Some(&'"') => closing(2, '"', true).unwrap_or(rest.len()),
+        Some(&q @ ('"' | '\'')) => closing(1, q, false).unwrap_or(rest.len()),
         Some(_) => {
             let text: String = rest.iter().collect();
             let end = text.find(" #").unwrap_or(text.len());
@@ -207,6 +268,7 @@ pub fn render_github(diagnostics: &[Diagnostic]) -> String {
         let level = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "notice",
         };
         let mut props = Vec::new();
         if let Some(loc) = &d.location {

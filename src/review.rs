@@ -150,6 +150,7 @@ fn diagnostic_row(d: &Diagnostic) -> String {
     let icon = match d.severity {
         Severity::Error => "❌",
         Severity::Warning => "⚠️",
+        Severity::Note => "ℹ️",
     };
     let place = d
         .location

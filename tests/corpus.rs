@@ -1,23 +1,26 @@
-//! The real-world corpus (`../shared/corpus`): each published command and image label meets the
-//! expectation written here from the Container Service reference: valid, or the codes it raises.
-//! Skipped with a message when the corpus is not beside the checkout.
+//! The real-world corpus (`../shared/corpus`), in every form a command comes in: each published
+//! command as a file anywhere, in a `commands/` folder, as a label file and as Dockerfiles in
+//! four `LABEL` forms; each image label as a label file, as single command files and as the
+//! same Dockerfiles. Every form gives the same verdict, and every diagnostic of a Dockerfile
+//! points at the Dockerfile character that wrote the value's character.
+//!
+//! Expectations are written here from the Container Service reference and source. Skipped with
+//! a message when the corpus is not beside the checkout.
 
+use crate::support::dockerfile::{LabelForm, char_index, generate};
 use crate::support::{Xcs, corpus_dir};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// Error codes each invalid corpus command must raise (and only these errors). Files not listed
-/// must validate without errors. Why, per file:
+/// Error codes each invalid corpus command must raise as a file (and only these errors).
+/// Files not listed must validate without errors. Why, per file:
 const INVALID: &[(&str, &[&str])] = &[
     // Pre-1.0 format: `docker-image` and `run` instead of `image` and `command-line`.
     ("cmoore01-xnat-stats__xnat_command.json", &["XCS102"]),
-    // CommandEntityTest's fixture: XNAT reports exactly eight errors (§9 rules 12, 18, 22, 24);
-    // xcs adds the two mounts the wrapper feeds that the command never declares.
+    // CommandEntityTest's fixture: XNAT reports exactly eight errors (§9 rules 12, 18, 22, 24).
     (
         "container-service__commandEntityTest-bad-command.json",
-        &[
-            "XCS120", "XCS121", "XCS132", "XCS134", "XCS142", "XCS164", "XCS165",
-        ],
+        &["XCS120", "XCS121", "XCS132", "XCS134", "XCS164", "XCS165"],
     ),
     // Label-import fixtures without `image` (the label supplies it on import).
     (
@@ -44,22 +47,6 @@ const INVALID: &[(&str, &[&str])] = &[
         "nrg-docker-images__xnat-populate-populate_command.json",
         &["XCS102"],
     ),
-    // Untagged images: refused on update (§9 rule 2).
-    (
-        "container-service__ecatHeaderDump-command.json",
-        &["XCS103"],
-    ),
-    ("nrg-docker-images__dcm2niix.json", &["XCS103"]),
-    (
-        "nrg-docker-images__ecat-to-dicom-ecat-command.json",
-        &["XCS103"],
-    ),
-    ("nrg-docker-images__hcp-sanity-checks.json", &["XCS103"]),
-    // A wrapper input feeds a command input that does not exist (the server does not check).
-    (
-        "kelseym-dicom-window-tag-xfer__xnat-command.json",
-        &["XCS141"],
-    ),
     // Trailing comma: not JSON.
     ("nrg-docker-images__ecat-dump.json", &["XCS001"]),
 ];
@@ -76,121 +63,223 @@ const WARNINGS: &[(&str, &str)] = &[
         "XCS146",
     ),
     ("nrg-docker-images__webapp-test.json", "XCS156"),
+    // Untagged images: XNAT adds `:latest` on create (Command.builderFromCreation).
+    ("container-service__ecatHeaderDump-command.json", "XCS103"),
+    ("nrg-docker-images__dcm2niix.json", "XCS103"),
+    (
+        "nrg-docker-images__ecat-to-dicom-ecat-command.json",
+        "XCS103",
+    ),
+    ("nrg-docker-images__hcp-sanity-checks.json", "XCS103"),
+    // A wrapper input feeds a command input that does not exist: the resolver ignores it.
+    ("kelseym-dicom-window-tag-xfer__xnat-command.json", "XCS141"),
+    // The wrapper feeds two mounts the command never declares: the launch runs without them.
+    (
+        "container-service__commandEntityTest-bad-command.json",
+        "XCS142",
+    ),
 ];
 
-fn codes(run_json: &serde_json::Value, severity: &str) -> BTreeSet<String> {
-    run_json["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .filter(|d| d["severity"] == severity)
-        .map(|d| d["code"].as_str().expect("code").to_string())
-        .collect()
+/// Rules about a command's own `image`: a label command's image is the image the label is on
+/// (`CommandLabelServiceImpl.parseLabels`), so they never apply to labels.
+const IMAGE_CODES: [&str; 3] = ["XCS102", "XCS103", "XCS150"];
+
+/// The note that a kindless file was read as a Command by its shape.
+const SHAPE_NOTE: &str = "XCS009";
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Found {
+    code: String,
+    severity: String,
+    line: u32,
+    col: u32,
 }
 
-fn validate_one(name: &str, text: &[u8]) -> serde_json::Value {
+/// Validate one file written at `rel` in a scratch directory, naming `arg` on the command line.
+fn validate(rel: &str, text: &str, arg: &str) -> (i32, Vec<Found>) {
     let run = Xcs::new()
-        .file(&format!("commands/{name}"), text)
-        .args(["validate", ".", "--format", "json"])
+        .file(rel, text)
+        .args(["validate", arg, "--format", "json"])
         .run();
     assert!(
         run.status == 0 || run.status == 1,
-        "{name}: exit {}\n{}",
+        "{rel}: exit {}\n{}",
         run.status,
         run.stderr
     );
-    run.json()
+    let json = run.json();
+    let found = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| Found {
+            code: d["code"].as_str().expect("code").to_string(),
+            severity: d["severity"].as_str().expect("severity").to_string(),
+            line: d["line"].as_u64().expect("line") as u32,
+            col: d["column"].as_u64().expect("column") as u32,
+        })
+        .collect();
+    (run.status, found)
+}
+
+fn codes(found: &[Found], severity: &str) -> BTreeSet<String> {
+    found
+        .iter()
+        .filter(|f| f.severity == severity)
+        .map(|f| f.code.clone())
+        .collect()
+}
+
+fn without(found: &[Found], codes: &[&str]) -> BTreeSet<Found> {
+    found
+        .iter()
+        .filter(|f| !codes.contains(&f.code.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// The label's diagnostics must appear in each generated Dockerfile, at the Dockerfile
+/// position of the same value character, with the same exit status.
+fn same_in_dockerfiles(what: &str, label: &str, status: i32, found: &BTreeSet<Found>) {
+    for form in LabelForm::ALL {
+        let generated = generate(label, form);
+        let expected: BTreeSet<Found> = found
+            .iter()
+            .map(|f| {
+                let (line, col) = generated.positions[char_index(label, f.line, f.col)];
+                Found {
+                    line,
+                    col,
+                    ..f.clone()
+                }
+            })
+            .collect();
+        let name = form.file_name();
+        let (got_status, got) = validate(name, &generated.text, name);
+        let got: BTreeSet<Found> = got.into_iter().collect();
+        assert_eq!(
+            got, expected,
+            "{what} as {form:?}: diagnostics differ from the label file's\n--- Dockerfile ---\n{}",
+            generated.text
+        );
+        assert_eq!(got_status, status, "{what} as {form:?}: exit status");
+    }
+}
+
+fn corpus_files(dir: &str) -> Option<Vec<(String, String)>> {
+    let corpus = corpus_dir()?;
+    let mut files: Vec<(String, String)> = std::fs::read_dir(corpus.join(dir))
+        .expect("corpus dir")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read_to_string(&path).expect("read"))
+        })
+        .collect();
+    files.sort();
+    Some(files)
 }
 
 #[test]
-fn every_corpus_command_meets_its_expectation() {
-    let Some(corpus) = corpus_dir() else {
+fn every_corpus_command_gives_one_verdict_in_every_form() {
+    let Some(files) = corpus_files("commands") else {
         eprintln!("skipped: ../shared/corpus is not beside this checkout");
         return;
     };
-    let mut checked = 0;
-    for entry in std::fs::read_dir(corpus.join("commands")).expect("corpus/commands") {
-        let path = entry.expect("entry").path();
-        let name = path
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        let json = validate_one(&name, &std::fs::read(&path).expect("read"));
-        let errors = codes(&json, "error");
+    for (name, text) in &files {
+        // A file on its own, outside any `commands/` folder.
+        let (status, single) = validate("command.json", text, "command.json");
         let expected: BTreeSet<String> = INVALID
             .iter()
-            .find(|(f, _)| *f == name)
+            .find(|(f, _)| f == name)
             .map(|(_, c)| c.iter().map(|s| s.to_string()).collect())
             .unwrap_or_default();
-        assert_eq!(errors, expected, "{name}: error codes differ\n{json:#}");
-        if let Some((_, code)) = WARNINGS.iter().find(|(f, _)| *f == name) {
+        assert_eq!(codes(&single, "error"), expected, "{name}: {single:#?}");
+        assert_eq!(status, i32::from(!expected.is_empty()), "{name}: exit");
+        for (file, code) in WARNINGS.iter().filter(|(f, _)| f == name) {
             assert!(
-                codes(&json, "warning").contains(*code),
-                "{name}: expected warning {code}\n{json:#}"
+                codes(&single, "warning").contains(*code),
+                "{file}: expected warning {code}: {single:#?}"
             );
         }
-        checked += 1;
+        let parsed = !expected.contains("XCS001");
+        assert_eq!(
+            codes(&single, "note").contains(SHAPE_NOTE),
+            parsed,
+            "{name}: a command file outside commands/ is read by its shape, with a note"
+        );
+        // The folder given as the argument: the same, without the note.
+        let (folder_status, folder) = validate(&format!("commands/{name}"), text, "commands");
+        assert_eq!(folder_status, status, "{name}: exit in commands/");
+        assert_eq!(
+            folder.iter().cloned().collect::<BTreeSet<_>>(),
+            without(&single, &[SHAPE_NOTE]),
+            "{name}: commands/ differs from the single file"
+        );
+        // As a label file `[…]`: the same diagnostics one column later on line 1, except the
+        // rules about the command's own image, which a label does not use.
+        let label = format!("[{text}]");
+        let (label_status, in_label) = validate("command.label.json", &label, ".");
+        let shifted: BTreeSet<Found> = without(&single, &[SHAPE_NOTE])
+            .into_iter()
+            .filter(|f| !IMAGE_CODES.contains(&f.code.as_str()))
+            .map(|f| Found {
+                col: f.col + u32::from(f.line == 1),
+                ..f
+            })
+            .collect();
+        let in_label_set: BTreeSet<Found> = in_label.iter().cloned().collect();
+        assert_eq!(in_label_set, shifted, "{name}: label file differs");
+        let label_errors = expected.iter().any(|c| !IMAGE_CODES.contains(&c.as_str()));
+        assert_eq!(label_status, i32::from(label_errors), "{name}: label exit");
+        same_in_dockerfiles(name, &label, label_status, &in_label_set);
     }
-    assert!(checked >= 60, "only {checked} corpus commands found");
+    assert!(files.len() >= 63, "only {} corpus commands", files.len());
 }
 
 /// A label value is a JSON array of commands; each is checked like a command file.
 #[test]
-fn every_corpus_label_meets_its_expectation() {
-    let Some(corpus) = corpus_dir() else {
+fn every_corpus_label_gives_one_verdict_in_every_form() {
+    let Some(files) = corpus_files("labels") else {
         eprintln!("skipped: ../shared/corpus is not beside this checkout");
         return;
     };
-    // Label commands carry no `image`: XNAT sets it to the image being imported. Give each one
-    // so the rest of it is checked; only the broken label must fail.
-    let mut checked = 0;
-    for entry in std::fs::read_dir(corpus.join("labels")).expect("corpus/labels") {
-        let path = entry.expect("entry").path();
-        let name = path
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        let text = std::fs::read_to_string(&path).expect("read");
-        let parsed: Result<Vec<serde_json::Value>, _> = serde_json::from_str(&text);
-        if name == "nrg-docker-images__ecat-dump.label.json" {
-            assert!(parsed.is_err(), "{name} is documented as unparseable");
-            let json = validate_one("label.json", text.as_bytes());
-            assert!(codes(&json, "error").contains("XCS001"), "{name}: {json:#}");
-            checked += 1;
-            continue;
-        }
-        let commands = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(!commands.is_empty(), "{name}: empty label");
-        for (i, mut command) in commands.into_iter().enumerate() {
-            if command.get("image").is_none() {
-                command["image"] = serde_json::json!("example/label-image:1.0");
+    for (name, text) in &files {
+        let (status, found) = validate(name, text, name);
+        let broken = name == "nrg-docker-images__ecat-dump.label.json";
+        let expected: BTreeSet<String> = if broken {
+            // A trailing comma (SOURCES.tsv); XNAT's import logs it and saves nothing.
+            BTreeSet::from(["XCS001".to_string()])
+        } else {
+            BTreeSet::new()
+        };
+        assert_eq!(codes(&found, "error"), expected, "{name}: {found:#?}");
+        assert_eq!(status, i32::from(broken), "{name}: exit");
+        assert!(
+            !found.iter().any(|f| IMAGE_CODES.contains(&f.code.as_str())),
+            "{name}: image rules do not apply to a label"
+        );
+        if !broken {
+            // Each command on its own: the same errors, apart from the image rules.
+            let commands: Vec<serde_json::Value> = serde_json::from_str(text).expect("a list");
+            assert!(!commands.is_empty(), "{name}: empty label");
+            let mut single_errors = BTreeSet::new();
+            for command in &commands {
+                let pretty = serde_json::to_string_pretty(command).expect("json");
+                let (_, single) = validate("command.json", &pretty, "command.json");
+                single_errors.extend(codes(&single, "error"));
             }
-            let json = validate_one(&format!("label-{i}.json"), command.to_string().as_bytes());
-            let errors = codes(&json, "error");
-            let allowed: &[&str] = match name.as_str() {
-                // The same untagged dcm2niix/plastimatch images as their command files.
-                _ if command["image"]
-                    .as_str()
-                    .is_some_and(|i| !xcs::validate::image_has_tag(i)) =>
-                {
-                    &["XCS103"]
-                }
-                _ => &[],
-            };
-            let unexpected: Vec<&String> = errors
-                .iter()
-                .filter(|c| !allowed.contains(&c.as_str()))
-                .collect();
-            assert!(
-                unexpected.is_empty(),
-                "{name}[{i}]: unexpected errors {unexpected:?}\n{json:#}"
-            );
+            single_errors.retain(|c| !IMAGE_CODES.contains(&c.as_str()));
+            assert_eq!(single_errors, expected, "{name}: single files differ");
         }
-        checked += 1;
+        let found: BTreeSet<Found> = found.into_iter().collect();
+        same_in_dockerfiles(name, text, status, &found);
     }
-    assert!(checked >= 20, "only {checked} labels found");
+    assert!(files.len() >= 24, "only {} labels", files.len());
 }
 
 #[test]

@@ -314,7 +314,7 @@ fn broken_object_missing_labels_and_unknown_images_are_positioned() {
         "{file}"
     );
     assert_eq!(syntax["line"], 2, "{syntax}");
-    let object = &with_code(&json, "XCS307")[0];
+    let object = &with_code(&json, "XCS006")[0];
     assert!(
         object["message"]
             .as_str()

@@ -5,6 +5,7 @@ mod support;
 
 mod apply;
 mod browser;
+mod command_forms;
 mod corpus;
 mod diff;
 mod environments;

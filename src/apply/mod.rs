@@ -4,6 +4,7 @@
 
 pub mod lock;
 
+use crate::model::command::with_default_tag;
 use crate::model::{Command, Repo, Secret};
 use crate::plan::compute::{backend_body, subscription};
 use crate::plan::record::{
@@ -181,18 +182,23 @@ impl Executor<'_> {
         let index = command_index(self.repo, key)
             .ok_or_else(|| StepError::Other(format!("command {key} is not declared")))?;
         let spec = &self.repo.commands[index].spec;
-        let body = serde_json::to_value(spec).map_err(|e| StepError::Other(e.to_string()))?;
+        let mut body = serde_json::to_value(spec).map_err(|e| StepError::Other(e.to_string()))?;
+        // The image as XNAT stores it (`:latest` added to an untagged name), so an update in
+        // place is not refused for the missing tag.
+        let image = with_default_tag(spec.image.as_deref().unwrap_or_default());
+        if let Some(field) = body.get_mut("image") {
+            *field = serde_json::Value::String(image.clone());
+        }
         let id = match id {
             Some(id) => {
                 commands::update(self.client, id, &body).await?;
                 id
             }
             None => {
-                let image = spec.image.as_deref().unwrap_or_default();
                 let id = commands::create(
                     self.client,
                     &body,
-                    (&spec.name, image, spec.version.as_deref()),
+                    (&spec.name, &image, spec.version.as_deref()),
                 )
                 .await?;
                 // XNAT's create binder reads `ipcMode`, not `ipc-mode` (ref §4): set it by update.

@@ -30,6 +30,15 @@ impl Color {
     }
 }
 
+/// Columns available for a report on stdout: the terminal's width, or
+/// [`xcs::diag::DEFAULT_WIDTH`] when stdout is not a terminal.
+pub fn terminal_width() -> usize {
+    if !std::io::stdout().is_terminal() {
+        return xcs::diag::DEFAULT_WIDTH;
+    }
+    terminal_size::terminal_size().map_or(xcs::diag::DEFAULT_WIDTH, |(w, _)| usize::from(w.0))
+}
+
 /// `--format` of subcommands that print a report for people or its JSON.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum TextOrJson {

@@ -55,13 +55,21 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let documents = v.documents;
     match args.format {
         Format::Human => {
-            print!("{}", diag::render_human(&v.diagnostics, &v.sources, color));
+            print!(
+                "{}",
+                diag::render_human_width(
+                    &v.diagnostics,
+                    &v.sources,
+                    color,
+                    super::output::terminal_width(),
+                )
+            );
             let at = args
                 .rev
                 .as_deref()
                 .map(|r| format!(" at {r}"))
                 .unwrap_or_default();
-            let found = if v.diagnostics.is_empty() {
+            let mut found = if counts.errors + counts.warnings == 0 {
                 "no problems".to_string()
             } else {
                 format!(
@@ -70,6 +78,9 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
                     plural(counts.warnings, "warning")
                 )
             };
+            if counts.notes > 0 {
+                found.push_str(&format!(" ({})", plural(counts.notes, "note")));
+            }
             let env = args
                 .env
                 .as_deref()
@@ -86,7 +97,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
             "version": JSON_VERSION,
             "command": "validate",
             "source": {"dir": args.dir.display().to_string(), "rev": args.rev, "environment": args.env},
-            "summary": {"files": v.files, "documents": documents, "errors": counts.errors, "warnings": counts.warnings},
+            "summary": {"files": v.files, "documents": documents, "errors": counts.errors, "warnings": counts.warnings, "notes": counts.notes},
             "diagnostics": v.diagnostics,
         }))?,
         Format::Github => print!("{}", diag::render_github(&v.diagnostics)),

@@ -4,12 +4,40 @@
 //! things JSON forbids (trailing commas, comments, unquoted keys), and XNAT's Jackson rejects
 //! those. So `.json` files get their own small parser: strict grammar, duplicate keys reported,
 //! depth bounded, no recursion beyond the depth limit.
+//!
+//! A syntax error says what was probably meant (a missing comma after a given line, a trailing
+//! comma, a missing colon) with the position of the offending token, and parsing goes on past
+//! the mistakes it can step over (a missing or extra comma, a missing colon), so one run reports
+//! them all. Any other syntax error ends the parse.
 
 use super::{Limits, ParseIssue, ParseIssueKind};
 use crate::position::{Entry, Node, NodeValue, Pos};
 use serde_json::Value;
 
 pub fn parse(text: &str, limits: &Limits) -> Result<(Node, Vec<ParseIssue>), ParseIssue> {
+    let (root, mut issues) = parse_all(text, limits);
+    match (root, issues.iter().position(is_fatal)) {
+        (Some(root), None) => Ok((root, issues)),
+        (_, Some(i)) => Err(issues.swap_remove(i)),
+        (None, None) => Err(ParseIssue {
+            pos: Pos { line: 1, col: 1 },
+            kind: ParseIssueKind::Syntax,
+            message: "no JSON value".to_string(),
+        }),
+    }
+}
+
+/// Syntax errors and limits make the tree unusable; duplicate keys do not.
+fn is_fatal(issue: &ParseIssue) -> bool {
+    issue.kind != ParseIssueKind::DuplicateKey
+}
+
+/// At most this many syntax errors are reported from one file.
+const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// Every problem found in the text, going on past the syntax errors that can be stepped over.
+/// The tree is returned only when the text is valid JSON (duplicate keys allowed).
+pub fn parse_all(text: &str, limits: &Limits) -> (Option<Node>, Vec<ParseIssue>) {
     let mut p = Parser {
         bytes: text.as_bytes(),
         text,
@@ -20,14 +48,31 @@ pub fn parse(text: &str, limits: &Limits) -> Result<(Node, Vec<ParseIssue>), Par
         nodes: 0,
         limits,
         issues: Vec::new(),
+        recovered: 0,
     };
     p.skip_ws();
-    let root = p.value()?;
-    p.skip_ws();
-    if p.at < p.bytes.len() {
-        return Err(p.error("unexpected content after the JSON value"));
-    }
-    Ok((root, p.issues))
+    let result = p.value().and_then(|root| {
+        p.skip_ws();
+        if p.at < p.bytes.len() {
+            Err(p.error(format!(
+                "unexpected {} after the end of the JSON value (a file holds one value)",
+                p.describe_here()
+            )))
+        } else {
+            Ok(root)
+        }
+    });
+    let root = match result {
+        Ok(root) => Some(root),
+        Err(issue) => {
+            p.issues.push(issue);
+            None
+        }
+    };
+    let mut issues = p.issues;
+    issues.sort_by_key(|i| i.pos);
+    let root = root.filter(|_| !issues.iter().any(is_fatal));
+    (root, issues)
 }
 
 struct Parser<'a> {
@@ -40,6 +85,8 @@ struct Parser<'a> {
     nodes: usize,
     limits: &'a Limits,
     issues: Vec<ParseIssue>,
+    /// Syntax errors stepped over so far.
+    recovered: usize,
 }
 
 impl Parser<'_> {
@@ -53,6 +100,53 @@ impl Parser<'_> {
             kind: ParseIssueKind::Syntax,
             message: message.into(),
         }
+    }
+
+    /// Report a syntax error at `pos` and go on, as long as not too many were stepped over.
+    fn recover(&mut self, pos: Pos, message: String) -> Result<(), ParseIssue> {
+        let issue = ParseIssue {
+            pos,
+            kind: ParseIssueKind::Syntax,
+            message,
+        };
+        if self.recovered >= MAX_SYNTAX_ERRORS {
+            return Err(issue);
+        }
+        self.recovered += 1;
+        self.issues.push(issue);
+        Ok(())
+    }
+
+    /// Whether the next character can start a value (so a comma before it was forgotten).
+    fn at_value_start(&self) -> bool {
+        matches!(
+            self.peek(),
+            Some(b'{' | b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9')
+        )
+    }
+
+    /// "a comma after line N" when the previous value ended on an earlier line.
+    fn missing_comma(&self, ended: Pos, closer: char) -> String {
+        if ended.line < self.pos().line {
+            format!(
+                "expected a comma after line {} (found {} where `,` or `{closer}` belongs)",
+                ended.line,
+                self.describe_here()
+            )
+        } else {
+            format!(
+                "expected a comma before {} (found it where `,` or `{closer}` belongs)",
+                self.describe_here()
+            )
+        }
+    }
+
+    /// End of file inside an object or array.
+    fn unclosed(&self, what: &str, opened: Pos, closer: char) -> ParseIssue {
+        self.error(format!(
+            "the {what} opened at line {}, column {} is never closed: expected `,` or `{closer}`, found end of file",
+            opened.line, opened.col
+        ))
     }
 
     fn peek(&self) -> Option<u8> {
@@ -77,19 +171,11 @@ impl Parser<'_> {
         }
     }
 
-    fn expect(&mut self, byte: u8, what: &str) -> Result<(), ParseIssue> {
-        if self.peek() == Some(byte) {
-            self.bump();
-            Ok(())
-        } else {
-            Err(self.error(format!("expected {what}, found {}", self.describe_here())))
-        }
-    }
-
     fn describe_here(&self) -> String {
         match self.text[self.at..].chars().next() {
             None => "end of file".to_string(),
-            Some(c) => format!("`{}`", c.escape_debug()),
+            Some(c) if c.is_control() => format!("`{}`", c.escape_debug()),
+            Some(c) => format!("`{c}`"),
         }
     }
 
@@ -163,9 +249,23 @@ impl Parser<'_> {
             }
             let key = self.string()?;
             self.skip_ws();
-            self.expect(b':', "`:` after the property name")?;
+            if self.peek() == Some(b':') {
+                self.bump();
+            } else if self.at_value_start() {
+                let message = format!(
+                    "expected `:` after the property name `{key}`, found {}",
+                    self.describe_here()
+                );
+                self.recover(self.pos(), message)?;
+            } else {
+                return Err(self.error(format!(
+                    "expected `:` after the property name `{key}`, found {}",
+                    self.describe_here()
+                )));
+            }
             self.skip_ws();
             let value = self.value()?;
+            let ended = self.pos();
             if let Some(previous) = entries.iter_mut().find(|e| e.key == key) {
                 self.issues.push(ParseIssue {
                     pos: key_pos,
@@ -187,10 +287,20 @@ impl Parser<'_> {
             self.skip_ws();
             match self.peek() {
                 Some(b',') => {
+                    let comma = self.pos();
                     self.bump();
                     self.skip_ws();
                     if self.peek() == Some(b'}') {
-                        return Err(self.error("trailing comma before `}` (JSON allows none)"));
+                        self.recover(
+                            comma,
+                            "trailing comma before `}` (JSON allows none): remove this comma"
+                                .to_string(),
+                        )?;
+                        self.bump();
+                        return Ok(Node {
+                            pos,
+                            value: NodeValue::Map(entries),
+                        });
                     }
                 }
                 Some(b'}') => {
@@ -200,9 +310,14 @@ impl Parser<'_> {
                         value: NodeValue::Map(entries),
                     });
                 }
+                Some(b'"') => {
+                    let message = self.missing_comma(ended, '}');
+                    self.recover(self.pos(), message)?;
+                }
+                None => return Err(self.unclosed("object", pos, '}')),
                 _ => {
                     return Err(self.error(format!(
-                        "expected `,` or `}}`, found {}",
+                        "expected `,` or `}}` after the value, found {}",
                         self.describe_here()
                     )));
                 }
@@ -224,13 +339,24 @@ impl Parser<'_> {
         loop {
             self.skip_ws();
             items.push(self.value()?);
+            let ended = self.pos();
             self.skip_ws();
             match self.peek() {
                 Some(b',') => {
+                    let comma = self.pos();
                     self.bump();
                     self.skip_ws();
                     if self.peek() == Some(b']') {
-                        return Err(self.error("trailing comma before `]` (JSON allows none)"));
+                        self.recover(
+                            comma,
+                            "trailing comma before `]` (JSON allows none): remove this comma"
+                                .to_string(),
+                        )?;
+                        self.bump();
+                        return Ok(Node {
+                            pos,
+                            value: NodeValue::Seq(items),
+                        });
                     }
                 }
                 Some(b']') => {
@@ -240,9 +366,14 @@ impl Parser<'_> {
                         value: NodeValue::Seq(items),
                     });
                 }
+                None => return Err(self.unclosed("list", pos, ']')),
+                _ if self.at_value_start() => {
+                    let message = self.missing_comma(ended, ']');
+                    self.recover(self.pos(), message)?;
+                }
                 _ => {
                     return Err(self.error(format!(
-                        "expected `,` or `]`, found {}",
+                        "expected `,` or `]` after the value, found {}",
                         self.describe_here()
                     )));
                 }
@@ -422,10 +553,53 @@ mod tests {
     }
 
     #[test]
-    fn trailing_comma_is_an_error_at_its_position() {
+    fn trailing_comma_is_an_error_at_the_comma() {
         let e = parse_err("{\n  \"a\": 1,\n}");
-        assert_eq!(e.pos, Pos { line: 3, col: 1 });
+        assert_eq!(e.pos, Pos { line: 2, col: 9 });
         assert!(e.message.contains("trailing comma"), "{}", e.message);
+    }
+
+    #[test]
+    fn parsing_goes_on_past_missing_and_extra_commas() {
+        let text = "{\n  \"a\": [1 2,],\n  \"b\": 1\n  \"c\" 2,\n  \"d\": {\"e\": 1,}\n}";
+        let (root, issues) = parse_all(text, &Limits::default());
+        assert!(root.is_none());
+        let found: Vec<(u32, u32, &str)> = issues
+            .iter()
+            .map(|i| (i.pos.line, i.pos.col, i.message.as_str()))
+            .collect();
+        assert_eq!(found.len(), 5, "{found:#?}");
+        assert_eq!((found[0].0, found[0].1), (2, 11));
+        assert!(
+            found[0].2.starts_with("expected a comma before `2`"),
+            "{}",
+            found[0].2
+        );
+        assert_eq!((found[1].0, found[1].1), (2, 12));
+        assert!(found[1].2.contains("trailing comma"));
+        assert_eq!((found[2].0, found[2].1), (4, 3));
+        assert!(
+            found[2].2.starts_with("expected a comma after line 3"),
+            "{}",
+            found[2].2
+        );
+        assert_eq!((found[3].0, found[3].1), (4, 7));
+        assert!(
+            found[3]
+                .2
+                .contains("expected `:` after the property name `c`")
+        );
+        assert_eq!((found[4].0, found[4].1), (5, 15));
+    }
+
+    #[test]
+    fn an_unclosed_object_names_where_it_opened() {
+        let e = parse_err("[\n  {\"a\": 1\n");
+        assert!(
+            e.message.contains("opened at line 2, column 3"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

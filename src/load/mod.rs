@@ -1,6 +1,7 @@
 //! Reading declarations: sources (a directory or a git revision), YAML/JSON parsing with
 //! positions, and splitting files into documents. The only module that touches files.
 
+pub mod dockerfile;
 pub mod emit;
 pub mod json;
 pub mod label;
@@ -8,6 +9,7 @@ pub mod source;
 pub mod yaml;
 
 pub use crate::position::{Node, Pos, Ptr};
+pub use label::{LABEL_KEY, LabelCommands, LabelValue, ValueMap, parse_label};
 pub use source::{Content, LoadError, RawFile, Source};
 
 use std::sync::Arc;
@@ -40,8 +42,12 @@ pub enum ParseIssueKind {
     Encoding,
     /// A plain YAML value followed by ` #KEY#…`: YAML read it as a comment.
     SwallowedByComment,
-    /// An image label value that is not a JSON list of commands.
-    NotAList,
+    /// An `org.nrg.commands` label value that is not a list (XNAT imports nothing from it).
+    LabelNotAList,
+    /// An `org.nrg.commands` label that is blank or an empty list.
+    LabelEmpty,
+    /// `$NAME` in a Dockerfile `LABEL` value: `docker build` substitutes it.
+    BuildVariable,
 }
 
 /// A problem found while reading a file, before any declaration is understood.
@@ -56,6 +62,10 @@ pub struct ParseIssue {
 pub enum Format {
     Yaml,
     Json,
+    /// `*.label.json`: the value of an `org.nrg.commands` label, a JSON list of commands.
+    Label,
+    /// `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`: commands in its `org.nrg.commands` label.
+    Dockerfile,
 }
 
 impl Format {
@@ -63,12 +73,30 @@ impl Format {
         let lower = path.to_ascii_lowercase();
         if lower.ends_with(".yaml") || lower.ends_with(".yml") {
             Some(Format::Yaml)
+        } else if lower.ends_with(".label.json") {
+            Some(Format::Label)
         } else if lower.ends_with(".json") {
             Some(Format::Json)
+        } else if dockerfile::is_dockerfile(&lower) {
+            Some(Format::Dockerfile)
         } else {
             None
         }
     }
+}
+
+/// How a file holds its documents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Form {
+    /// Declarations, each with its `kind` (YAML documents, or one JSON value).
+    #[default]
+    Documents,
+    /// An `org.nrg.commands` label value: every document is a Command, and XNAT sets its
+    /// `image` to the image the label is on. A label file, or a JSON file holding a list.
+    Label,
+    /// A Dockerfile's `org.nrg.commands` label: as [`Form::Label`], positioned in the
+    /// Dockerfile. A Dockerfile without that label has no documents.
+    Dockerfile,
 }
 
 /// One file, parsed. `text` is kept so diagnostics can quote the offending line.
@@ -81,15 +109,45 @@ pub struct ParsedFile {
     pub documents: Vec<Node>,
     /// Duplicate keys, and the fatal issue that stopped parsing, if any.
     pub issues: Vec<ParseIssue>,
+    pub form: Form,
 }
 
 /// Parse the documents of a text again (to find positions once a problem is known).
 pub fn reparse(rel: &str, text: &str, limits: &Limits) -> Vec<Node> {
-    let result = match Format::of(rel) {
-        Some(Format::Json) => json::parse(text, limits).map(|(node, _)| vec![node]),
-        _ => yaml::parse(text, limits).map(|(docs, _)| docs),
+    parse_text(rel, text, limits).0
+}
+
+/// The documents of a text, read as its path says, with the problems found and its form.
+fn parse_text(rel: &str, text: &str, limits: &Limits) -> (Vec<Node>, Vec<ParseIssue>, Form) {
+    let whole = |result: Result<(Vec<Node>, Vec<ParseIssue>), ParseIssue>| match result {
+        Ok(parsed) => parsed,
+        Err(issue) => (Vec::new(), vec![issue]),
     };
-    result.unwrap_or_default()
+    match Format::of(rel) {
+        Some(Format::Label) => {
+            let label = label::parse_label(&label::LabelValue::new(text), limits);
+            (label.commands, label.issues, Form::Label)
+        }
+        Some(Format::Dockerfile) => {
+            let label = dockerfile::command_labels(text, limits);
+            (label.commands, label.issues, Form::Dockerfile)
+        }
+        Some(Format::Json) => match json::parse_all(text, limits) {
+            // A list at the top is a label value: XNAT reads commands from nothing else.
+            (Some(root), mut issues)
+                if matches!(root.value, crate::position::NodeValue::Seq(_)) =>
+            {
+                let label = label::commands_of(root);
+                issues.extend(label.issues);
+                (label.commands, issues, Form::Label)
+            }
+            (root, issues) => (root.into_iter().collect(), issues, Form::Documents),
+        },
+        Some(Format::Yaml) | None => {
+            let (docs, issues) = whole(yaml::parse(text, limits));
+            (docs, issues, Form::Documents)
+        }
+    }
 }
 
 pub fn parse_file(raw: &RawFile, limits: &Limits) -> ParsedFile {
@@ -99,6 +157,7 @@ pub fn parse_file(raw: &RawFile, limits: &Limits) -> ParsedFile {
         text: Arc::from(""),
         documents: Vec::new(),
         issues: Vec::new(),
+        form: Form::default(),
     };
     let bytes = match raw.content.read() {
         Ok(bytes) => bytes,
@@ -131,20 +190,7 @@ pub fn parse_file(raw: &RawFile, limits: &Limits) -> ParsedFile {
         }
     };
     parsed.text = Arc::from(text);
-    let result = match Format::of(&raw.rel) {
-        _ if matches!(raw.content, Content::Label(_)) => label::parse(&parsed.text, limits),
-        Some(Format::Json) => {
-            json::parse(&parsed.text, limits).map(|(node, issues)| (vec![node], issues))
-        }
-        _ => yaml::parse(&parsed.text, limits),
-    };
-    match result {
-        Ok((documents, issues)) => {
-            parsed.documents = documents;
-            parsed.issues = issues;
-        }
-        Err(issue) => parsed.issues.push(issue),
-    }
+    (parsed.documents, parsed.issues, parsed.form) = parse_text(&raw.rel, &parsed.text, limits);
     parsed
 }
 

@@ -39,15 +39,13 @@ pub struct RawFile {
 pub enum Content {
     Disk(PathBuf),
     Memory(Vec<u8>),
-    /// An image's `org.nrg.commands` label value (a JSON list of commands), in memory.
-    Label(Vec<u8>),
 }
 
 impl Content {
     pub fn read(&self) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
         match self {
             Content::Disk(path) => std::fs::read(path).map(std::borrow::Cow::Owned),
-            Content::Memory(bytes) | Content::Label(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
+            Content::Memory(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
         }
     }
 }

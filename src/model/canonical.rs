@@ -45,6 +45,10 @@ pub fn command(c: &Command) -> Command {
     let mut c = c.clone();
     c.id = None;
     c.hash = None;
+    c.image = c
+        .image
+        .as_deref()
+        .map(crate::model::command::with_default_tag);
     c.command_type = Some(c.command_type().to_string());
     c.visibility = Some(c.visibility.take().unwrap_or_else(|| "public".into()));
     false_is_absent(&mut c.override_entrypoint);

@@ -499,3 +499,29 @@ fn replacement_key(custom: Option<&str>, name: &str) -> String {
         _ => format!("#{name}#"),
     }
 }
+
+/// XNAT's tag test (`Command.HAS_TAG`, `.+:[a-zA-Z0-9_.-]+$` over the whole name).
+pub fn image_has_tag(image: &str) -> bool {
+    match image.rsplit_once(':') {
+        Some((before, tag)) => {
+            !before.is_empty()
+                && !tag.is_empty()
+                && tag
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                && !before.contains('\n')
+        }
+        None => false,
+    }
+}
+
+/// The image name as XNAT stores it on create: an untagged name gets `:latest`
+/// (`Command.setDefaultTag`, applied by `Command.builderFromCreation`). xcs sends this form, so
+/// the command it creates can be updated in place (XNAT refuses an untagged name on update).
+pub fn with_default_tag(image: &str) -> String {
+    if image.is_empty() || image_has_tag(image) {
+        image.to_string()
+    } else {
+        format!("{image}:latest")
+    }
+}

@@ -5,6 +5,7 @@
 //! is updated in place: wrapper ids, and with them enablement, configuration and automations,
 //! survive (never delete and re-create; ref §4 "How identity works").
 
+use crate::model::command::with_default_tag;
 use crate::model::{Command, Repo};
 use crate::plan::record::Record;
 
@@ -45,7 +46,8 @@ pub fn pair(repo: &Repo, live: &[Command], record: &Record) -> Pairing {
         if let Some(l) = (0..live.len()).find(|&l| {
             !used[l]
                 && live[l].name == c.name
-                && live[l].image == c.image
+                && live[l].image.as_deref().map(with_default_tag)
+                    == c.image.as_deref().map(with_default_tag)
                 && live[l].version == c.version
         }) {
             used[l] = true;

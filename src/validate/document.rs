@@ -5,7 +5,7 @@ use super::finding::{Finding, Findings, known_list, suggestion};
 use super::rules::*;
 use super::{command, schema_check};
 use crate::diag::Diagnostic;
-use crate::load::{Limits, Node, ParseIssueKind, Ptr, RawFile, parse_file};
+use crate::load::{Form, Limits, Node, ParseIssueKind, Ptr, RawFile, parse_file};
 use crate::model::backend::{BackendKind, ComputeBackend};
 use crate::model::secret::SecretRef;
 use crate::model::{
@@ -27,6 +27,12 @@ pub struct FileReport {
     pub via: Vec<super::references::ViaRef>,
     /// `name` of every document, in order (a resolved source's `names:` are checked against it).
     pub names: Vec<String>,
+    /// Whether the file declares something the way a declaration repo does: a `kind`, a
+    /// document under `commands/` or `environments/`.
+    pub declares: bool,
+    /// "document has no `kind`" for documents that are not Commands either: errors in a
+    /// declaration repo, but other files in a tool's own repo (see [`super::validate_with`]).
+    pub unkinded: Vec<Diagnostic>,
 }
 
 /// How a text fetched for a `from:` source is read: the image its commands get (as XNAT sets
@@ -51,6 +57,8 @@ pub fn check_file_as(raw: &RawFile, limits: &Limits, resolved: &Resolved) -> Fil
         documents: parsed.documents.len(),
         via: Vec::new(),
         names: Vec::new(),
+        declares: false,
+        unkinded: Vec::new(),
     };
     for issue in &parsed.issues {
         let rule = match issue.kind {
@@ -59,10 +67,23 @@ pub fn check_file_as(raw: &RawFile, limits: &Limits, resolved: &Resolved) -> Fil
             ParseIssueKind::DuplicateKey => DUPLICATE_KEY,
             ParseIssueKind::TooDeep | ParseIssueKind::TooLarge => LIMITS,
             ParseIssueKind::SwallowedByComment => SWALLOWED_BY_COMMENT,
-            ParseIssueKind::NotAList => LABEL_SHAPE,
+            ParseIssueKind::LabelNotAList => LABEL_NOT_A_LIST,
+            ParseIssueKind::LabelEmpty => LABEL_EMPTY,
+            ParseIssueKind::BuildVariable => BUILD_VARIABLE,
         };
-        let hint = (issue.kind == ParseIssueKind::SwallowedByComment)
-            .then(|| "quote the whole value: `command-line: \"run #IN# #OUT#\"`".to_string());
+        let hint = match issue.kind {
+            ParseIssueKind::SwallowedByComment => {
+                Some("quote the whole value: `command-line: \"run #IN# #OUT#\"`")
+            }
+            ParseIssueKind::LabelNotAList => {
+                Some("write the label as a list, even of one command: `[{\"name\": …}]`")
+            }
+            ParseIssueKind::BuildVariable => Some(
+                "write `\\$` to keep the text as written; or set the variable with ARG or ENV if it is meant",
+            ),
+            _ => None,
+        }
+        .map(str::to_string);
         report
             .diagnostics
             .push(rule.at(&parsed.path, issue.pos, issue.message.clone(), hint));
@@ -71,9 +92,9 @@ pub fn check_file_as(raw: &RawFile, limits: &Limits, resolved: &Resolved) -> Fil
         path: parsed.path.clone(),
         rel: parsed.rel.clone(),
         text: parsed.text.clone(),
+        form: parsed.form,
         limits,
         reparsed: std::cell::OnceCell::new(),
-        label: matches!(raw.content, crate::load::Content::Label(_)),
         image: resolved.image,
     };
     for (index, node) in parsed.documents.into_iter().enumerate() {
@@ -84,7 +105,7 @@ pub fn check_file_as(raw: &RawFile, limits: &Limits, resolved: &Resolved) -> Fil
         }
         check_document(&file, index, node, &mut report);
     }
-    if !report.diagnostics.is_empty() {
+    if !report.diagnostics.is_empty() || !report.unkinded.is_empty() {
         report.text = Some(file.text.clone());
     }
     report
@@ -97,10 +118,10 @@ struct FileRef<'l> {
     path: Arc<str>,
     rel: Arc<str>,
     text: Arc<str>,
+    /// Label values and Dockerfiles hold only Commands.
+    form: Form,
     limits: &'l Limits,
     reparsed: std::cell::OnceCell<Vec<Node>>,
-    /// An image label value: its documents are the list's elements.
-    label: bool,
     /// Image set on every command (a resolved `from:` source).
     image: Option<&'l str>,
 }
@@ -108,13 +129,7 @@ struct FileRef<'l> {
 impl FileRef<'_> {
     fn node(&self, index: usize) -> Option<&Node> {
         self.reparsed
-            .get_or_init(|| {
-                if self.label {
-                    crate::load::label::reparse(&self.text, self.limits)
-                } else {
-                    crate::load::reparse(&self.rel, &self.text, self.limits)
-                }
-            })
+            .get_or_init(|| crate::load::reparse(&self.rel, &self.text, self.limits))
             .get(index)
     }
 }
@@ -133,20 +148,61 @@ pub fn locate(file: &Arc<str>, node: &Node, findings: Vec<Finding>, out: &mut Ve
     }
 }
 
+/// Keys only a Command has (`docker-image` is the pre-1.0 spelling of `image`).
+const COMMAND_KEYS: &[&str] = &[
+    "command-line",
+    "image",
+    "docker-image",
+    "xnat",
+    "mounts",
+    "override-entrypoint",
+];
+
+/// Whether a document without `kind` is unmistakably a Command, and the keys that say so.
+fn command_shape(node: &Node) -> Option<String> {
+    let mut keys: Vec<&str> = COMMAND_KEYS
+        .iter()
+        .copied()
+        .filter(|k| node.get(k).is_some())
+        .collect();
+    if node
+        .get("type")
+        .and_then(Node::as_str)
+        .is_some_and(|t| crate::model::command::COMMAND_TYPES.contains(&t))
+    {
+        keys.push("type");
+    }
+    (!keys.is_empty()).then(|| known_list(keys))
+}
+
+/// The document's kind: its `kind`, the folder it is in, or its shape. `None` (with a
+/// finding) when it has none of them.
 fn kind_of(file: &FileRef, node: &Node, f: &mut Findings) -> Option<Kind> {
-    let under = |dir: &str| {
-        file.rel.starts_with(&format!("{dir}/")) || file.rel.contains(&format!("/{dir}/"))
-    };
+    let under = |dir: &str| is_under(file, dir);
+    if file.form != Form::Documents {
+        return Some(Kind::Command);
+    }
     match node.get("kind") {
         None if under("commands") => Some(Kind::Command),
         None if under("environments") => Some(Kind::Environment),
-        None => {
-            f.add(KIND, &Ptr::root(), "document has no `kind`").hint(format!(
-                "add `kind:` with one of {} (documents under commands/ are Commands, under environments/ Environments, by default)",
-                known_list(Kind::ALL.iter().map(|k| k.as_str()))
-            ));
-            None
-        }
+        None => match command_shape(node) {
+            Some(keys) => {
+                f.add(
+                    SHAPED_COMMAND,
+                    &Ptr::root(),
+                    format!("no `kind`: read as a Command (it has {keys})"),
+                )
+                .hint("add `kind: Command`, or keep commands under commands/, to say so");
+                Some(Kind::Command)
+            }
+            None => {
+                f.add(KIND, &Ptr::root(), "document has no `kind`").hint(format!(
+                    "add `kind:` with one of {} (documents under commands/ are Commands, under environments/ Environments, by default)",
+                    known_list(Kind::ALL.iter().map(|k| k.as_str()))
+                ));
+                None
+            }
+        },
         Some(k) => match k.as_str().and_then(Kind::parse) {
             Some(kind) => Some(kind),
             None => {
@@ -166,6 +222,21 @@ fn kind_of(file: &FileRef, node: &Node, f: &mut Findings) -> Option<Kind> {
         },
     }
 }
+
+/// Whether the file is under `commands/` or `environments/`, where documents need no `kind`.
+fn kind_of_dir(file: &FileRef) -> bool {
+    is_under(file, "commands") || is_under(file, "environments")
+}
+
+/// Whether the file is in a folder named `dir`, in the repo or in the path given.
+fn is_under(file: &FileRef, dir: &str) -> bool {
+    [&file.rel, &file.path]
+        .iter()
+        .any(|p| p.starts_with(&format!("{dir}/")) || p.contains(&format!("/{dir}/")))
+}
+
+/// Rules about a command's own `image`, which a label command does not use.
+const IMAGE_RULES: [&str; 3] = [IMAGE_MISSING.code, IMAGE_TAG.code, MUTABLE_TAG.code];
 
 /// A `via-setup-command` / `via-wrapup-command` found in a command, before it is located.
 struct PendingVia {
@@ -187,8 +258,17 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         locate(&file.path, &node, f.into_vec(), &mut report.diagnostics);
         return;
     }
+    let under_dir = kind_of_dir(file);
+    if node.get("kind").is_some() || under_dir {
+        report.declares = true;
+    }
     let Some(kind) = kind_of(file, &node, &mut f) else {
-        locate(&file.path, &node, f.into_vec(), &mut report.diagnostics);
+        let out = if node.get("kind").is_none() {
+            &mut report.unkinded
+        } else {
+            &mut report.diagnostics
+        };
+        locate(&file.path, &node, f.into_vec(), out);
         return;
     };
     if kind == Kind::Command && node.get("xnat").is_some() {
@@ -229,7 +309,13 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         }
         Kind::Command => {
             if let Some(spec) = typed::<Command>(value, result.has_errors, &mut f) {
-                f.0.extend(command::check(&spec).into_vec());
+                let mut found = command::check(&spec).into_vec();
+                if file.form != Form::Documents {
+                    // XNAT sets a label command's image to the image it imports the label from
+                    // (`CommandLabelServiceImpl.parseLabels`): what is written here is not used.
+                    found.retain(|x| !IMAGE_RULES.contains(&x.rule.code));
+                }
+                f.0.extend(found);
                 env_secrets(&spec, &mut f);
                 via = via_refs(&spec);
                 repo.commands.push(Declared { spec, origin });
@@ -491,7 +577,7 @@ fn source_rules(s: &CommandSource, f: &mut Findings) {
                     "`from: image-labels` needs `image`",
                 );
             }
-            Some(image) if !command::image_has_tag(image) => {
+            Some(image) if !crate::model::command::image_has_tag(image) => {
                 f.add(COMMAND_SOURCE, &root.key("image"), format!("image `{image}` has no tag"))
                     .hint("XNAT saves label commands for the exact tagged name; untagged names save nothing");
             }

@@ -179,13 +179,13 @@ fn introduced(
 fn rule_of(code: &str, severity: Severity) -> &'static Rule {
     super::rules::by_code(code).unwrap_or(match severity {
         Severity::Error => ENV_OVERLAY_ERROR,
-        Severity::Warning => ENV_OVERLAY_WARNING,
+        Severity::Warning | Severity::Note => ENV_OVERLAY_WARNING,
     })
 }
 
 fn overlay_rule(severity: Severity) -> &'static Rule {
     match severity {
         Severity::Error => ENV_OVERLAY_ERROR,
-        Severity::Warning => ENV_OVERLAY_WARNING,
+        Severity::Warning | Severity::Note => ENV_OVERLAY_WARNING,
     }
 }

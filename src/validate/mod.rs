@@ -12,7 +12,8 @@ pub mod resolved;
 pub mod rules;
 mod schema_check;
 
-pub use command::{image_has_tag, xnat_errors};
+pub use crate::model::command::image_has_tag;
+pub use command::xnat_errors;
 pub use references::configurable_inputs;
 
 use crate::diag::{self, Counts, Diagnostic, SourceTexts};
@@ -118,7 +119,18 @@ pub fn validate_locked(
         ..Validation::default()
     };
     let mut via = Vec::new();
-    for r in reports {
+    // Documents without `kind` that are not Commands are errors in a declaration repo. In a
+    // tool's own repo (nothing declares a kind; its command found by shape, from a label or a
+    // Dockerfile) they are the tool's other files, and are left alone.
+    let declaration_repo = reports.iter().any(|r| r.declares);
+    let found_commands = reports
+        .iter()
+        .any(|r| !r.repo.commands.is_empty() || !r.repo.command_sources.is_empty());
+    let keep_unkinded = declaration_repo || !found_commands;
+    for mut r in reports {
+        if keep_unkinded {
+            r.diagnostics.append(&mut r.unkinded);
+        }
         if let Some(text) = r.text {
             v.sources.insert(r.path.clone(), text);
         }

@@ -160,11 +160,13 @@ pub fn text_file(entry: &LockEntry) -> RawFile {
         SourceKind::Url => TextShape::of_file(entry.url.as_deref().unwrap_or("")),
     };
     let bytes = entry.text.as_bytes().to_vec();
-    let (rel, content) = match shape {
-        TextShape::Label => ("commands/label.json", Content::Label(bytes)),
-        TextShape::Json => ("commands/source.json", Content::Memory(bytes)),
-        TextShape::Yaml => ("commands/source.yaml", Content::Memory(bytes)),
+    // The file name picks the loader: `*.label.json` is read as a label value.
+    let rel = match shape {
+        TextShape::Label => "commands/org.nrg.commands.label.json",
+        TextShape::Json => "commands/source.json",
+        TextShape::Yaml => "commands/source.yaml",
     };
+    let content = Content::Memory(bytes);
     RawFile {
         path: Arc::from(text_name(entry)),
         rel: Arc::from(rel),

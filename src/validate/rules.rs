@@ -3,7 +3,7 @@
 //! The table is the single source for `xcs rules`, the README's rule table and the severity of
 //! each diagnostic. Codes never change meaning; retired codes are not reused.
 
-use crate::diag::Severity::{self, Error, Warning};
+use crate::diag::Severity::{self, Error, Note, Warning};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,9 +27,13 @@ macro_rules! rules {
 rules! {
     SYNTAX = "XCS001", Error, "File is not valid YAML or JSON", "Rejects the request body (400) or the label import skips the command";
     ENCODING = "XCS002", Error, "File is not UTF-8 text (binary or another encoding)", "Not applicable: cannot be sent";
-    DUPLICATE_KEY = "XCS003", Error, "A mapping has the same key twice", "Jackson keeps the last value silently";
+    DUPLICATE_KEY = "XCS003", Warning, "A mapping has the same key twice (the later value is used)", "Jackson keeps the last value silently";
     LIMITS = "XCS004", Error, "File too large, nested too deep, or YAML aliases expand too far", "Not applicable";
     KIND = "XCS005", Error, "Document has no `kind`, or an unknown one", "Not applicable";
+    LABEL_NOT_A_LIST = "XCS006", Error, "`org.nrg.commands` label value is one command object (or another value), not a JSON list", "Reads the label as a list of commands; logs a parse error and imports no command from the image";
+    LABEL_EMPTY = "XCS007", Warning, "`org.nrg.commands` label is blank or an empty list", "Imports no command from the image, silently";
+    BUILD_VARIABLE = "XCS008", Warning, "`$NAME` or `${NAME}` in a Dockerfile `LABEL` value: docker build substitutes the build variable", "Receives the substituted text (empty where the variable is not set)";
+    SHAPED_COMMAND = "XCS009", Note, "Document without `kind` outside commands/ read as a Command, because its keys are a Command's", "Not applicable";
     SCHEMA = "XCS010", Error, "Value does not match the kind's JSON Schema (wrong type, missing key, value not allowed)", "Rejects (400) or fails later";
     UNKNOWN_KEY = "XCS011", Warning, "Key the format does not define (often a misspelling)", "Drops the key silently";
     COERCED = "XCS012", Warning, "Quoted number or boolean, or a number where text is expected", "Jackson converts it silently";
@@ -38,7 +42,7 @@ rules! {
     SWALLOWED_BY_COMMENT = "XCS015", Error, "Unquoted YAML value followed by ` #KEY#`: YAML reads the rest of the line as a comment", "Receives the truncated value (e.g. a command line without its arguments)";
     NAME_BLANK = "XCS101", Error, "Command, mount, input, output, wrapper or handler name is blank", "Rejects the command (400)";
     IMAGE_MISSING = "XCS102", Error, "Command has no image", "Rejects the command (400)";
-    IMAGE_TAG = "XCS103", Error, "Image has no `:tag`", "Rejects on update; on create appends `:latest`";
+    IMAGE_TAG = "XCS103", Warning, "Image has no `:tag` (xcs sends `name:latest`, as XNAT stores it)", "Appends `:latest` on create; refuses the untagged name on update";
     COMMAND_TYPE = "XCS104", Error, "Command `type` is not docker, docker-setup or docker-wrapup", "Rejects the command (400)";
     VISIBILITY = "XCS105", Error, "`visibility` is not public, private or protected", "Rejects the command (400)";
     SETUP_SHAPE = "XCS106", Error, "Setup or wrapup command declares mounts, inputs, outputs, wrappers, environment, ports or secrets", "Rejects the command (400)";
@@ -59,8 +63,8 @@ rules! {
     DERIVED_FROM = "XCS133", Error, "Derived input's parent is blank, itself, unknown, or declared later", "Rejects the command (400)";
     DERIVED_MULTIPLE = "XCS134", Error, "`multiple` derived input provides files to a mount, or provides no command input", "Rejects the command (400)";
     COMMAND_INPUT_TYPE = "XCS140", Warning, "Command input `type` is not one XNAT knows", "Stores it as `string` silently";
-    DANGLING_INPUT = "XCS141", Error, "`provides-value-for-command-input` names no command input", "Saves it; the value goes nowhere at launch";
-    DANGLING_MOUNT = "XCS142", Error, "`provides-files-for-command-mount` names no mount", "Saves it; the launch fails to mount";
+    DANGLING_INPUT = "XCS141", Warning, "`provides-value-for-command-input` names no command input", "Saves it; at launch the value reaches no command input (ignored)";
+    DANGLING_MOUNT = "XCS142", Warning, "`provides-files-for-command-mount` names no mount", "Saves it; the launch ignores it and runs without those files";
     UNMOUNTABLE = "XCS143", Warning, "Files provided to a mount from an input type that has no files", "Saves it; nothing is mounted at launch";
     HIERARCHY = "XCS144", Warning, "Derived input's type cannot be a child of its parent's type (e.g. a Scan from a Subject)", "Saves it; resolution finds nothing at launch";
     TEMPLATE_KEY = "XCS145", Warning, "`#KEY#` in a template matches no input's replacement key", "Saves it; the text stays literal at launch";
@@ -101,7 +105,6 @@ rules! {
     REGISTRY_URL = "XCS304", Error, "Registry URL is not an http(s) URL", "Pings and pulls fail";
     ENV_SECRET = "XCS305", Warning, "Environment variable that looks like a credential holds a literal", "Shown to every user who can read the command";
     COMMAND_SOURCE = "XCS306", Error, "`from:` source without the field it needs (`image`, `path` or `url`), or an untagged image", "Not applicable";
-    LABEL_SHAPE = "XCS307", Error, "Image label `org.nrg.commands` is not a JSON list (e.g. one command object)", "Reads a list; imports nothing from the image";
     SOURCE_UNRESOLVED = "XCS320", Error, "`from:` source could not be fetched (unknown image, no label, wrong credentials, unreachable registry, pin or size refused)", "Not applicable";
     SOURCE_NAMES = "XCS321", Error, "`names:` lists a command its source does not have", "Not applicable";
     LOCK_MISSING = "XCS322", Error, "`xcs.lock` has no entry for a `from:` source (run `xcs lock`)", "Not applicable";

@@ -118,7 +118,7 @@ pub(super) fn lint(cmd: &Command, f: &mut Findings) {
                         DANGLING_INPUT,
                         &iat.key("provides-value-for-command-input"),
                         format!(
-                            "`{}` provides a value for unknown command input `{target}`",
+                            "`{}` provides a value for unknown command input `{target}`: XNAT saves the command, and at launch the value reaches no command input (it is ignored)",
                             input.name
                         ),
                     )
@@ -134,7 +134,7 @@ pub(super) fn lint(cmd: &Command, f: &mut Findings) {
                             DANGLING_MOUNT,
                             &iat.key("provides-files-for-command-mount"),
                             format!(
-                                "`{}` provides files for unknown mount `{target}`",
+                                "`{}` provides files for unknown mount `{target}`: XNAT saves the command; the launch ignores it and runs without those files",
                                 input.name
                             ),
                         )

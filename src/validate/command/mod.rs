@@ -44,21 +44,6 @@ fn bad_charset(name: &str) -> bool {
         .any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
 }
 
-/// XNAT's tag test: `.+:[a-zA-Z0-9_.-]+$` over the whole string.
-pub fn image_has_tag(image: &str) -> bool {
-    match image.rsplit_once(':') {
-        Some((before, tag)) => {
-            !before.is_empty()
-                && !tag.is_empty()
-                && tag
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-                && !before.contains('\n')
-        }
-        None => false,
-    }
-}
-
 fn server_rules(cmd: &Command, f: &mut Findings) {
     let root = Ptr::root();
     let cn = format!("Command \"{}\" - ", cmd.name);
@@ -73,9 +58,14 @@ fn server_rules(cmd: &Command, f: &mut Findings) {
                 .xnat(format!("{cn}image name cannot be blank."));
         }
         Some(image) if !image_has_tag(image) => {
-            f.add(IMAGE_TAG, &root.key("image"), format!("image `{image}` has no tag"))
-                .hint(format!("write `{image}:<version>`; XNAT refuses untagged images on update and adds `:latest` on create"))
-                .xnat(format!("{cn}image name must include version tag. e.g. image_name:tag"));
+            let sent = with_default_tag(image);
+            f.add(
+                IMAGE_TAG,
+                &root.key("image"),
+                format!("image `{image}` has no tag: XNAT adds `:latest` when it creates the command, so xcs sends `{sent}`"),
+            )
+            .hint(format!("pin a version, e.g. `{image}:1.0`, so what runs changes only with this file (XNAT refuses an untagged image on update, which is why xcs sends the tag)"))
+            .xnat(format!("{cn}image name must include version tag. e.g. image_name:tag"));
         }
         Some(_) => {}
     }
