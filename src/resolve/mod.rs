@@ -191,17 +191,8 @@ fn add_failures(v: &mut Validation, failures: Vec<Diagnostic>, files: &[crate::l
         v.diagnostics.retain(|d| {
             !(d.code == crate::validate::rules::LOCK_MISSING.code && d.location == f.location)
         });
-        if let Some(loc) = &f.location
-            && !v.sources.contains_key(&loc.file)
-            && let Some(raw) = files.iter().find(|r| r.path == loc.file)
-            && let Ok(bytes) = raw.content.read()
-        {
-            v.sources.insert(
-                loc.file.clone(),
-                std::sync::Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
-            );
-        }
     }
+    crate::validate::quote_sources(v, &failures, files);
     v.diagnostics.extend(failures);
     crate::diag::sort(&mut v.diagnostics);
 }

@@ -161,10 +161,18 @@ pub fn validate_locked(
         references::check_via(&v.repo, &via),
     ));
     cross.extend(environments::check(&v.repo, &via, which));
-    for d in &cross {
+    quote_sources(&mut v, &cross, &all);
+    v.diagnostics.extend(cross);
+    diag::sort(&mut v.diagnostics);
+    v
+}
+
+/// Keep the text of each file these diagnostics point into, so they can be quoted.
+pub fn quote_sources(v: &mut Validation, diagnostics: &[Diagnostic], files: &[RawFile]) {
+    for d in diagnostics {
         if let Some(loc) = &d.location
             && !v.sources.contains_key(&loc.file)
-            && let Some(f) = all.iter().find(|f| f.path == loc.file)
+            && let Some(f) = files.iter().find(|f| f.path == loc.file)
             && let Ok(bytes) = f.content.read()
         {
             v.sources.insert(
@@ -173,7 +181,4 @@ pub fn validate_locked(
             );
         }
     }
-    v.diagnostics.extend(cross);
-    diag::sort(&mut v.diagnostics);
-    v
 }
