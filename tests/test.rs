@@ -5,6 +5,7 @@ mod support;
 
 mod apply;
 mod browser;
+mod cli_hygiene;
 mod command_forms;
 mod corpus;
 mod diff;

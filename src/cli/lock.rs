@@ -1,6 +1,5 @@
 use super::connection::runtime;
-use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION, print_json};
-use clap::ValueEnum;
+use super::output::{EXIT_OK, EXIT_PROBLEMS, Format, TEXT_OR_JSON, print_envelope};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,15 +28,8 @@ pub struct Args {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = Format::parser(TEXT_OR_JSON), default_value = "text")]
     format: Format,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    /// One versioned JSON document.
-    Json,
 }
 
 pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
@@ -85,8 +77,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
                 report.stats.requests
             );
         }
-        Format::Json => print_json(&json!({
-            "version": JSON_VERSION,
+        _ => print_envelope(json!({
             "command": "lock",
             "lock": report.path.display().to_string(),
             "changed": report.changed,

@@ -39,11 +39,68 @@ pub fn terminal_width() -> usize {
     terminal_size::terminal_size().map_or(xcs::diag::DEFAULT_WIDTH, |(w, _)| usize::from(w.0))
 }
 
-/// `--format` of subcommands that print a report for people or its JSON.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum TextOrJson {
+/// Every output format of every subcommand. Each subcommand accepts the ones it lists with
+/// [`Format::parser`], under the names its `--help` shows (`human` and `text` are one format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For people: `human` or `text`.
     Text,
+    /// One versioned JSON document ([`envelope`]).
     Json,
+    /// For a pull-request comment.
+    Markdown,
+    /// GitHub Actions workflow annotations.
+    Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+}
+
+impl Format {
+    fn named(name: &str) -> Option<Format> {
+        Some(match name {
+            "human" | "text" => Format::Text,
+            "json" => Format::Json,
+            "markdown" => Format::Markdown,
+            "github" => Format::Github,
+            "sarif" => Format::Sarif,
+            _ => return None,
+        })
+    }
+
+    /// A `--format` parser accepting these (name, help) pairs only.
+    pub fn parser(
+        accepted: &'static [(&'static str, &'static str)],
+    ) -> impl clap::builder::TypedValueParser<Value = Format> {
+        use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+        PossibleValuesParser::new(accepted.iter().map(|&(name, help)| {
+            let value = PossibleValue::new(name);
+            if help.is_empty() {
+                value
+            } else {
+                value.help(help)
+            }
+        }))
+        .map(|name| Format::named(&name).unwrap_or(Format::Text))
+    }
+}
+
+/// `--format text|json`, the choice of most subcommands.
+pub const TEXT_OR_JSON: &[(&str, &str)] = &[("text", ""), ("json", "")];
+
+/// The versioned JSON document every subcommand prints for `--format json`: `"version"` first,
+/// then the subcommand's own fields.
+pub fn envelope(fields: serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    out.insert("version".into(), JSON_VERSION.into());
+    if let serde_json::Value::Object(fields) = fields {
+        out.extend(fields);
+    }
+    serde_json::Value::Object(out)
+}
+
+/// Print [`envelope`]`(fields)`.
+pub fn print_envelope(fields: serde_json::Value) -> anyhow::Result<()> {
+    print_json(&envelope(fields))
 }
 
 /// Write a JSON document to stdout, pretty-printed, with a trailing newline.

@@ -10,6 +10,7 @@ pub mod finding;
 pub mod references;
 pub mod resolved;
 pub mod rules;
+pub mod sarif;
 mod schema_check;
 
 pub use crate::model::command::image_has_tag;
