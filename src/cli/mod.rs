@@ -12,6 +12,7 @@ mod lock;
 mod man;
 mod output;
 mod plan;
+mod progress;
 mod review;
 mod rules;
 mod schema;

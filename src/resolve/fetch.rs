@@ -85,7 +85,7 @@ pub struct Fetcher<'a> {
     pub opts: &'a Options,
     pub registry: RegistryClient,
     pub broken: HashMap<String, String>,
-    pub engine: tokio::sync::OnceCell<Result<docker::Docker, String>>,
+    pub engine: tokio::sync::OnceCell<Result<bollard::Docker, String>>,
 }
 
 impl Fetcher<'_> {
@@ -97,9 +97,15 @@ impl Fetcher<'_> {
         }
     }
 
-    async fn engine(&self) -> Result<&docker::Docker, Failure> {
+    async fn engine(&self) -> Result<&bollard::Docker, Failure> {
         self.engine
-            .get_or_init(|| async { docker::connect().await.map_err(|e| e.to_string()) })
+            .get_or_init(|| async {
+                let address = docker::address(None, std::env::var("DOCKER_HOST").ok());
+                docker::connect(&address, None)
+                    .await
+                    .map(|d| d.docker)
+                    .map_err(|e| e.to_string())
+            })
             .await
             .as_ref()
             .map_err(|e| {

@@ -105,6 +105,7 @@ rules! {
     REGISTRY_URL = "XCS304", Error, "Registry URL is not an http(s) URL", "Pings and pulls fail";
     ENV_SECRET = "XCS305", Warning, "Environment variable that looks like a credential holds a literal", "Shown to every user who can read the command";
     COMMAND_SOURCE = "XCS306", Error, "`from:` source without the field it needs (`image`, `path` or `url`), or an untagged image", "Not applicable";
+    IMAGE_ARCHIVE = "XCS310", Error, "Image archive on a kubernetes backend, for an untagged image, or at an address that is not a relative path or an https URL", "Not applicable: XNAT cannot load archives";
     SOURCE_UNRESOLVED = "XCS320", Error, "`from:` source could not be fetched (unknown image, no label, wrong credentials, unreachable registry, pin or size refused)", "Not applicable";
     SOURCE_NAMES = "XCS321", Error, "`names:` lists a command its source does not have", "Not applicable";
     LOCK_MISSING = "XCS322", Error, "`xcs.lock` has no entry for a `from:` source (run `xcs lock`)", "Not applicable";
