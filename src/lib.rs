@@ -22,6 +22,7 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod position;
+pub mod resolve;
 pub mod review;
 pub mod site;
 pub mod time;

@@ -14,6 +14,7 @@ mod environments;
 mod image_archives;
 mod images;
 mod kube;
+mod labels;
 mod layers;
 mod release;
 mod review;

@@ -1,5 +1,8 @@
-//! Clients of the compute side beside XNAT: the Docker daemon XNAT launches on (bollard) and
-//! the Kubernetes cluster it launches in (kube).
+//! Clients of the compute side beside XNAT: image registries (Registry HTTP API v2, with
+//! reqwest), the Docker daemon (bollard) and the Kubernetes cluster XNAT launches in (kube).
+//! Each keeps its wire types apart from its client code.
 
 pub mod docker;
+pub mod download;
 pub mod kube;
+pub mod registry;

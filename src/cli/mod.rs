@@ -29,6 +29,7 @@ mod completions;
 mod connection;
 mod diff;
 mod import;
+mod lock;
 mod man;
 mod output;
 mod plan;
@@ -90,6 +91,9 @@ enum Command {
     /// Make a live XNAT match the repo (or carry out a saved plan).
     #[command(after_help = EXIT_CODES)]
     Apply(apply::Args),
+    /// Fetch every `from:` source (image labels and files, URLs) into `xcs.lock`.
+    #[command(after_help = EXIT_CODES)]
+    Lock(lock::Args),
     /// Write a declaration repo from a live XNAT (how an existing site adopts xcs).
     Import(import::Args),
     /// Clear a stale apply lock, saying who held it.
@@ -114,6 +118,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => plan::run(args, color),
         Command::Apply(args) => apply::run(args, color),
         Command::Import(args) => import::run(args, color),
+        Command::Lock(args) => lock::run(args, color),
         Command::Unlock(args) => unlock::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Review(args) => review::run(args),

@@ -53,7 +53,20 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let client = args.xnat.client(&vars)?;
     let mut opts = PlanOptions::new(args.dir.clone());
     opts.prune = super::connection::prune_mode(args.prune, args.prune_adopted);
-    let (mut plan, _) = runtime()?.block_on(xcs::xnat::observe::plan(&client, &repo, &opts))?;
+    let rt = runtime()?;
+    let (mut plan, _) = rt.block_on(xcs::xnat::observe::plan(&client, &repo, &opts))?;
+    // Kubernetes pulls at launch, so a tag typo would fail there: check every tag now.
+    let (missing, _) = rt.block_on(xcs::resolve::check_tags(
+        &repo,
+        &xcs::resolve::Options::new(&args.dir),
+    ))?;
+    for m in &missing {
+        plan.notes.push(format!(
+            "error: {} (commands: {})",
+            m.message,
+            m.commands.join(", ")
+        ));
+    }
     // Absolute, so `xcs apply PLAN` works from any directory.
     let dir = std::path::absolute(&args.dir).unwrap_or_else(|_| args.dir.clone());
     plan.source = Some(PlanSource {
@@ -76,9 +89,9 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         Format::Json => print_pretty(&render::json(&plan))?,
     }
     let code = match (args.detailed_exitcode, plan.has_changes()) {
+        _ if !missing.is_empty() => EXIT_PROBLEMS,
         (true, true) => 2,
         _ => 0,
     };
-    let _ = EXIT_PROBLEMS;
     Ok(ExitCode::from(code))
 }

@@ -249,6 +249,37 @@ pub fn diff(base: &Repo, head: &Repo) -> CommandDiff {
     CommandDiff { objects, renames }
 }
 
+/// The digest `xcs.lock` pins a source's image to, when it moved between the revisions.
+fn digest_change(
+    base: &Repo,
+    head: &Repo,
+    b: &CommandSource,
+    h: &CommandSource,
+) -> Option<FieldChange> {
+    let before = b.image.as_deref().and_then(|i| base.image_digests.get(i));
+    let after = h.image.as_deref().and_then(|i| head.image_digests.get(i));
+    if before == after || after.is_none() {
+        return None;
+    }
+    let raw = Raw {
+        path: vec![Seg::Key("digest".into())],
+        op: if before.is_some() {
+            Op::Changed
+        } else {
+            Op::Added
+        },
+        before: before.map(|d| Value::from(d.as_str())),
+        after: after.map(|d| Value::from(d.as_str())),
+    };
+    Some(field(
+        raw,
+        (
+            Class::Risky,
+            "the image the commands come from changed (digest in xcs.lock)".into(),
+        ),
+    ))
+}
+
 /// `from:` sources, keyed by their image repository or URL.
 pub fn sources(base: &Repo, head: &Repo) -> Vec<ObjectChange> {
     fn key(s: &CommandSource) -> String {
@@ -298,7 +329,7 @@ pub fn sources(base: &Repo, head: &Repo) -> Vec<ObjectChange> {
                 )],
             ),
             (Some(b), Some(h)) => {
-                let changes =
+                let mut changes: Vec<FieldChange> =
                     tree::diff(Some(&value(&b.spec)), Some(&value(&h.spec)), &lists, &leaf)
                         .into_iter()
                         .map(|raw| {
@@ -306,6 +337,7 @@ pub fn sources(base: &Repo, head: &Repo) -> Vec<ObjectChange> {
                             field(raw, verdict)
                         })
                         .collect();
+                changes.extend(digest_change(base, head, &b.spec, &h.spec));
                 object(
                     Kind::Command,
                     name,

@@ -84,6 +84,41 @@ impl Source {
         files.sort_by(|a, b| a.rel.cmp(&b.rel));
         Ok(files)
     }
+
+    /// `xcs.lock` of this repo (of the revision, for a git source): its display path and text,
+    /// `None` when there is none. For a single file, the lock beside it.
+    pub fn lock_text(&self) -> Result<(Arc<str>, Option<String>), LoadError> {
+        let name = crate::model::lock::LOCK_FILE;
+        match self {
+            Source::Dir(dir) => {
+                let base = if dir.is_file() {
+                    dir.parent().unwrap_or(Path::new(".")).to_path_buf()
+                } else {
+                    dir.clone()
+                };
+                let path = base.join(name);
+                let shown = Arc::from(path.display().to_string());
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => Ok((shown, Some(text))),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((shown, None)),
+                    Err(source) => Err(LoadError::Io { path, source }),
+                }
+            }
+            Source::Git { dir, rev } => {
+                let (repo, within) = discover_repo(dir)?;
+                let tree = tree_at(&repo, &within, rev)?;
+                let shown = display_path(dir, name);
+                let Ok(entry) = tree.get_path(Path::new(name)) else {
+                    return Ok((shown, None));
+                };
+                let blob = repo.find_blob(entry.id())?;
+                Ok((
+                    shown,
+                    Some(String::from_utf8_lossy(blob.content()).into_owned()),
+                ))
+            }
+        }
+    }
 }
 
 fn is_declaration_file(name: &str) -> bool {

@@ -10,6 +10,7 @@ pub mod credential;
 pub mod enablement;
 pub mod environment;
 pub mod json_schema;
+pub mod lock;
 pub mod redact;
 pub mod registry;
 pub mod repo;

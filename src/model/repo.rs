@@ -56,6 +56,8 @@ pub struct Repo {
     pub projects: Vec<Declared<Project>>,
     pub automations: Vec<Declared<Automation>>,
     pub environments: Vec<Declared<Environment>>,
+    /// Image reference → the digest `xcs.lock` pins it to (for resolved `from:` sources).
+    pub image_digests: std::collections::BTreeMap<String, String>,
 }
 
 impl Repo {

@@ -86,19 +86,8 @@ pub fn compute(
         wrapper_actions: BTreeMap::new(),
         event_service_action: None,
     };
-    for s in &repo.command_sources {
-        let what = s
-            .spec
-            .image
-            .as_deref()
-            .or(s.spec.url.as_deref())
-            .unwrap_or("?");
-        b.notes.push(format!(
-            "{}: the commands of `{what}` (from: {}) are not installed: resolving command sources is not built yet",
-            s.origin.file,
-            serde_json::to_value(s.spec.from).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-        ));
-    }
+    // `from:` sources reach here resolved: validation reads them from `xcs.lock` and refuses
+    // to go on without it, so their commands are among `repo.commands`.
     registries(&mut b, credentials);
     backend(&mut b);
     commands(&mut b);

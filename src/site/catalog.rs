@@ -177,6 +177,17 @@ impl Catalog {
                     history.of(&c.origin.rel),
                 );
                 view.shares_file = file_counts.get(c.origin.rel.as_ref()).copied().unwrap_or(0) > 1;
+                // The digest `xcs.lock` pins a resolved `from:` command's image to.
+                if let Some(image) = view.image.as_mut()
+                    && image.digest.is_none()
+                {
+                    image.digest = c
+                        .spec
+                        .image
+                        .as_deref()
+                        .and_then(|i| repo.image_digests.get(i))
+                        .cloned();
+                }
                 view
             })
             .collect();
@@ -312,14 +323,10 @@ impl Catalog {
                 .map(|s| SourceView {
                     from: match s.spec.from {
                         crate::model::source::SourceKind::ImageLabels => "image labels".into(),
+                        crate::model::source::SourceKind::ImageFile => "a file in the image".into(),
                         crate::model::source::SourceKind::Url => "URL".into(),
                     },
-                    location: s
-                        .spec
-                        .image
-                        .clone()
-                        .or_else(|| s.spec.url.clone())
-                        .unwrap_or_default(),
+                    location: s.spec.location(),
                     names: s.spec.names.clone(),
                     source_file: s.origin.rel.to_string(),
                 })

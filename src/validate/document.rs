@@ -26,6 +26,8 @@ pub struct FileReport {
     pub documents: usize,
     /// Setup/wrapup command references, resolved against the whole repo later.
     pub via: Vec<super::references::ViaRef>,
+    /// `name` of every document, in order (a resolved source's `names:` are checked against it).
+    pub names: Vec<String>,
     /// Whether the file declares something the way a declaration repo does: a `kind`, a
     /// document under `commands/` or `environments/`.
     pub declares: bool,
@@ -34,7 +36,19 @@ pub struct FileReport {
     pub unkinded: Vec<Diagnostic>,
 }
 
+/// How a text fetched for a `from:` source is read: the image its commands get (as XNAT sets
+/// it on import) and the names to keep (all when empty).
+#[derive(Debug, Default)]
+pub struct Resolved<'a> {
+    pub image: Option<&'a str>,
+    pub names: &'a [String],
+}
+
 pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
+    check_file_as(raw, limits, &Resolved::default())
+}
+
+pub fn check_file_as(raw: &RawFile, limits: &Limits, resolved: &Resolved) -> FileReport {
     let parsed = parse_file(raw, limits);
     let mut report = FileReport {
         repo: Repo::default(),
@@ -43,6 +57,7 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
         path: parsed.path.clone(),
         documents: parsed.documents.len(),
         via: Vec::new(),
+        names: Vec::new(),
         declares: false,
         unkinded: Vec::new(),
     };
@@ -81,8 +96,14 @@ pub fn check_file(raw: &RawFile, limits: &Limits) -> FileReport {
         form: parsed.form,
         limits,
         reparsed: std::cell::OnceCell::new(),
+        image: resolved.image,
     };
     for (index, node) in parsed.documents.into_iter().enumerate() {
+        let name = node.get("name").and_then(|n| n.as_str()).unwrap_or("");
+        report.names.push(name.to_string());
+        if !resolved.names.is_empty() && !resolved.names.iter().any(|n| n == name) {
+            continue;
+        }
         check_document(&file, index, node, &mut report);
     }
     if !report.diagnostics.is_empty() || !report.unkinded.is_empty() {
@@ -102,6 +123,8 @@ pub(super) struct FileRef<'l> {
     pub(super) form: Form,
     limits: &'l Limits,
     reparsed: std::cell::OnceCell<Vec<Node>>,
+    /// Image set on every command (a resolved `from:` source).
+    image: Option<&'l str>,
 }
 
 impl FileRef<'_> {
@@ -180,8 +203,16 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         .or_else(|| node.get("id"))
         .map_or(node.pos, |n| n.pos);
     // Small kinds keep their tree: rules across documents point into them.
-    let kept = (kind != Kind::Command).then(|| Arc::new(node.clone()));
+    // So do `from:` sources: a lock problem points at their `image` or `url`.
+    let kept =
+        (kind != Kind::Command || node.get("from").is_some()).then(|| Arc::new(node.clone()));
     let mut value = node.into_json();
+    if kind == Kind::Command
+        && let Some(image) = file.image
+        && let Some(map) = value.as_object_mut()
+    {
+        map.insert("image".into(), serde_json::Value::from(image));
+    }
     let mut result = schema_check::check(kind, &value, &mut f);
     schema_check::repair(&mut value, &mut result);
     let origin = Origin {
@@ -507,6 +538,22 @@ fn source_rules(s: &CommandSource, f: &mut Findings) {
             }
             Some(_) => {}
         },
+        SourceKind::ImageFile => {
+            if s.image.is_none() {
+                f.add(
+                    COMMAND_SOURCE,
+                    &root.key("from"),
+                    "`from: image-file` needs `image`",
+                );
+            }
+            if !s.path.as_deref().is_some_and(|p| p.starts_with('/')) {
+                f.add(
+                    COMMAND_SOURCE,
+                    &root.key("path"),
+                    "`from: image-file` needs an absolute `path` inside the image",
+                );
+            }
+        }
         SourceKind::Url => {
             if s.url
                 .as_deref()

@@ -9,6 +9,7 @@ pub mod environments;
 pub mod finding;
 mod kind;
 pub mod references;
+pub mod resolved;
 pub mod rules;
 pub mod sarif;
 mod schema_check;
@@ -74,21 +75,43 @@ fn locate_via(
 
 pub use environments::Environments;
 
-/// Validate a repo and every environment it declares.
+pub use resolved::LockInput;
+
+/// Validate a repo and every environment it declares, its `from:` sources read from its
+/// `xcs.lock` (no network).
 pub fn validate_source(source: &Source) -> Result<Validation, LoadError> {
-    Ok(validate(&source.files()?, &Limits::default()))
+    validate_source_with(source, Environments::All)
 }
 
-/// Validate a repo and the environments `which` selects.
+/// Validate a repo and the environments `which` selects, its `from:` sources read from its
+/// `xcs.lock` (no network).
 pub fn validate_source_with(source: &Source, which: Environments) -> Result<Validation, LoadError> {
-    Ok(validate_with(&source.files()?, &Limits::default(), which))
+    let (path, text) = source.lock_text()?;
+    let lock = LockInput { path, text };
+    Ok(validate_locked(
+        &source.files()?,
+        &Limits::default(),
+        which,
+        Some(&lock),
+    ))
 }
 
+/// Validate files alone: `from:` sources are checked as declarations but not resolved.
 pub fn validate(files: &[RawFile], limits: &Limits) -> Validation {
     validate_with(files, limits, Environments::All)
 }
 
 pub fn validate_with(files: &[RawFile], limits: &Limits, which: Environments) -> Validation {
+    validate_locked(files, limits, which, None)
+}
+
+/// Validate files, with the `from:` sources resolved from `lock` when given.
+pub fn validate_locked(
+    files: &[RawFile],
+    limits: &Limits,
+    which: Environments,
+    lock: Option<&LockInput>,
+) -> Validation {
     let reports: Vec<document::FileReport> = files
         .par_iter()
         .map(|f| document::check_file(f, limits))
@@ -126,14 +149,29 @@ pub fn validate_with(files: &[RawFile], limits: &Limits, which: Environments) ->
         v.repo.automations.extend(repo.automations);
         v.repo.environments.extend(repo.environments);
     }
+    let mut texts = Vec::new();
+    if let Some(lock) = lock {
+        let (t, more) = resolved::apply(&mut v, lock, limits);
+        texts = t;
+        via.extend(more);
+    }
+    let all: Vec<RawFile> = files.iter().chain(&texts).cloned().collect();
     let mut cross = references::check(&v.repo);
     cross.extend(locate_via(
-        files,
+        &all,
         limits,
         references::check_via(&v.repo, &via),
     ));
     cross.extend(environments::check(&v.repo, &via, which));
-    for d in &cross {
+    quote_sources(&mut v, &cross, &all);
+    v.diagnostics.extend(cross);
+    diag::sort(&mut v.diagnostics);
+    v
+}
+
+/// Keep the text of each file these diagnostics point into, so they can be quoted.
+pub fn quote_sources(v: &mut Validation, diagnostics: &[Diagnostic], files: &[RawFile]) {
+    for d in diagnostics {
         if let Some(loc) = &d.location
             && !v.sources.contains_key(&loc.file)
             && let Some(f) = files.iter().find(|f| f.path == loc.file)
@@ -145,7 +183,4 @@ pub fn validate_with(files: &[RawFile], limits: &Limits, which: Environments) ->
             );
         }
     }
-    v.diagnostics.extend(cross);
-    diag::sort(&mut v.diagnostics);
-    v
 }

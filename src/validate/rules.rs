@@ -104,8 +104,13 @@ rules! {
     K8S_CREDENTIALS = "XCS303", Warning, "Kubernetes backend with registry credentials but no `kubernetes.pull-secret`", "Does not use registry credentials on Kubernetes; private pulls fail";
     REGISTRY_URL = "XCS304", Error, "Registry URL is not an http(s) URL", "Pings and pulls fail";
     ENV_SECRET = "XCS305", Warning, "Environment variable or input default holds a credential: a credential name (`…PASS`, `…PWD`, `…TOKEN`, `…KEY…`, `CREDENTIALS`, `AUTH…`, `…LICENSE…`) with a literal value, or a value shaped like one (bearer token, private key, AWS key, URL with a password, high-entropy string)", "Shown to every user who can read the command";
-    COMMAND_SOURCE = "XCS306", Error, "`from:` source without the field it needs (`image` or `url`), or an untagged image", "Not applicable";
+    COMMAND_SOURCE = "XCS306", Error, "`from:` source without the field it needs (`image`, `path` or `url`), or an untagged image", "Not applicable";
     IMAGE_ARCHIVE = "XCS310", Error, "Image archive on a kubernetes backend, for an untagged image, or at an address that is not a relative path or an https URL", "Not applicable: XNAT cannot load archives";
+    SOURCE_UNRESOLVED = "XCS320", Error, "`from:` source could not be fetched (unknown image, no label, wrong credentials, unreachable registry, pin or size refused)", "Not applicable";
+    SOURCE_NAMES = "XCS321", Error, "`names:` lists a command its source does not have", "Not applicable";
+    LOCK_MISSING = "XCS322", Error, "`xcs.lock` has no entry for a `from:` source (run `xcs lock`)", "Not applicable";
+    LOCK_STALE = "XCS323", Error, "`xcs.lock` is unreadable, or an entry no longer matches its source or its own hash (run `xcs lock`)", "Not applicable";
+    LOCK_UNUSED = "XCS324", Warning, "`xcs.lock` entry for a source the repo no longer declares", "Not applicable";
     ENV_VARIABLE = "XCS401", Error, "Environment's `xnat` variable is not an environment variable name", "Not applicable";
     ENV_UNKNOWN = "XCS402", Error, "Environment selects or overrides a command, project, registry or automation the repo does not declare", "Not applicable";
     ENV_DUPLICATE = "XCS403", Error, "Two environments with the same name", "Not applicable";

@@ -35,6 +35,7 @@ fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        // SARIF 2.1.0 `level`: "note" is for findings that are not problems.
         Severity::Note => "note",
     }
 }

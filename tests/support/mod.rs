@@ -5,6 +5,7 @@
 
 pub mod dockerfile;
 pub mod kube_fake;
+pub mod registry;
 pub mod site;
 pub mod xnat_sim;
 

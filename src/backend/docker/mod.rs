@@ -3,6 +3,7 @@
 //! `DOCKER_HOST`, or the local socket. The API version is negotiated, since XNAT sites often
 //! run engines older than bollard's default API version.
 
+pub mod inspect;
 pub mod load;
 
 use bollard::{API_DEFAULT_VERSION, Docker};
