@@ -6,17 +6,20 @@
 //! loading is IO-free, except where an end writes its output.
 
 pub mod apply;
+pub mod backend;
 pub mod diag;
 pub mod diff;
 pub mod emit;
 pub mod environment;
 pub mod import;
+pub mod launch;
 pub mod load;
 pub mod model;
 pub mod observe;
 pub mod plan;
 pub mod record;
 pub mod review;
+pub mod run;
 pub mod schema;
 pub mod site;
 pub mod time;

@@ -10,6 +10,7 @@ mod output;
 mod plan;
 mod review;
 mod rules;
+mod run;
 mod schema;
 mod site;
 mod unlock;
@@ -64,6 +65,11 @@ enum Command {
     Apply(apply::Args),
     /// Write a declaration repo from a live XNAT (how an existing site adopts xcs).
     Import(import::Args),
+    /// Run a command on the local Docker engine as XNAT would launch it, on a local archive
+    /// directory, and check its outputs (exit 1 when a container fails or a required output
+    /// is missing).
+    #[command(after_help = EXIT_CODES)]
+    Run(run::Args),
     /// Clear a stale apply lock, saying who held it.
     Unlock(unlock::Args),
     /// List every validation rule: code, severity, and what XNAT does with the problem.
@@ -82,6 +88,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => plan::run(args, color),
         Command::Apply(args) => apply::run(args, color),
         Command::Import(args) => import::run(args, color),
+        Command::Run(args) => run::run(args),
         Command::Unlock(args) => unlock::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Review(args) => review::run(args),

@@ -1,6 +1,8 @@
 //! Reading declarations: sources (a directory or a git revision), YAML/JSON parsing with
 //! positions, and splitting files into documents. The only module that touches files.
 
+pub mod archive;
+pub mod command_file;
 pub mod json;
 pub mod node;
 pub mod source;

@@ -1,0 +1,3 @@
+//! Clients of container backends: the Docker engine (bollard).
+
+pub mod docker;
