@@ -65,7 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         inputs: pairs(&args.inputs, "input")?
             .into_iter()
             .collect::<IndexMap<_, _>>(),
-        work_dir,
+        work_dir: std::path::absolute(&work_dir).context("the work directory")?,
     };
     let rt = runtime()?;
     let found = xcs::run::find(&req)?;

@@ -21,8 +21,8 @@ pub fn resolve(template: &str, values: &IndexMap<String, String>) -> String {
     out
 }
 
-/// The text an input's value puts on the command line: `flag` + separator (a space when unset)
-/// + value, or nothing for a blank value; a `select-many` JSON list goes through
+/// The text an input's value puts on the command line: the flag, the separator (a space when
+/// unset) and the value, or nothing for a blank value; a `select-many` JSON list goes through
 /// [`multiple`] (`CommandResolutionServiceImpl.getValueForCommandLine`).
 pub fn command_line_value(input: &CommandInput, value: &str) -> String {
     if value.trim().is_empty() {

@@ -27,12 +27,8 @@ pub const METADATA_FILE: &str = "xnat.yaml";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path}: {message}")]
     Metadata { path: String, message: String },
     #[error(
@@ -78,7 +74,7 @@ fn capitalised(s: &str) -> String {
 fn io(path: &Path, source: std::io::Error) -> ArchiveError {
     ArchiveError::Io {
         path: path.display().to_string(),
-        source,
+        error: source,
     }
 }
 

@@ -10,12 +10,8 @@ use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandFileError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path}:{line}:{col}: {message}")]
     Syntax {
         path: String,
@@ -32,7 +28,7 @@ pub fn read(path: &Path) -> Result<Vec<Command>, CommandFileError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| CommandFileError::Io {
         path: shown.clone(),
-        source,
+        error: source,
     })?;
     parse(&shown, &text)
 }

@@ -50,12 +50,8 @@ pub enum RunError {
     Connect(#[from] docker::ConnectError),
     #[error(transparent)]
     Docker(#[from] docker::run::RunError),
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
 }
 
 impl From<LaunchError> for RunError {
@@ -301,7 +297,7 @@ pub async fn execute(
 fn prepare_dir(dir: &launch::BuildDir) -> Result<(), RunError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
-        move |source| RunError::Io { path, source }
+        move |error| RunError::Io { path, error }
     };
     let to = Path::new(&dir.path);
     std::fs::create_dir_all(to).map_err(io(to))?;

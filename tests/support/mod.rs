@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod busybox;
 pub mod site;
 pub mod xnat_sim;
 

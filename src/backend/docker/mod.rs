@@ -6,11 +6,10 @@ use bollard::Docker;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("cannot connect to the Docker engine ({host}): {source}")]
+    #[error("cannot connect to the Docker engine ({host}): {error}")]
     Connect {
         host: String,
-        #[source]
-        source: bollard::errors::Error,
+        error: bollard::errors::Error,
     },
 }
 
@@ -21,7 +20,7 @@ pub async fn connect_local() -> Result<Docker, ConnectError> {
         std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
     let fail = |source| ConnectError::Connect {
         host: host.clone(),
-        source,
+        error: source,
     };
     let docker = match std::env::var_os("DOCKER_HOST") {
         Some(_) => Docker::connect_with_defaults(),

@@ -23,13 +23,12 @@ pub enum RunError {
         "image {image} is not on the local Docker engine (xcs run does not pull): build or pull it first"
     )]
     NoImage { image: String },
-    #[error("Docker refused to {action} the {role} container ({command}): {source}")]
+    #[error("Docker refused to {action} the {role} container ({command}): {error}")]
     Docker {
         action: &'static str,
         role: &'static str,
         command: String,
-        #[source]
-        source: bollard::errors::Error,
+        error: bollard::errors::Error,
     },
 }
 
@@ -64,7 +63,7 @@ pub async fn run(
             action,
             role: spec.role,
             command: spec.command.clone(),
-            source,
+            error: source,
         }
     };
     if let Err(e) = docker.inspect_image(&spec.image).await {
