@@ -5,7 +5,7 @@
 //! written without them (add `password: ${env:…}` to manage them). Configuration overrides are
 //! recovered from XNAT's materialised views: what differs from the wrapper's own values.
 
-use crate::emit;
+use crate::load::emit;
 use crate::model::automation::EVENT_CLASS_PREFIX;
 use crate::model::enablement::{InputOverride, OutputOverride};
 use crate::model::{Command, Wrapper, WrapperConfig};
@@ -376,8 +376,9 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
     // The schemas editors validate against, beside the declarations (a hidden directory, which
     // the loader skips).
     for kind in crate::model::Kind::ALL {
-        let text =
-            serde_json::to_string_pretty(&crate::schema::schema(kind)).unwrap_or_default() + "\n";
+        let text = serde_json::to_string_pretty(&crate::model::json_schema::schema(kind))
+            .unwrap_or_default()
+            + "\n";
         imported
             .files
             .insert(format!(".xcs/schemas/{}", kind.schema_file()), text);

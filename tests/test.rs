@@ -8,6 +8,7 @@ mod browser;
 mod corpus;
 mod diff;
 mod environments;
+mod layers;
 mod local_run;
 mod review;
 mod sim;

@@ -6,8 +6,10 @@ pub mod lock;
 
 use crate::model::{Command, Repo, Secret};
 use crate::plan::compute::{backend_body, subscription};
+use crate::plan::record::{
+    Fingerprint, ManagedCommand, ManagedRegistry, ManagedSubscription, Record,
+};
 use crate::plan::{Action, CommandKey, CredentialState, Op, Plan, PlanOptions, Step, Target};
-use crate::record::{Fingerprint, ManagedCommand, ManagedRegistry, ManagedSubscription, Record};
 use crate::xnat::wrappers::Scope;
 use crate::xnat::{self, Client, commands, config_service, docker, events, wrappers};
 use serde::Serialize;
@@ -152,7 +154,7 @@ impl Executor<'_> {
             Some(id) => docker::update_hub(self.client, id, &body, r.default).await?,
         }
         if r.has_credentials() {
-            let text = crate::record::credential_text(password.as_ref(), token.as_ref());
+            let text = crate::plan::record::credential_text(password.as_ref(), token.as_ref());
             self.progress()
                 .sent_credentials
                 .insert(name.to_string(), Fingerprint::new(&text));
@@ -349,7 +351,7 @@ pub async fn execute(
     client: &Client,
     repo: &Repo,
     plan: &Plan,
-    observed: &crate::observe::Observed,
+    observed: &crate::plan::observed::Observed,
     credentials: &BTreeMap<String, CredentialState>,
     opts: &PlanOptions,
 ) -> Journal {
@@ -415,7 +417,7 @@ pub async fn execute(
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let record = new_record(repo, observed, credentials, &progress);
     if record != observed.record {
-        match config_service::put(client, crate::record::ENTRY, &record.to_text()).await {
+        match config_service::put(client, crate::plan::record::ENTRY, &record.to_text()).await {
             Ok(()) => journal.record_written = true,
             Err(e) => journal.record_error = Some(e.to_string()),
         }
@@ -447,13 +449,13 @@ fn phase(a: &Action) -> u8 {
 /// ones that still exist (so a later `--prune` can delete them).
 fn new_record(
     repo: &Repo,
-    observed: &crate::observe::Observed,
+    observed: &crate::plan::observed::Observed,
     credentials: &BTreeMap<String, CredentialState>,
     ex: &Progress,
 ) -> Record {
     let old = &observed.record;
     let mut record = Record {
-        version: crate::record::FORMAT_VERSION,
+        version: crate::plan::record::FORMAT_VERSION,
         ..Record::default()
     };
     for (&index, &id) in &ex.command_ids {

@@ -64,7 +64,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let mut opts = PlanOptions::new(dir.clone());
     opts.prune = prune;
     let rt = runtime()?;
-    let (first, _) = rt.block_on(plan::plan(&client, &repo, &opts))?;
+    let (first, _) = rt.block_on(xcs::xnat::observe::plan(&client, &repo, &opts))?;
     if let Some(saved) = &saved {
         if saved.repo_digest != first.repo_digest {
             eprintln!(
@@ -91,7 +91,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_PROBLEMS));
         }
         // Under the lock, observe again: the plan carried out is the one that is true now.
-        let result = plan::plan(&client, &repo, &opts).await;
+        let result = xcs::xnat::observe::plan(&client, &repo, &opts).await;
         let outcome = match result {
             Ok((plan, observed)) if saved.is_none() || plan.live_digest == first.live_digest => {
                 let credentials = plan::credential_states(&repo, &observed.record, &opts);

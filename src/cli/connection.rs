@@ -127,11 +127,11 @@ pub fn declarations(
                 bail!(
                     "no environment `{name}` in {} (known: {})",
                     dir.display(),
-                    xcs::environment::known_environments(&v.repo)
+                    xcs::model::environment::known_environments(&v.repo)
                 );
             };
             let vars = e.spec.xnat.clone();
-            let repo = xcs::environment::for_environment(&v.repo, name)?;
+            let repo = xcs::model::environment::for_environment(&v.repo, name)?;
             Ok(Ok((repo, vars)))
         }
     }

@@ -98,12 +98,12 @@ pub fn compare(
     let (base_repo, head_repo) = match env {
         None => (None, None),
         Some(name) => {
-            let head_repo = xcs::environment::for_environment(&head.repo, name)?;
-            let base_repo = match xcs::environment::for_environment(&base.repo, name) {
+            let head_repo = xcs::model::environment::for_environment(&head.repo, name)?;
+            let base_repo = match xcs::model::environment::for_environment(&base.repo, name) {
                 Ok(r) => r,
                 Err(e) => {
                     let why = match e {
-                        xcs::environment::OverlayError::UnknownEnvironment { .. } => {
+                        xcs::model::environment::OverlayError::UnknownEnvironment { .. } => {
                             format!("environment `{name}` does not exist at the base")
                         }
                         e => format!("environment `{name}` cannot be applied at the base: {e}"),

@@ -49,7 +49,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let client = args.xnat.client(&vars)?;
     let mut opts = PlanOptions::new(args.dir.clone());
     opts.prune = args.prune;
-    let (mut plan, _) = runtime()?.block_on(xcs::plan::plan(&client, &repo, &opts))?;
+    let (mut plan, _) = runtime()?.block_on(xcs::xnat::observe::plan(&client, &repo, &opts))?;
     plan.source = Some(PlanSource {
         dir: args.dir.display().to_string(),
         env: args.env.clone(),

@@ -93,7 +93,7 @@ fn live_plan(args: &Args, head: &xcs::validate::Validation) -> PlanSection {
         return PlanSection::NotRun("the head has validation errors".into());
     }
     let repo = match &args.revisions.env {
-        Some(name) => match xcs::environment::for_environment(&head.repo, name) {
+        Some(name) => match xcs::model::environment::for_environment(&head.repo, name) {
             Ok(r) => r,
             Err(e) => return PlanSection::NotRun(e.to_string()),
         },
@@ -101,7 +101,7 @@ fn live_plan(args: &Args, head: &xcs::validate::Validation) -> PlanSection {
     };
     let made = args.xnat.client(&vars).and_then(|client| {
         let opts = xcs::plan::PlanOptions::new(args.revisions.dir.clone());
-        let (plan, _) = runtime()?.block_on(xcs::plan::plan(&client, &repo, &opts))?;
+        let (plan, _) = runtime()?.block_on(xcs::xnat::observe::plan(&client, &repo, &opts))?;
         Ok(plan)
     });
     match made {

@@ -13,6 +13,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .into_iter()
         .find(|k| k.slug() == args.kind || k.as_str() == args.kind)
         .ok_or_else(|| anyhow::anyhow!("unknown kind `{}`; use one of command, registry, compute-backend, site, project, automation, environment", args.kind))?;
-    print_json(&xcs::schema::schema(kind))?;
+    print_json(&xcs::model::json_schema::schema(kind))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -48,7 +48,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         anyhow::bail!(
             "no environment `{name}` in {} (known: {})",
             args.dir.display(),
-            xcs::environment::known_environments(&v.repo)
+            xcs::model::environment::known_environments(&v.repo)
         );
     }
     let counts = v.counts();

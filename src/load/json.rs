@@ -5,8 +5,8 @@
 //! those. So `.json` files get their own small parser: strict grammar, duplicate keys reported,
 //! depth bounded, no recursion beyond the depth limit.
 
-use super::node::{Entry, Node, NodeValue, Pos};
 use super::{Limits, ParseIssue, ParseIssueKind};
+use crate::position::{Entry, Node, NodeValue, Pos};
 use serde_json::Value;
 
 pub fn parse(text: &str, limits: &Limits) -> Result<(Node, Vec<ParseIssue>), ParseIssue> {

@@ -3,12 +3,12 @@
 
 pub mod archive;
 pub mod command_file;
+pub mod emit;
 pub mod json;
-pub mod node;
 pub mod source;
 pub mod yaml;
 
-pub use node::{Node, Pos, Ptr};
+pub use crate::position::{Node, Pos, Ptr};
 pub use source::{Content, LoadError, RawFile, Source};
 
 use std::sync::Arc;

@@ -5,8 +5,8 @@
 //! stack exhaustion when the tree is later dropped or validated), and duplicate keys are
 //! reported instead of silently overwritten.
 
-use super::node::{Entry, Node, NodeValue, Pos};
 use super::{Limits, ParseIssue, ParseIssueKind};
+use crate::position::{Entry, Node, NodeValue, Pos};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -271,7 +271,7 @@ impl<'t> LineIndex<'t> {
         let line = (*self.lines.get(span.end.line().checked_sub(1)?)?)?;
         let rest: String = line.chars().skip(span.end.col()).collect();
         let comment = rest.trim_start().strip_prefix('#')?;
-        let looks_like_key = crate::validate::template_tokens(&format!("#{comment}"))
+        let looks_like_key = crate::model::template::tokens(&format!("#{comment}"))
             .first()
             .is_some_and(|t| rest.trim_start().starts_with(t));
         looks_like_key.then(|| ParseIssue {

@@ -9,10 +9,12 @@ pub mod canonical;
 pub mod command;
 pub mod enablement;
 pub mod environment;
+pub mod json_schema;
 pub mod registry;
 pub mod repo;
 pub mod secret;
 pub mod source;
+pub mod template;
 
 pub use automation::{Automation, EventTrigger};
 pub use backend::{BackendKind, ComputeBackend};

@@ -3,7 +3,7 @@
 use super::{
     Automation, Command, CommandSource, ComputeBackend, Environment, Kind, Project, Registry, Site,
 };
-use crate::load::{Node, Pos};
+use crate::position::{Node, Pos};
 use std::sync::Arc;
 
 /// Where a declaration came from.

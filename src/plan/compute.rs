@@ -5,6 +5,7 @@
 
 use super::config_view::{materialise, merge, same};
 use super::matching::Pairing;
+use super::observed::{Observed, refers};
 use super::{
     Action, Change, CommandKey, CredentialState, Op, PLAN_VERSION, Plan, Step, Target, digest,
 };
@@ -13,9 +14,7 @@ use crate::model::canonical::{self, Stored};
 use crate::model::{
     Automation, Command, ComputeBackend, Repo, Wrapper, WrapperConfig, WrapperSetting,
 };
-use crate::observe::Observed;
-use crate::xnat::events::{EventFilter, Subscription, action_key};
-use crate::xnat::wrappers::{CommandConfiguration, Scope};
+use crate::xnat::wire::{CommandConfiguration, EventFilter, Scope, Subscription, action_key};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -461,7 +460,7 @@ fn setting_for<'s>(
     wrapper: &str,
 ) -> Option<&'s WrapperSetting> {
     list.iter()
-        .find(|s| s.wrapper == wrapper && crate::observe::refers(b.repo, &s.command, index))
+        .find(|s| s.wrapper == wrapper && refers(b.repo, &s.command, index))
 }
 
 /// Restrict a materialised view to the fields a set of overrides sets (when the site's
@@ -472,7 +471,7 @@ fn only_overridden(view: &CommandConfiguration, overrides: &WrapperConfig) -> Co
         let Some(v) = view.inputs.get(name) else {
             continue;
         };
-        let mut c = crate::xnat::wrappers::ConfigInput::default();
+        let mut c = crate::xnat::wire::ConfigInput::default();
         if o.default_value.is_some() {
             c.default_value = v.default_value.clone();
         }

@@ -4,7 +4,7 @@
 //! like and a clean apply shows no change.
 
 use crate::model::{Command, Wrapper, WrapperConfig};
-use crate::xnat::wrappers::{CommandConfiguration, ConfigInput, ConfigOutput};
+use crate::xnat::wire::{CommandConfiguration, ConfigInput, ConfigOutput};
 use std::collections::HashSet;
 
 /// Merge a project's overrides over the site's: non-null project values win (ref §6).

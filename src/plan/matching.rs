@@ -6,7 +6,7 @@
 //! survive (never delete and re-create; ref §4 "How identity works").
 
 use crate::model::{Command, Repo};
-use crate::record::Record;
+use crate::plan::record::Record;
 
 #[derive(Debug, Clone, Default)]
 pub struct Pairing {

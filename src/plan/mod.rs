@@ -5,13 +5,13 @@
 pub mod compute;
 pub mod config_view;
 pub mod matching;
+pub mod observed;
+pub mod record;
 pub mod render;
 
 use crate::model::Repo;
 use crate::model::secret::SecretError;
-use crate::observe::{self, Observed};
-use crate::xnat::wrappers::{CommandConfiguration, Scope};
-use crate::xnat::{self, Client};
+use crate::xnat::wire::{CommandConfiguration, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -258,7 +258,7 @@ impl PlanOptions {
 /// Credential states of every declared registry.
 pub fn credential_states(
     repo: &Repo,
-    record: &crate::record::Record,
+    record: &crate::plan::record::Record,
     opts: &PlanOptions,
 ) -> BTreeMap<String, CredentialState> {
     let mut out = BTreeMap::new();
@@ -272,7 +272,7 @@ pub fn credential_states(
             };
             match (resolve(&r.password), resolve(&r.token)) {
                 (Ok(p), Ok(t)) => {
-                    let text = crate::record::credential_text(p.as_ref(), t.as_ref());
+                    let text = crate::plan::record::credential_text(p.as_ref(), t.as_ref());
                     match record.fingerprint(&r.name) {
                         Some(f) if f.matches(&text) => CredentialState::Unchanged,
                         _ => CredentialState::Changed,
@@ -284,18 +284,6 @@ pub fn credential_states(
         out.insert(r.name.clone(), state);
     }
     out
-}
-
-/// Observe the XNAT and compute the plan.
-pub async fn plan(
-    client: &Client,
-    repo: &Repo,
-    opts: &PlanOptions,
-) -> xnat::Result<(Plan, Observed)> {
-    let observed = observe::observe(client, repo).await?;
-    let credentials = credential_states(repo, &observed.record, opts);
-    let plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
-    Ok((plan, observed))
 }
 
 pub fn digest(value: &impl Serialize) -> String {

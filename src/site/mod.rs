@@ -32,7 +32,7 @@ pub enum SiteError {
     #[error(transparent)]
     Load(#[from] LoadError),
     #[error(transparent)]
-    Environment(#[from] crate::environment::OverlayError),
+    Environment(#[from] crate::model::environment::OverlayError),
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
     #[error("search index: {0}")]
@@ -111,7 +111,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildOutcome, SiteError> {
         return Ok(BuildOutcome::Invalid(validation));
     }
     if let Some(name) = &options.env {
-        validation.repo = crate::environment::for_environment(&validation.repo, name)?;
+        validation.repo = crate::model::environment::for_environment(&validation.repo, name)?;
     }
     let paths: HashSet<String> = validation
         .repo

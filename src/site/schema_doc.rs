@@ -46,7 +46,7 @@ pub fn docs() -> Vec<SchemaDoc> {
 }
 
 fn doc(kind: Kind) -> SchemaDoc {
-    let schema = crate::schema::schema(kind);
+    let schema = crate::model::json_schema::schema(kind);
     let mut sections = Vec::new();
     if schema.get("properties").is_some() {
         sections.push(section(kind.as_str(), &schema));

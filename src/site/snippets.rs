@@ -43,7 +43,7 @@ pub fn snippets(command: &Value, file_stem: &str) -> Snippets {
     }
     let label_json = Value::Array(vec![label]).to_string();
     Snippets {
-        yaml: crate::emit::yaml(&Value::Object(doc)),
+        yaml: crate::load::emit::yaml(&Value::Object(doc)),
         json: serde_json::to_string_pretty(command).unwrap_or_default(),
         json_file,
         curl,

@@ -3,7 +3,7 @@
 
 use super::finding::{Finding, Findings, known_list, suggestion};
 use super::rules::*;
-use super::{command, schema};
+use super::{command, schema_check};
 use crate::diag::Diagnostic;
 use crate::load::{Limits, Node, ParseIssueKind, Ptr, RawFile, parse_file};
 use crate::model::backend::{BackendKind, ComputeBackend};
@@ -143,8 +143,8 @@ struct PendingVia {
 
 fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileReport) {
     let mut f = Findings::default();
-    if !matches!(node.value, crate::load::node::NodeValue::Map(_)) {
-        let hint = if matches!(node.value, crate::load::node::NodeValue::Seq(_)) {
+    if !matches!(node.value, crate::position::NodeValue::Map(_)) {
+        let hint = if matches!(node.value, crate::position::NodeValue::Seq(_)) {
             "a list at the top looks like an `org.nrg.commands` label value: put each command in its own document (separate them with `---`)"
         } else {
             "a declaration is a mapping with a `kind` key"
@@ -168,8 +168,8 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
     // Small kinds keep their tree: rules across documents point into them.
     let kept = (kind != Kind::Command).then(|| Arc::new(node.clone()));
     let mut value = node.into_json();
-    let mut result = schema::check(kind, &value, &mut f);
-    schema::repair(&mut value, &mut result);
+    let mut result = schema_check::check(kind, &value, &mut f);
+    schema_check::repair(&mut value, &mut result);
     let origin = Origin {
         file: file.path.clone(),
         rel: file.rel.clone(),
@@ -272,11 +272,11 @@ fn legacy_keys(node: &Node, f: &mut Findings) {
     let Some(wrappers) = node.get("xnat") else {
         return;
     };
-    let crate::load::node::NodeValue::Seq(wrappers) = &wrappers.value else {
+    let crate::position::NodeValue::Seq(wrappers) = &wrappers.value else {
         return;
     };
     for (wi, w) in wrappers.iter().enumerate() {
-        let Some(crate::load::node::NodeValue::Seq(handlers)) =
+        let Some(crate::position::NodeValue::Seq(handlers)) =
             w.get("output-handlers").map(|h| &h.value)
         else {
             continue;

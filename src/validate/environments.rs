@@ -7,7 +7,7 @@
 use super::references::{self, ViaRef};
 use super::rules::*;
 use crate::diag::{Diagnostic, Severity};
-use crate::environment::overlay_lenient;
+use crate::model::environment::overlay_lenient;
 use crate::model::{Declared, Environment, Origin, Repo};
 use std::collections::{HashMap, HashSet};
 

@@ -9,12 +9,11 @@ pub mod environments;
 pub mod finding;
 pub mod references;
 pub mod rules;
-mod schema;
+mod schema_check;
 mod templates;
 
 pub use command::{image_has_tag, xnat_errors};
 pub use references::configurable_inputs;
-pub use templates::tokens as template_tokens;
 
 use crate::diag::{self, Counts, Diagnostic, SourceTexts};
 use crate::load::{Limits, LoadError, RawFile, Source};

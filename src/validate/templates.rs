@@ -4,28 +4,7 @@ use super::finding::{Findings, did_you_mean};
 use super::rules::TEMPLATE_KEY;
 use crate::load::Ptr;
 use crate::model::Command;
-
-/// `#token#` spans in a template: non-empty, no spaces or `#` inside.
-pub fn tokens(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('#') {
-        let after = &rest[start + 1..];
-        let Some(end) = after.find('#') else { break };
-        let inner = &after[..end];
-        if !inner.is_empty()
-            && inner
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        {
-            out.push(&rest[start..start + end + 2]);
-            rest = &after[end + 1..];
-        } else {
-            rest = after;
-        }
-    }
-    out
-}
+use crate::model::template::tokens;
 
 /// Every template of a command, with where it is.
 fn templates(cmd: &Command) -> Vec<(Ptr, &str)> {

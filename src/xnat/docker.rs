@@ -2,10 +2,10 @@
 
 use super::http::{Body, Repeat, decode};
 use super::{Client, Result, XnatError};
-use crate::model::Secret;
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
+
+pub use super::wire::{Hub, HubBody};
 
 /// `GET /xapi/docker/server`; 404 means none is configured.
 pub async fn server(client: &Client) -> Result<Option<Value>> {
@@ -28,52 +28,9 @@ pub async fn set_server(client: &Client, body: &Value) -> Result<()> {
         .map(drop)
 }
 
-/// An image host as XNAT shows it: the password and token are write-only and never shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Hub {
-    pub id: i64,
-    pub name: String,
-    pub url: String,
-    #[serde(default)]
-    pub username: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub default: bool,
-}
-
 /// `GET /xapi/docker/hubs`.
 pub async fn hubs(client: &Client) -> Result<Vec<Hub>> {
     client.get_json("/xapi/docker/hubs", &[]).await
-}
-
-/// What xcs sends for a hub. Secrets go only into the request body.
-pub struct HubBody<'a> {
-    pub name: &'a str,
-    pub url: &'a str,
-    pub username: Option<&'a str>,
-    pub email: Option<&'a str>,
-    pub password: Option<&'a Secret>,
-    pub token: Option<&'a Secret>,
-}
-
-impl HubBody<'_> {
-    fn json(&self, id: Option<i64>) -> Value {
-        let mut v = json!({
-            "name": self.name,
-            "url": self.url,
-            "username": self.username.unwrap_or(""),
-            "email": self.email.unwrap_or(""),
-            // Blank keeps the stored password when url and username are unchanged (ref §2).
-            "password": self.password.map_or("", |s| s.expose()),
-            "token": self.token.map_or("", |s| s.expose()),
-        });
-        if let (Some(id), Some(o)) = (id, v.as_object_mut()) {
-            o.insert("id".into(), json!(id));
-        }
-        v
-    }
 }
 
 /// `POST /xapi/docker/hubs?default=…` → 201 with the hub. Verified by name on an unknown

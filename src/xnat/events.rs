@@ -2,48 +2,10 @@
 
 use super::http::{Body, Repeat};
 use super::{Client, Result};
-use indexmap::IndexMap;
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// Each wrapper is one event-service action; the key names the wrapper's id (ref §7b).
-pub fn action_key(wrapper_id: i64) -> String {
-    format!("org.nrg.containers.services.CommandActionProvider:{wrapper_id}")
-}
-
-pub fn wrapper_of_action(key: &str) -> Option<i64> {
-    key.strip_prefix("org.nrg.containers.services.CommandActionProvider:")?
-        .parse()
-        .ok()
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Subscription {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<i64>,
-    pub name: String,
-    #[serde(default)]
-    pub active: bool,
-    pub action_key: String,
-    #[serde(default)]
-    pub attributes: IndexMap<String, String>,
-    pub event_filter: EventFilter,
-    #[serde(default)]
-    pub act_as_event_user: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct EventFilter {
-    pub event_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub project_ids: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload_filter: Option<String>,
-}
+pub use super::wire::{EventFilter, Subscription, action_key, wrapper_of_action};
 
 #[derive(Deserialize)]
 struct Prefs {

@@ -12,11 +12,13 @@ pub mod config_service;
 pub mod docker;
 pub mod events;
 mod http;
+pub mod observe;
 pub mod probe;
+pub mod wire;
 pub mod wrappers;
 
 pub use http::{Client, Stats};
-pub use probe::Capabilities;
+pub use wire::Capabilities;
 
 use crate::model::Secret;
 use std::path::PathBuf;

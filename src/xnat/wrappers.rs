@@ -7,41 +7,8 @@
 use super::http::{Body, Repeat};
 use super::{Client, Result};
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 
-/// A scope: the site, or one project.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Scope {
-    Site,
-    Project(String),
-}
-
-impl Scope {
-    fn prefix(&self) -> String {
-        match self {
-            Scope::Site => "/xapi".to_string(),
-            Scope::Project(p) => format!("/xapi/projects/{p}"),
-        }
-    }
-}
-
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Scope::Site => f.write_str("site"),
-            Scope::Project(p) => write!(f, "project {p}"),
-        }
-    }
-}
-
-/// XNAT's `CommandConfiguration`: as GET returns it, the wrapper's own values overlaid with the
-/// stored overrides (site, then project); as POST takes it, the overrides. XNAT persists exactly
-/// the fields a declared configuration has (ref §5), so the model's type is the wire type too;
-/// the other fields GET shows (`description`, `type`, `required`) are ignored.
-pub use crate::model::enablement::{
-    InputOverride as ConfigInput, OutputOverride as ConfigOutput,
-    WrapperConfig as CommandConfiguration,
-};
+pub use super::wire::{CommandConfiguration, ConfigInput, ConfigOutput, Scope};
 
 /// `GET /xapi/wrappers/{id}/enabled` → bare `true`/`false` (site scope).
 pub async fn site_enabled(client: &Client, wrapper: i64) -> Result<bool> {

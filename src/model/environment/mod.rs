@@ -2,10 +2,17 @@
 //! repo applies there, and the values that differ there.
 //!
 //! The repo itself stays the single description; an environment only selects and overrides.
-//! [`crate::environment::overlay`] turns the two into the repo for that XNAT.
+//! [`overlay()`] (in `overlay.rs`) turns the two into the repo for that XNAT; the rules that check
+//! an environment against the repo are `validate/environments.rs`.
 
-use super::backend::ComputeBackend;
-use super::secret::SecretRef;
+mod overlay;
+
+pub use overlay::{
+    OverlayError, OverlayProblem, for_environment, known_environments, overlay, overlay_lenient,
+};
+
+use crate::model::backend::ComputeBackend;
+use crate::model::secret::SecretRef;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

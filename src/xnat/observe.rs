@@ -7,47 +7,25 @@
 //! hubs, the server, the event-service switch and subscriptions (when automations are
 //! involved), the capability probe and xcs's own record.
 
-use crate::model::{Command, Repo};
-use crate::plan::matching::{self, Pairing};
-use crate::record::{self, Record};
-use crate::xnat::docker::Hub;
-use crate::xnat::events::Subscription;
-use crate::xnat::wrappers::{CommandConfiguration, Scope};
-use crate::xnat::{self, Capabilities, Client, config_service, docker, events, wrappers};
+use crate::model::Repo;
+use crate::plan::observed::{Observed, WrapperState, refers};
+use crate::plan::record::{self, Record};
+use crate::plan::{Plan, PlanOptions, compute, credential_states};
+use crate::xnat::wrappers::Scope;
+use crate::xnat::{self, Client, config_service, docker, events, wrappers};
 use futures_util::future::try_join_all;
-use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Observed {
-    #[serde(skip)]
-    pub caps: Capabilities,
-    pub commands: Vec<Command>,
-    pub hubs: Vec<Hub>,
-    pub server: Option<Value>,
-    /// None when not read (the repo has no automations and xcs manages none).
-    pub events_enabled: Option<bool>,
-    pub subscriptions: Vec<Subscription>,
-    pub record: Record,
-    /// By live wrapper id, for the wrappers of commands the repo declares.
-    pub wrappers: BTreeMap<i64, WrapperState>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct WrapperState {
-    /// None when not read (no Site declared).
-    pub site_enabled: Option<bool>,
-    /// Projects whose flag is on; None when not read (no Project declared).
-    pub projects: Option<Vec<String>>,
-    pub configs: BTreeMap<Scope, CommandConfiguration>,
-}
-
-impl Observed {
-    /// Which desired command each live command is, decided the same way everywhere.
-    pub fn pairing(&self, repo: &Repo) -> Pairing {
-        matching::pair(repo, &self.commands, &self.record)
-    }
+/// Observe the XNAT and compute the plan.
+pub async fn plan(
+    client: &Client,
+    repo: &Repo,
+    opts: &PlanOptions,
+) -> xnat::Result<(Plan, Observed)> {
+    let observed = observe(client, repo).await?;
+    let credentials = credential_states(repo, &observed.record, opts);
+    let plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
+    Ok((plan, observed))
 }
 
 pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
@@ -132,12 +110,6 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
         obs.wrappers.insert(id, state);
     }
     Ok(obs)
-}
-
-/// Whether a Site/Project command reference resolves to the repo's command at `index`.
-pub fn refers(repo: &Repo, reference: &str, index: usize) -> bool {
-    repo.resolve_command(reference)
-        .is_ok_and(|c| std::ptr::eq(c, &repo.commands[index]))
 }
 
 async fn read_wrapper(

@@ -298,7 +298,7 @@ mod tests {
                 file: "x.yaml".into(),
                 rel: "x.yaml".into(),
                 doc: 0,
-                pos: crate::load::Pos::new(1, 1),
+                pos: crate::position::Pos::new(1, 1),
                 node: None,
             },
         }

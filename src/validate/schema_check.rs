@@ -6,8 +6,8 @@
 
 use super::finding::{Findings, did_you_mean, known_list};
 use super::rules::{COERCED, SCHEMA, SERVER_FIELD, UNKNOWN_KEY};
-use crate::load::{Ptr, node::pointer_tokens};
 use crate::model::Kind;
+use crate::position::{Ptr, pointer_tokens};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{JsonType, Validator};
 use serde_json::Value;
@@ -24,7 +24,7 @@ fn compiled(kind: Kind) -> &'static Compiled {
         Kind::ALL
             .iter()
             .map(|&k| {
-                let schema = crate::schema::schema(k);
+                let schema = crate::model::json_schema::schema(k);
                 // The schemas are generated from our own model and checked by a unit test.
                 #[allow(clippy::expect_used)]
                 let validator =

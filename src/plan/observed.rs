@@ -1,0 +1,47 @@
+//! The live state a plan is computed against: what the XNAT holds, in its own wire types. Pure
+//! data; `xnat::observe` reads it from a server.
+
+use super::matching::{self, Pairing};
+use super::record::Record;
+use crate::model::{Command, Repo};
+use crate::xnat::wire::{Capabilities, CommandConfiguration, Hub, Scope, Subscription};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Observed {
+    #[serde(skip)]
+    pub caps: Capabilities,
+    pub commands: Vec<Command>,
+    pub hubs: Vec<Hub>,
+    pub server: Option<Value>,
+    /// None when not read (the repo has no automations and xcs manages none).
+    pub events_enabled: Option<bool>,
+    pub subscriptions: Vec<Subscription>,
+    pub record: Record,
+    /// By live wrapper id, for the wrappers of commands the repo declares.
+    pub wrappers: BTreeMap<i64, WrapperState>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WrapperState {
+    /// None when not read (no Site declared).
+    pub site_enabled: Option<bool>,
+    /// Projects whose flag is on; None when not read (no Project declared).
+    pub projects: Option<Vec<String>>,
+    pub configs: BTreeMap<Scope, CommandConfiguration>,
+}
+
+impl Observed {
+    /// Which desired command each live command is, decided the same way everywhere.
+    pub fn pairing(&self, repo: &Repo) -> Pairing {
+        matching::pair(repo, &self.commands, &self.record)
+    }
+}
+
+/// Whether a Site/Project command reference resolves to the repo's command at `index`.
+pub fn refers(repo: &Repo, reference: &str, index: usize) -> bool {
+    repo.resolve_command(reference)
+        .is_ok_and(|c| std::ptr::eq(c, &repo.commands[index]))
+}
