@@ -4,6 +4,7 @@
 mod support;
 
 mod apply;
+mod boutiques;
 mod browser;
 mod corpus;
 mod diff;

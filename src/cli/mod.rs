@@ -6,6 +6,7 @@ mod apply;
 mod connection;
 mod diff;
 mod import;
+mod import_boutiques;
 mod output;
 mod plan;
 mod review;
@@ -65,9 +66,7 @@ enum Command {
     Apply(apply::Args),
     /// Write a declaration repo from a live XNAT (how an existing site adopts xcs).
     Import(import::Args),
-    /// Run a command on the local Docker engine as XNAT would launch it, on a local archive
-    /// directory, and check its outputs (exit 1 when a container fails or a required output
-    /// is missing).
+    /// Run a command on the local Docker engine as XNAT would launch it, and check its outputs.
     #[command(after_help = EXIT_CODES)]
     Run(run::Args),
     /// Clear a stale apply lock, saying who held it.
