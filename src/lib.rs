@@ -12,7 +12,7 @@
 //!    a command launch resolved as XNAT resolves it.
 //! 7. [`xnat`], [`backend`]: the HTTP client, and reading a live XNAT into a plan's observed
 //!    state; the Docker engine.
-//! 8. [`apply`], [`import`], [`site`], [`review`], [`run`]: the ends.
+//! 8. [`apply`], [`import`], [`site`], [`review`], [`run`], [`scaffold`]: the ends.
 //! 9. `cli/` (in the binary): arguments in, one library call, output out.
 
 pub mod apply;
@@ -27,6 +27,7 @@ pub mod plan;
 pub mod position;
 pub mod review;
 pub mod run;
+pub mod scaffold;
 pub mod site;
 pub mod time;
 pub mod validate;

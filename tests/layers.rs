@@ -21,7 +21,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("diff · plan · launch", &["diff", "plan", "launch"]),
     ("clients", &["xnat", "backend"]),
-    ("ends", &["apply", "import", "site", "review", "run"]),
+    (
+        "ends",
+        &["apply", "import", "site", "review", "run", "scaffold"],
+    ),
 ];
 
 /// Files of the binary crate (`main.rs`, `cli/`) sit above everything and reach the library as

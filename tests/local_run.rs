@@ -3,7 +3,7 @@
 //! and missing, failing containers, setup and wrapup order, refusals, masking.
 
 use crate::snapshot;
-use crate::support::busybox::TestImage;
+use crate::support::busybox::{TestImage, label as label_line};
 use crate::support::{Run, Xcs, project_dir};
 
 const SESSION: &str = "archive/P1/subjects/S1/sessions/E1";
@@ -240,4 +240,27 @@ fn refusals_say_what_xnat_would_say() {
     run(&x, "probe:on-session", &["--dry-run"])
         .code(2)
         .stderr_has(r#"Input "scan"  does not have a unique, resolved value"#);
+}
+
+#[test]
+fn setup_and_wrapup_commands_come_from_image_labels_when_the_repo_lacks_them() {
+    let label = serde_json::json!([
+        {"name": "prep", "type": "docker-setup", "version": "1.0",
+         "command-line": "sh -c 'echo setup from label; cp -r /input/. /output/'"},
+        {"name": "wrap", "type": "docker-wrapup", "version": "1.0",
+         "command-line": "sh -c 'echo wrapup from label; cp /input/listing.txt /output/'"}
+    ]);
+    let image = TestImage::busybox(
+        "labelled",
+        &[label_line("org.nrg.commands", &label.to_string())],
+    );
+    let x = setup(&image, |t| t);
+    std::fs::remove_file(x.root().join("repo/commands/prep.yaml")).expect("rm");
+    std::fs::remove_file(x.root().join("repo/commands/wrap.yaml")).expect("rm");
+    let r = run(&x, "probe:staged", &[]).code(0);
+    let (setup, wrapup) = (
+        r.stdout.find("setup from label"),
+        r.stdout.find("wrapup from label"),
+    );
+    assert!(setup.is_some() && setup < wrapup, "{}", r.stdout);
 }

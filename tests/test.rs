@@ -12,6 +12,7 @@ mod environments;
 mod layers;
 mod local_run;
 mod review;
+mod scaffold;
 mod sim;
 mod site;
 mod site_serve;

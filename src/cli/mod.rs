@@ -7,6 +7,7 @@ mod connection;
 mod diff;
 mod import;
 mod import_boutiques;
+mod new;
 mod output;
 mod plan;
 mod review;
@@ -69,6 +70,8 @@ enum Command {
     /// Run a command on the local Docker engine as XNAT would launch it, and check its outputs.
     #[command(after_help = EXIT_CODES)]
     Run(run::Args),
+    /// Start a command: commented YAML from an image's labels or entrypoint, or from nothing.
+    New(new::Args),
     /// Clear a stale apply lock, saying who held it.
     Unlock(unlock::Args),
     /// List every validation rule: code, severity, and what XNAT does with the problem.
@@ -88,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => apply::run(args, color),
         Command::Import(args) => import::run(args, color),
         Command::Run(args) => run::run(args),
+        Command::New(args) => new::run(args),
         Command::Unlock(args) => unlock::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Review(args) => review::run(args),

@@ -170,7 +170,7 @@ pub fn convert(
         });
         command.working_directory = Some("/output".into());
     }
-    command.xnat.push(wrapper(&command, context));
+    command.xnat.push(context_wrapper(&command, context));
     unexpressed(obj, &mut notes);
     Ok(Conversion { command, notes })
 }
@@ -416,7 +416,9 @@ fn output(
     })
 }
 
-fn wrapper(command: &Command, context: WrapperContext) -> Wrapper {
+/// A wrapper that runs `command` on one kind of XNAT object: the object is its external input
+/// and gives its files to the `input` mount; each output gets a Resource handler on it.
+pub fn context_wrapper(command: &Command, context: WrapperContext) -> Wrapper {
     let (input_name, input_type, xsi) = context.parts();
     Wrapper {
         name: format!("{}-{input_name}", command.name),
@@ -428,10 +430,13 @@ fn wrapper(command: &Command, context: WrapperContext) -> Wrapper {
         contexts: vec![xsi.into()],
         external_inputs: vec![WrapperInput {
             name: input_name.into(),
-            description: Some(format!("The {input_name}; its files are mounted at /input")),
+            description: Some(format!("The {input_name} to run on")),
             input_type: Some(input_type.into()),
             required: Some(true),
-            provides_files_for_command_mount: Some(INPUT_MOUNT.into()),
+            // A Subject has no files of its own (`CommandWrapperInputType.MOUNTABLE_TYPES`).
+            provides_files_for_command_mount: crate::model::command::MOUNTABLE_INPUT_TYPES
+                .contains(&input_type)
+                .then(|| INPUT_MOUNT.into()),
             ..WrapperInput::default()
         }],
         output_handlers: command

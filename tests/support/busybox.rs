@@ -13,8 +13,9 @@ pub struct TestImage {
 }
 
 impl TestImage {
-    /// Build `xcs-authrun-<what>-<pid>-<n>:test` with busybox's applets in `/bin`, and `labels`.
-    pub fn busybox(what: &str, labels: &[(&str, &str)]) -> TestImage {
+    /// Build `xcs-authrun-<what>-<pid>-<n>:test` with busybox's applets in `/bin`, then the
+    /// Dockerfile lines `extra` (see [`label`]).
+    pub fn busybox(what: &str, extra: &[String]) -> TestImage {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let tag = format!("xcs-authrun-{what}-{}-{n}:test", std::process::id());
@@ -27,9 +28,9 @@ impl TestImage {
         let mut dockerfile = String::from(
             "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
         );
-        for (k, v) in labels {
-            let v = serde_json::to_string(v).expect("label");
-            dockerfile.push_str(&format!("LABEL {k}={v}\n"));
+        for line in extra {
+            dockerfile.push_str(line);
+            dockerfile.push('\n');
         }
         std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("Dockerfile");
         let out = Command::new("docker")
@@ -44,6 +45,14 @@ impl TestImage {
         );
         TestImage { tag }
     }
+}
+
+/// A `LABEL` instruction with the value quoted for a Dockerfile.
+pub fn label(key: &str, value: &str) -> String {
+    format!(
+        "LABEL {key}={}",
+        serde_json::to_string(value).expect("label value")
+    )
 }
 
 impl Drop for TestImage {
