@@ -12,7 +12,7 @@ use crate::model::automation::EVENT_CLASS_PREFIX;
 use crate::model::enablement::{InputOverride, OutputOverride};
 use crate::model::{Command, Wrapper, WrapperConfig};
 use crate::plan::config_view::{materialise, merge};
-use crate::xnat::events::wrapper_of_action;
+use crate::xnat::wire::{Hub, Subscription, wrapper_of_action};
 use crate::xnat::wrappers::{CommandConfiguration, Scope};
 use crate::xnat::{self, Client, docker, events, wrappers};
 use futures_util::future::try_join_all;
@@ -109,21 +109,57 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
         docker::server(client)
     )?;
     let mut imported = Imported::default();
-
-    // Which command names need `@version` to be unambiguous.
-    let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in &commands {
-        *versions.entry(c.name.as_str()).or_default() += 1;
+    imported.notes.push(format!(
+        "imported from {} (Container Service {})",
+        client.url(),
+        caps.cs_version
+    ));
+    let refs = References::new(&commands);
+    command_files(&commands, &refs, &mut imported);
+    registries(&hubs, &mut imported);
+    if let Some(server) = &server {
+        backend(server, &mut imported);
     }
-    let reference = |c: &Command| {
-        if versions.get(c.name.as_str()).copied().unwrap_or(0) > 1 {
+    enablement(client, &commands, &refs, &mut imported).await?;
+    // Automations: event-service subscriptions whose action is a Container Service wrapper.
+    if events::enabled(client).await? {
+        let subscriptions = events::list(client).await?;
+        automations(&subscriptions, &commands, &refs, &mut imported);
+    }
+    schemas(&mut imported);
+    Ok(imported)
+}
+
+/// How the imported repo names a command: with `@version` when its name is not unique.
+struct References<'a> {
+    versions: BTreeMap<&'a str, usize>,
+}
+
+impl<'a> References<'a> {
+    fn new(commands: &'a [Command]) -> References<'a> {
+        let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
+        for c in commands {
+            *versions.entry(c.name.as_str()).or_default() += 1;
+        }
+        References { versions }
+    }
+
+    fn versioned(&self, c: &Command) -> bool {
+        self.versions.get(c.name.as_str()).copied().unwrap_or(0) > 1
+    }
+
+    fn reference(&self, c: &Command) -> String {
+        if self.versioned(c) {
             format!("{}@{}", c.name, c.version.as_deref().unwrap_or(""))
         } else {
             c.name.clone()
         }
-    };
+    }
+}
 
-    for c in &commands {
+/// `commands/<name>.yaml` for every command, without XNAT's ids and hash.
+fn command_files(commands: &[Command], refs: &References<'_>, imported: &mut Imported) {
+    for c in commands {
         let mut v = serde_json::to_value(c).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.remove("id");
@@ -136,7 +172,7 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
                 }
             }
         }
-        let name = if versions.get(c.name.as_str()).copied().unwrap_or(0) > 1 {
+        let name = if refs.versioned(c) {
             format!(
                 "{}-{}",
                 c.name,
@@ -150,9 +186,12 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
             document("Command", "../.xcs/schemas/command.schema.json", v),
         );
     }
+}
 
+/// `registries.yaml`: every image host, without its write-only credentials.
+fn registries(hubs: &[Hub], imported: &mut Imported) {
     let mut registries = Vec::new();
-    for h in &hubs {
+    for h in hubs {
         let mut body = json!({"name": h.name, "url": h.url, "default": h.default});
         if let Some(o) = body.as_object_mut() {
             if let Some(u) = h.username.as_deref().filter(|u| !u.is_empty()) {
@@ -177,91 +216,77 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
             .files
             .insert("registries.yaml".into(), registries.join("---\n"));
     }
+}
 
-    if let Some(s) = &server {
-        let mut body = Map::new();
-        for key in [
-            "name",
-            "backend",
-            "host",
-            "cert-path",
-            "path-translation-xnat-prefix",
-            "path-translation-docker-prefix",
-            "pull-images-on-xnat-init",
-            "container-user",
-            "auto-cleanup",
-            "swarm-constraints",
-            "max-concurrent-finalizing-jobs",
-            "status-email-enabled",
-            "gpu-vendor",
-            "archive-pvc-name",
-            "build-pvc-name",
-            "combined-pvc-name",
-            "archive-path-translation",
-            "build-path-translation",
-            "combined-path-translation",
-        ] {
-            let Some(mut v) = s.get(key).cloned() else {
-                continue;
-            };
-            if key == "swarm-constraints"
-                && let Value::Array(items) = &mut v
-            {
-                for item in items.iter_mut() {
-                    if let Some(o) = item.as_object_mut() {
-                        o.remove("id");
-                    }
+/// `backend.yaml`: the compute backend, its blank fields left out.
+fn backend(s: &Value, imported: &mut Imported) {
+    let mut body = Map::new();
+    for key in [
+        "name",
+        "backend",
+        "host",
+        "cert-path",
+        "path-translation-xnat-prefix",
+        "path-translation-docker-prefix",
+        "pull-images-on-xnat-init",
+        "container-user",
+        "auto-cleanup",
+        "swarm-constraints",
+        "max-concurrent-finalizing-jobs",
+        "status-email-enabled",
+        "gpu-vendor",
+        "archive-pvc-name",
+        "build-pvc-name",
+        "combined-pvc-name",
+        "archive-path-translation",
+        "build-path-translation",
+        "combined-path-translation",
+    ] {
+        let Some(mut v) = s.get(key).cloned() else {
+            continue;
+        };
+        if key == "swarm-constraints"
+            && let Value::Array(items) = &mut v
+        {
+            for item in items.iter_mut() {
+                if let Some(o) = item.as_object_mut() {
+                    o.remove("id");
                 }
             }
-            let blank = matches!(&v, Value::Null)
-                || v.as_str() == Some("")
-                || v.as_array().is_some_and(Vec::is_empty);
-            if !blank {
-                body.insert(key.into(), v);
-            }
         }
-        for key in [
-            "pull-images-on-xnat-init",
-            "auto-cleanup",
-            "status-email-enabled",
-        ] {
-            body.entry(key.to_string()).or_insert(json!(false));
+        let blank = matches!(&v, Value::Null)
+            || v.as_str() == Some("")
+            || v.as_array().is_some_and(Vec::is_empty);
+        if !blank {
+            body.insert(key.into(), v);
         }
-        imported.files.insert(
-            "backend.yaml".into(),
-            document(
-                "ComputeBackend",
-                ".xcs/schemas/compute-backend.schema.json",
-                Value::Object(body),
-            ),
-        );
     }
+    for key in [
+        "pull-images-on-xnat-init",
+        "auto-cleanup",
+        "status-email-enabled",
+    ] {
+        body.entry(key.to_string()).or_insert(json!(false));
+    }
+    imported.files.insert(
+        "backend.yaml".into(),
+        document(
+            "ComputeBackend",
+            ".xcs/schemas/compute-backend.schema.json",
+            Value::Object(body),
+        ),
+    );
+}
 
-    // Site and project state of every wrapper.
-    let ids: Vec<(usize, usize, i64)> = commands
-        .iter()
-        .enumerate()
-        .flat_map(|(ci, c)| {
-            c.xnat
-                .iter()
-                .enumerate()
-                .filter_map(move |(wi, w)| w.id.map(|id| (ci, wi, id)))
-        })
-        .collect();
-    let states = try_join_all(ids.iter().map(|&(_, _, id)| async move {
-        let (site_enabled, site_view, projects) = tokio::try_join!(
-            wrappers::site_enabled(client, id),
-            wrappers::config(client, &Scope::Site, id),
-            wrappers::enabled_projects(client, id),
-        )?;
-        Ok::<_, xnat::XnatError>(LiveWrapper {
-            site_enabled,
-            site_view,
-            projects,
-        })
-    }))
-    .await?;
-
+/// `site.yaml` and `projects/<id>.yaml`: where each wrapper is enabled and its configuration
+/// overrides, recovered from XNAT's materialised views.
+async fn enablement(
+    client: &Client,
+    commands: &[Command],
+    refs: &References<'_>,
+    imported: &mut Imported,
+) -> xnat::Result<()> {
+    let (ids, states) = wrapper_states(client, commands).await?;
     let mut site_entries = Vec::new();
     let mut project_entries: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut project_reads = Vec::new();
@@ -270,8 +295,7 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
         let w = &c.xnat[wi];
         let site_overrides = overrides(&state.site_view, &materialise(c, w, None));
         if state.site_enabled || !site_overrides.is_empty() {
-            let mut entry =
-                json!({"command": reference(c), "wrapper": w.name, "enabled": state.site_enabled});
+            let mut entry = json!({"command": refs.reference(c), "wrapper": w.name, "enabled": state.site_enabled});
             if !site_overrides.is_empty() {
                 entry["config"] = config_value(&site_overrides);
             }
@@ -290,7 +314,7 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
         let w: &Wrapper = &c.xnat[*wi];
         let site_side = materialise(c, w, merge(Some(site_overrides), None).as_ref());
         let mine = overrides(&view, &site_side);
-        let mut entry = json!({"command": reference(c), "wrapper": w.name, "enabled": true});
+        let mut entry = json!({"command": refs.reference(c), "wrapper": w.name, "enabled": true});
         if !mine.is_empty() {
             entry["config"] = config_value(&mine);
         }
@@ -316,67 +340,111 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
             ),
         );
     }
+    Ok(())
+}
 
-    // Automations: event-service subscriptions whose action is a Container Service wrapper.
-    if events::enabled(client).await? {
-        let mut docs = Vec::new();
-        for s in events::list(client).await? {
-            let Some(wid) = wrapper_of_action(&s.action_key) else {
-                imported.notes.push(format!(
-                    "subscription `{}` runs `{}`, not a Container Service wrapper; not imported",
-                    s.name, s.action_key
-                ));
-                continue;
-            };
-            let Some((c, w)) = commands
+/// Site and project state of every wrapper, by (command index, wrapper index, wrapper id).
+async fn wrapper_states(
+    client: &Client,
+    commands: &[Command],
+) -> xnat::Result<(Vec<(usize, usize, i64)>, Vec<LiveWrapper>)> {
+    let ids: Vec<(usize, usize, i64)> = commands
+        .iter()
+        .enumerate()
+        .flat_map(|(ci, c)| {
+            c.xnat
                 .iter()
-                .find_map(|c| c.xnat.iter().find(|w| w.id == Some(wid)).map(|w| (c, w)))
-            else {
-                imported.notes.push(format!("subscription `{}` names wrapper id {wid}, which no longer exists; not imported", s.name));
-                continue;
-            };
-            if s.event_filter.project_ids.len() > 1 {
-                imported.notes.push(format!("subscription `{}` covers several projects; xcs declares one project per automation; not imported", s.name));
-                continue;
-            }
-            let event_type = s
-                .event_filter
-                .event_type
-                .strip_prefix(EVENT_CLASS_PREFIX)
-                .unwrap_or(&s.event_filter.event_type);
-            let mut body = json!({
-                "name": s.name,
-                "event": {"type": event_type, "status": s.event_filter.status.clone().unwrap_or_default()},
-                "command": reference(c),
-                "wrapper": w.name,
-                "active": s.active,
-            });
-            if let Some(p) = s.event_filter.project_ids.first() {
-                body["project"] = json!(p);
-            }
-            if let Some(f) = &s.event_filter.payload_filter {
-                body["event"]["payload-filter"] = json!(f);
-            }
-            if !s.attributes.is_empty() {
-                body["inputs"] = json!(s.attributes);
-            }
-            if s.act_as_event_user {
-                body["act-as-event-user"] = json!(true);
-            }
-            docs.push(document(
-                "Automation",
-                ".xcs/schemas/automation.schema.json",
-                body,
+                .enumerate()
+                .filter_map(move |(wi, w)| w.id.map(|id| (ci, wi, id)))
+        })
+        .collect();
+    let states = try_join_all(ids.iter().map(|&(_, _, id)| async move {
+        let (site_enabled, site_view, projects) = tokio::try_join!(
+            wrappers::site_enabled(client, id),
+            wrappers::config(client, &Scope::Site, id),
+            wrappers::enabled_projects(client, id),
+        )?;
+        Ok::<_, xnat::XnatError>(LiveWrapper {
+            site_enabled,
+            site_view,
+            projects,
+        })
+    }))
+    .await?;
+
+    Ok((ids, states))
+}
+
+/// `automations.yaml`: subscriptions whose action is a Container Service wrapper.
+fn automations(
+    subscriptions: &[Subscription],
+    commands: &[Command],
+    refs: &References<'_>,
+    imported: &mut Imported,
+) {
+    let mut docs = Vec::new();
+    for s in subscriptions {
+        let Some(wid) = wrapper_of_action(&s.action_key) else {
+            imported.notes.push(format!(
+                "subscription `{}` runs `{}`, not a Container Service wrapper; not imported",
+                s.name, s.action_key
             ));
+            continue;
+        };
+        let Some((c, w)) = commands
+            .iter()
+            .find_map(|c| c.xnat.iter().find(|w| w.id == Some(wid)).map(|w| (c, w)))
+        else {
+            imported.notes.push(format!(
+                "subscription `{}` names wrapper id {wid}, which no longer exists; not imported",
+                s.name
+            ));
+            continue;
+        };
+        if s.event_filter.project_ids.len() > 1 {
+            imported.notes.push(format!("subscription `{}` covers several projects; xcs declares one project per automation; not imported", s.name));
+            continue;
         }
-        if !docs.is_empty() {
-            imported
-                .files
-                .insert("automations.yaml".into(), docs.join("---\n"));
+        let event_type = s
+            .event_filter
+            .event_type
+            .strip_prefix(EVENT_CLASS_PREFIX)
+            .unwrap_or(&s.event_filter.event_type);
+        let mut body = json!({
+            "name": s.name,
+            "event": {"type": event_type, "status": s.event_filter.status.clone().unwrap_or_default()},
+            "command": refs.reference(c),
+            "wrapper": w.name,
+            "active": s.active,
+        });
+        if let Some(p) = s.event_filter.project_ids.first() {
+            body["project"] = json!(p);
         }
+        if let Some(f) = &s.event_filter.payload_filter {
+            body["event"]["payload-filter"] = json!(f);
+        }
+        if !s.attributes.is_empty() {
+            body["inputs"] = json!(s.attributes);
+        }
+        if s.act_as_event_user {
+            body["act-as-event-user"] = json!(true);
+        }
+        docs.push(document(
+            "Automation",
+            ".xcs/schemas/automation.schema.json",
+            body,
+        ));
     }
-    // The schemas editors validate against, beside the declarations (a hidden directory, which
-    // the loader skips).
+    if !docs.is_empty() {
+        imported
+            .files
+            .insert("automations.yaml".into(), docs.join("---\n"));
+    }
+}
+
+/// The schemas editors validate against, beside the declarations (a hidden directory, which
+/// the loader skips).
+fn schemas(imported: &mut Imported) {
     for kind in crate::model::Kind::ALL {
         let text = serde_json::to_string_pretty(&crate::model::json_schema::schema(kind))
             .unwrap_or_default()
@@ -385,13 +453,4 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
             .files
             .insert(format!(".xcs/schemas/{}", kind.schema_file()), text);
     }
-    imported.notes.insert(
-        0,
-        format!(
-            "imported from {} (Container Service {})",
-            client.url(),
-            caps.cs_version
-        ),
-    );
-    Ok(imported)
 }

@@ -10,7 +10,6 @@ pub mod finding;
 pub mod references;
 pub mod rules;
 mod schema_check;
-mod templates;
 
 pub use command::{image_has_tag, xnat_errors};
 pub use references::configurable_inputs;

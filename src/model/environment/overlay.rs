@@ -82,6 +82,23 @@ pub fn overlay_lenient(repo: &Repo, env: &Environment) -> (Repo, Vec<OverlayProb
     let mut out = repo.clone();
     out.environments.clear();
 
+    select_commands(repo, env, &mut out, &mut problems);
+    select_projects(repo, env, &mut out, &mut problems);
+    select_automations(repo, env, &mut out, &mut problems);
+    override_registries(repo, env, &mut out, &mut problems);
+    override_backend(repo, env, &mut out);
+    override_commands(repo, env, &mut out, &mut problems);
+    override_automations(repo, env, &mut out, &mut problems);
+    (out, problems)
+}
+
+/// Only the commands `only.commands` selects, and what depends on them.
+fn select_commands(
+    repo: &Repo,
+    env: &Environment,
+    out: &mut Repo,
+    problems: &mut Vec<OverlayProblem>,
+) {
     // Commands: resolve the allow-list to indices of repo.commands.
     if let Some(selected) = &env.only.commands {
         let mut keep = HashSet::new();
@@ -127,7 +144,15 @@ pub fn overlay_lenient(repo: &Repo, env: &Environment) -> (Repo, Vec<OverlayProb
         }
         out.automations.retain(|a| kept(&a.spec.command));
     }
+}
 
+/// Only the projects `only.projects` selects, and automations that can run.
+fn select_projects(
+    repo: &Repo,
+    env: &Environment,
+    out: &mut Repo,
+    problems: &mut Vec<OverlayProblem>,
+) {
     if let Some(selected) = &env.only.projects {
         for (i, id) in selected.iter().enumerate() {
             if repo.project(id).is_none() {
@@ -146,7 +171,15 @@ pub fn overlay_lenient(repo: &Repo, env: &Environment) -> (Repo, Vec<OverlayProb
                 .is_none_or(|p| repo.project(p).is_none() || selected.contains(p))
         });
     }
+}
 
+/// Only the automations `only.automations` selects.
+fn select_automations(
+    repo: &Repo,
+    env: &Environment,
+    out: &mut Repo,
+    problems: &mut Vec<OverlayProblem>,
+) {
     if let Some(selected) = &env.only.automations {
         for (i, name) in selected.iter().enumerate() {
             if !repo.automations.iter().any(|a| a.spec.name == *name) {
@@ -158,9 +191,16 @@ pub fn overlay_lenient(repo: &Repo, env: &Environment) -> (Repo, Vec<OverlayProb
         }
         out.automations.retain(|a| selected.contains(&a.spec.name));
     }
+}
 
-    let o = &env.overrides;
-    for (name, patch) in &o.registries {
+/// Registry overrides: URL, credentials and e-mail.
+fn override_registries(
+    repo: &Repo,
+    env: &Environment,
+    out: &mut Repo,
+    problems: &mut Vec<OverlayProblem>,
+) {
+    for (name, patch) in &env.overrides.registries {
         let Some(r) = out.registries.iter_mut().find(|r| r.spec.name == *name) else {
             if !repo.registries.iter().any(|r| r.spec.name == *name) {
                 problems.push(OverlayProblem {
@@ -177,8 +217,11 @@ pub fn overlay_lenient(repo: &Repo, env: &Environment) -> (Repo, Vec<OverlayProb
         replace(&mut spec.token, &patch.token);
         replace(&mut spec.email, &patch.email);
     }
+}
 
-    if let Some(backend) = &o.compute_backend {
+/// The compute backend override (or the environment's own backend).
+fn override_backend(repo: &Repo, env: &Environment, out: &mut Repo) {
+    if let Some(backend) = &env.overrides.compute_backend {
         match out.backends.first_mut() {
             Some(b) => b.spec = backend.clone(),
             None => {
@@ -193,8 +236,16 @@ pub fn overlay_lenient(repo: &Repo, env: &Environment) -> (Repo, Vec<OverlayProb
             }
         }
     }
+}
 
-    for (reference, patch) in &o.commands {
+/// Command overrides, for one version or every version of a name.
+fn override_commands(
+    repo: &Repo,
+    env: &Environment,
+    out: &mut Repo,
+    problems: &mut Vec<OverlayProblem>,
+) {
+    for (reference, patch) in &env.overrides.commands {
         let targets: Vec<(String, Option<String>)> = match repo.resolve_command(reference) {
             Ok(c) => vec![command_key(&c.spec)],
             Err(Unresolved::Ambiguous(_)) if !reference.contains('@') => repo
@@ -219,8 +270,16 @@ pub fn overlay_lenient(repo: &Repo, env: &Environment) -> (Repo, Vec<OverlayProb
             apply_command(&mut c.spec, patch);
         }
     }
+}
 
-    for (name, patch) in &o.automations {
+/// Automation overrides: active, and inputs.
+fn override_automations(
+    repo: &Repo,
+    env: &Environment,
+    out: &mut Repo,
+    problems: &mut Vec<OverlayProblem>,
+) {
+    for (name, patch) in &env.overrides.automations {
         if !repo.automations.iter().any(|a| a.spec.name == *name) {
             problems.push(OverlayProblem {
                 pointer: format!("/overrides/automations/{}", escape(name)),
@@ -237,8 +296,6 @@ pub fn overlay_lenient(repo: &Repo, env: &Environment) -> (Repo, Vec<OverlayProb
             }
         }
     }
-
-    (out, problems)
 }
 
 fn apply_command(c: &mut crate::model::Command, patch: &CommandOverride) {

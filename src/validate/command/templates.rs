@@ -1,10 +1,10 @@
 //! Replacement keys in templates: `#KEY#` tokens that match no input stay literal at launch.
 
-use super::finding::{Findings, did_you_mean};
-use super::rules::TEMPLATE_KEY;
 use crate::load::Ptr;
 use crate::model::Command;
 use crate::model::template::tokens;
+use crate::validate::finding::{Findings, did_you_mean};
+use crate::validate::rules::TEMPLATE_KEY;
 
 /// Every template of a command, with where it is.
 fn templates(cmd: &Command) -> Vec<(Ptr, &str)> {
