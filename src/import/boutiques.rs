@@ -336,6 +336,12 @@ fn input(i: &Value, notes: &mut Vec<String>) -> Option<CommandInput> {
             "input `{id}`: list-separator `{sep}` is not expressed; values are joined with spaces"
         ));
     }
+    unchecked(i, &id, notes);
+    Some(ci)
+}
+
+/// Constraints Boutiques checks and XNAT does not.
+fn unchecked(i: &Value, id: &str, notes: &mut Vec<String>) {
     let checks = [
         "minimum",
         "maximum",
@@ -357,7 +363,6 @@ fn input(i: &Value, notes: &mut Vec<String>) -> Option<CommandInput> {
             unchecked.join(", ")
         ));
     }
-    Some(ci)
 }
 
 fn output(
