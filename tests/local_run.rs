@@ -264,3 +264,40 @@ fn setup_and_wrapup_commands_come_from_image_labels_when_the_repo_lacks_them() {
     );
     assert!(setup.is_some() && setup < wrapup, "{}", r.stdout);
 }
+
+#[test]
+fn a_command_file_runs_as_is_and_an_invalid_command_is_refused() {
+    let image = TestImage::busybox("file", &[]);
+    let x = setup(&image, |t| t);
+    let ctx = format!("session={SESSION}");
+    x.exec([
+        "run",
+        "repo/commands/probe.yaml:on-session",
+        "--context",
+        &ctx,
+        "--dry-run",
+    ])
+    .code(0)
+    .stdout_has("# probe (wrapper on-session): 1 container(s)");
+    x.exec([
+        "run",
+        "repo/commands/probe.yaml:nope",
+        "--context",
+        &ctx,
+        "--dry-run",
+    ])
+    .code(2)
+    .stderr_has("command `probe` has no wrapper `nope` (its wrappers: on-session, staged)");
+    run(&x, "absent", &["--dry-run"])
+        .code(2)
+        .stderr_has("no command `absent` in repo");
+    let x = setup(&image, |t| {
+        t.replace(
+            "version: \"1.0\"\nimage:",
+            "version: \"1.0\"\ntype: dockr\nimage:",
+        )
+    });
+    run(&x, "probe:on-session", &["--dry-run"])
+        .code(2)
+        .stderr_has("has validation errors; `xcs validate");
+}

@@ -28,13 +28,17 @@ impl TestImage {
         let mut dockerfile = String::from(
             "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
         );
+        // A label of its own, so no two test images share an id (`docker ps --filter ancestor=`
+        // matches by id).
+        dockerfile.push_str(&format!("LABEL org.xcs.test-image={tag:?}\n"));
         for line in extra {
             dockerfile.push_str(line);
             dockerfile.push('\n');
         }
         std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("Dockerfile");
         let out = Command::new("docker")
-            .args(["build", "-q", "-t", &tag])
+            // No cache: another test removing its image prunes the layers a cached build would share.
+            .args(["build", "--no-cache", "-q", "-t", &tag])
             .arg(dir.path())
             .output()
             .expect("run docker build");
