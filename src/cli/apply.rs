@@ -1,5 +1,5 @@
 use super::connection::{XnatArgs, declarations, print_pretty, runtime};
-use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION, TextOrJson};
+use super::output::{EXIT_OK, EXIT_PROBLEMS, Format, TEXT_OR_JSON, envelope};
 use anyhow::Context;
 use serde_json::json;
 use std::path::PathBuf;
@@ -29,8 +29,8 @@ pub struct Args {
     /// How long the apply lock is held at most, in seconds.
     #[arg(long, default_value_t = 900)]
     lock_ttl: u64,
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    format: TextOrJson,
+    #[arg(long, value_parser = Format::parser(TEXT_OR_JSON), default_value = "text")]
+    format: Format,
 }
 
 pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
@@ -79,8 +79,8 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     }
     if args.dry_run || !first.has_changes() {
         match args.format {
-            TextOrJson::Text => print!("{}", render::text(&first)),
-            TextOrJson::Json => print_pretty(&render::json(&first))?,
+            Format::Json => print_pretty(&render::json(&first))?,
+            _ => print!("{}", render::text(&first)),
         }
         return Ok(ExitCode::from(EXIT_OK));
     }
@@ -104,17 +104,16 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         let released = lock::release(&client, &holder).await;
         let (plan, journal) = outcome?;
         match args.format {
-            TextOrJson::Text => {
+            Format::Text | Format::Markdown | Format::Github | Format::Sarif => {
                 print!("{}", render::text(&plan));
                 println!();
                 print!("{}", apply::journal_text(&journal));
             }
-            TextOrJson::Json => print_pretty(&json!({
-                "version": JSON_VERSION,
+            Format::Json => print_pretty(&envelope(json!({
                 "plan": render::json(&plan),
                 "journal": journal,
                 "requests": {"reads": client.stats.reads(), "writes": client.stats.writes()},
-            }))?,
+            })))?,
         }
         if let Err(e) = released {
             eprintln!("warning: could not release the apply lock ({e}); it expires by itself, or run `xcs unlock --force`");

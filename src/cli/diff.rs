@@ -1,4 +1,4 @@
-use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION, print_json};
+use super::output::{EXIT_OK, EXIT_PROBLEMS, Format, print_envelope};
 use anyhow::Context as _;
 use clap::ValueEnum;
 use serde_json::json;
@@ -41,24 +41,25 @@ impl Revisions {
 pub struct Args {
     #[command(flatten)]
     revisions: Revisions,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = Format::parser(FORMATS), default_value = "text")]
     format: Format,
     /// Exit 1 when a change of this class (or a worse one) is found.
     #[arg(long, value_enum, value_name = "CLASS")]
     fail_on: Option<FailOn>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    /// Summary, then each object and its changes.
-    Text,
-    /// For a pull-request comment: summary table, `<details>` per object.
-    Markdown,
-    /// One versioned JSON document.
-    Json,
-    /// GitHub Actions annotations, one per object (error = breaking, warning = risky).
-    Github,
-}
+const FORMATS: &[(&str, &str)] = &[
+    ("text", "Summary, then each object and its changes"),
+    (
+        "markdown",
+        "For a pull-request comment: summary table, `<details>` per object",
+    ),
+    ("json", "One versioned JSON document"),
+    (
+        "github",
+        "GitHub Actions annotations, one per object (error = breaking, warning = risky)",
+    ),
+];
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FailOn {
@@ -162,8 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 println!("\n> **Note:** {}", render::html(note));
             }
         }
-        Format::Json => print_json(&json!({
-            "version": JSON_VERSION,
+        Format::Json => print_envelope(json!({
             "command": "diff",
             "dir": args.revisions.dir.display().to_string(),
             "base": {"rev": c.base_label, "validation": c.base.counts()},
@@ -180,6 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             print!("{}", render::github(&c.diff));
         }
+        Format::Sarif => unreachable!("not among FORMATS"),
     }
     let threshold = args.fail_on.map(|f| match f {
         FailOn::Breaking => Class::Breaking,

@@ -1,5 +1,5 @@
 use super::connection::{XnatArgs, runtime};
-use super::output::{EXIT_OK, EXIT_PROBLEMS, TextOrJson};
+use super::output::{EXIT_OK, EXIT_PROBLEMS, Format, TEXT_OR_JSON};
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,8 +19,8 @@ pub struct Args {
     /// Write into a directory that is not empty (files of the same name are replaced).
     #[arg(long)]
     force: bool,
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    format: TextOrJson,
+    #[arg(long, value_parser = Format::parser(TEXT_OR_JSON), default_value = "text")]
+    format: Format,
 }
 
 #[derive(Debug, clap::Subcommand)]

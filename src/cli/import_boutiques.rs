@@ -1,6 +1,5 @@
-use super::output::{EXIT_OK, JSON_VERSION, print_json};
+use super::output::{EXIT_OK, Format, YAML_OR_JSON, print_envelope};
 use anyhow::Context;
-use clap::ValueEnum;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,30 +18,21 @@ pub struct Args {
     /// Write the command here instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    #[arg(long, value_parser = Format::parser(YAML_OR_JSON), default_value = "yaml")]
     format: Format,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    /// The command as a declaration (modeline, `kind: Command`), notes on stderr.
-    Yaml,
-    /// One versioned document: the command (XNAT's JSON) and the notes.
-    Json,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let conversion =
         boutiques::convert_file(&args.descriptor, args.context, args.image.as_deref())?;
     match args.format {
-        Format::Json => print_json(&json!({
-            "version": JSON_VERSION,
+        Format::Json => print_envelope(json!({
             "command": "import boutiques",
             "descriptor": args.descriptor.display().to_string(),
             "result": conversion.command,
             "notes": conversion.notes,
         }))?,
-        Format::Yaml => {
+        _ => {
             let text = boutiques::to_yaml(&conversion.command);
             match &args.out {
                 Some(path) => std::fs::write(path, text)

@@ -3,10 +3,13 @@
 //! call the library.
 
 mod apply;
+pub mod closed_stdout;
+mod completions;
 mod connection;
 mod diff;
 mod import;
 mod import_boutiques;
+mod man;
 mod new;
 mod output;
 mod plan;
@@ -81,6 +84,10 @@ enum Command {
     /// The command catalog website: build it, or serve it while you edit.
     #[command(after_help = EXIT_CODES)]
     Site(site::Args),
+    /// Print the shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(completions::Args),
+    /// Print the manual page (roff), or write one per subcommand with --dir.
+    Man(man::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -98,5 +105,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(args) => rules::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Site(args) => site::run(args, color),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }

@@ -1,5 +1,5 @@
 use super::connection::runtime;
-use super::output::{EXIT_OK, JSON_VERSION, print_json};
+use super::output::{EXIT_OK, Format, YAML_OR_JSON, print_envelope};
 use anyhow::Context;
 use clap::ValueEnum;
 use serde_json::json;
@@ -28,7 +28,7 @@ pub struct Args {
     /// Write the command here instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    #[arg(long, value_parser = Format::parser(YAML_OR_JSON), default_value = "yaml")]
     format: Format,
 }
 
@@ -37,14 +37,6 @@ enum From {
     Labels,
     Entrypoint,
     Nothing,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    /// YAML with a comment on every field and the schema modeline; notes on stderr.
-    Yaml,
-    /// One versioned document: the command (XNAT's JSON), its source and the notes.
-    Json,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -66,14 +58,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         scaffold::From::Nothing => "nothing",
     };
     match args.format {
-        Format::Json => print_json(&json!({
-            "version": JSON_VERSION,
+        Format::Json => print_envelope(json!({
             "command": "new",
             "from": source,
             "result": made.command,
             "notes": made.notes,
         }))?,
-        Format::Yaml => {
+        _ => {
             let text = scaffold::commented::render(&made.command);
             match &args.out {
                 Some(path) => std::fs::write(path, text)

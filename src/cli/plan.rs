@@ -1,7 +1,7 @@
 use super::connection::{XnatArgs, declarations, print_pretty, runtime};
 use super::output::EXIT_PROBLEMS;
+use super::output::Format;
 use anyhow::Context;
-use clap::ValueEnum;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xcs::plan::{PlanOptions, PlanSource, render};
@@ -16,7 +16,7 @@ pub struct Args {
     env: Option<String>,
     #[command(flatten)]
     xnat: XnatArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = Format::parser(FORMATS), default_value = "text")]
     format: Format,
     /// Also save the plan (JSON) for `xcs apply PLAN`.
     #[arg(long, value_name = "FILE")]
@@ -32,14 +32,14 @@ pub struct Args {
     artifact_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    /// For a pull-request comment (`<details>` per object, under 60,000 characters).
-    Markdown,
-    /// Versioned; the same document `--out` saves.
-    Json,
-}
+const FORMATS: &[(&str, &str)] = &[
+    ("text", ""),
+    (
+        "markdown",
+        "For a pull-request comment (`<details>` per object, under 60,000 characters)",
+    ),
+    ("json", "Versioned; the same document `--out` saves"),
+];
 
 pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let (repo, vars) = match declarations(&args.dir, args.env.as_deref(), color)? {
@@ -60,7 +60,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
     }
     match args.format {
-        Format::Text => print!("{}", render::text(&plan)),
+        Format::Text | Format::Github | Format::Sarif => print!("{}", render::text(&plan)),
         Format::Markdown => print!(
             "{}",
             render::markdown(&plan, render::MARKDOWN_LIMIT, args.artifact_url.as_deref())

@@ -1,5 +1,6 @@
 use super::connection::{XnatArgs, runtime};
 use super::diff::Revisions;
+use super::output::{Format, print_envelope};
 use anyhow::Context as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ pub struct Args {
     #[command(flatten)]
     xnat: XnatArgs,
     /// `markdown`: the comment body; `json`: it with its parts, for scripts.
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    #[arg(long, value_parser = Format::parser(&[("markdown", ""), ("json", "")]), default_value = "markdown")]
     format: Format,
     /// Cut the comment to this many characters (0: never cut).
     #[arg(long, value_name = "N", default_value_t = review::DEFAULT_MAX_CHARS)]
@@ -53,9 +54,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     );
     match args.format {
-        Format::Markdown => print!("{body}"),
-        Format::Json => super::output::print_json(&serde_json::json!({
-            "version": super::output::JSON_VERSION,
+        Format::Json => print_envelope(serde_json::json!({
             "command": "review",
             "marker": review::MARKER,
             "base": c.base_label,
@@ -64,14 +63,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "diff": c.diff.summary(),
             "body": body,
         }))?,
+        _ => print!("{body}"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Format {
-    Markdown,
-    Json,
 }
 
 /// The plan of the head against a live XNAT, when one is configured and the head is valid.

@@ -1,25 +1,17 @@
-use super::output::{JSON_VERSION, print_json};
-use clap::ValueEnum;
+use super::output::{Format, print_envelope};
 use serde_json::json;
 use std::process::ExitCode;
 use xcs::validate::rules;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_parser = Format::parser(&[("human", ""), ("json", ""), ("markdown", "")]), default_value = "human")]
     format: Format,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    Human,
-    Json,
-    Markdown,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.format {
-        Format::Human => {
+        Format::Text | Format::Github | Format::Sarif => {
             for r in rules::ALL {
                 println!(
                     "{}  {:<7}  {}\n                  XNAT: {}",
@@ -30,7 +22,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        Format::Json => print_json(&json!({"version": JSON_VERSION, "rules": rules::ALL}))?,
+        Format::Json => print_envelope(json!({"rules": rules::ALL}))?,
         Format::Markdown => print!("{}", rules::markdown_table()),
     }
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,5 @@
 use super::connection::runtime;
-use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION, TextOrJson};
+use super::output::{EXIT_OK, EXIT_PROBLEMS, Format, TEXT_OR_JSON, envelope};
 use anyhow::{Context, bail};
 use indexmap::IndexMap;
 use serde_json::json;
@@ -34,8 +34,8 @@ pub struct Args {
     /// by default. Output files stay there after the run.
     #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    format: TextOrJson,
+    #[arg(long, value_parser = Format::parser(TEXT_OR_JSON), default_value = "text")]
+    format: Format,
 }
 
 fn pairs(items: &[String], what: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -71,11 +71,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let found = xcs::run::find(&req)?;
     let from_labels = rt.block_on(xcs::run::commands_from_labels(&found));
     let spec = xcs::run::resolve(&req, &found, &from_labels)?;
-    let json = matches!(args.format, TextOrJson::Json);
+    let json = args.format == Format::Json;
     if args.dry_run {
         if json {
-            let doc =
-                json!({"version": JSON_VERSION, "command": "run", "dry_run": true, "launch": spec});
+            let doc = envelope(json!({"command": "run", "dry_run": true, "launch": spec}));
             print!(
                 "{}",
                 spec.mask(&format!("{}\n", serde_json::to_string_pretty(&doc)?))
@@ -90,7 +89,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .block_on(xcs::run::execute(&spec, args.keep, &mut on))
         .context("the run could not finish")?;
     if json {
-        let doc = json!({"version": JSON_VERSION, "command": "run", "dry_run": false, "launch": spec, "report": report});
+        let doc =
+            envelope(json!({"command": "run", "dry_run": false, "launch": spec, "report": report}));
         print!(
             "{}",
             spec.mask(&format!("{}\n", serde_json::to_string_pretty(&doc)?))

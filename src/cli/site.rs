@@ -1,5 +1,4 @@
-use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION, print_json};
-use clap::ValueEnum;
+use super::output::{EXIT_OK, EXIT_PROBLEMS, Format, print_envelope};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,7 +36,7 @@ struct BuildArgs {
     /// Build the catalog of this environment (`environments/<NAME>.yaml`): only what it applies.
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_parser = Format::parser(FORMATS), default_value = "human")]
     format: Format,
 }
 
@@ -57,13 +56,10 @@ struct ServeArgs {
     out: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    /// Problems with their source lines, then a summary.
-    Human,
-    /// One versioned JSON document.
-    Json,
-}
+const FORMATS: &[(&str, &str)] = &[
+    ("human", "Problems with their source lines, then a summary"),
+    ("json", "One versioned JSON document"),
+];
 
 pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     match args.command {
@@ -86,7 +82,7 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
     };
     let counts = validation.counts();
     match args.format {
-        Format::Human => {
+        Format::Text | Format::Markdown | Format::Github | Format::Sarif => {
             print!(
                 "{}",
                 diag::render_human(&validation.diagnostics, &validation.sources, color)
@@ -121,8 +117,7 @@ fn build(args: BuildArgs, color: bool) -> anyhow::Result<ExitCode> {
                 ),
             }
         }
-        Format::Json => print_json(&json!({
-            "version": JSON_VERSION,
+        Format::Json => print_envelope(json!({
             "command": "site build",
             "source": {"dir": args.dir.display().to_string(), "rev": args.rev},
             "out": args.out.display().to_string(),

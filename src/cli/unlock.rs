@@ -1,5 +1,5 @@
 use super::connection::{XnatArgs, runtime};
-use super::output::TextOrJson;
+use super::output::{Format, TEXT_OR_JSON, print_envelope};
 use std::process::ExitCode;
 use xcs::apply::lock;
 use xcs::model::environment::XnatVariables;
@@ -11,8 +11,8 @@ pub struct Args {
     /// Required: clearing someone else's lock can let two applies overlap.
     #[arg(long)]
     force: bool,
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    format: TextOrJson,
+    #[arg(long, value_parser = Format::parser(TEXT_OR_JSON), default_value = "text")]
+    format: Format,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -23,9 +23,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let client = args.xnat.client(&XnatVariables::default())?;
     let cleared = runtime()?.block_on(lock::force_unlock(&client))?;
-    if let TextOrJson::Json = args.format {
-        super::output::print_json(&serde_json::json!({
-            "version": super::output::JSON_VERSION,
+    if let Format::Json = args.format {
+        print_envelope(serde_json::json!({
             "command": "unlock",
             "cleared": cleared,
         }))?;

@@ -1,5 +1,4 @@
-use super::output::{EXIT_OK, EXIT_PROBLEMS, JSON_VERSION, print_json};
-use clap::ValueEnum;
+use super::output::{EXIT_OK, EXIT_PROBLEMS, Format, print_envelope, print_json};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,22 +17,19 @@ pub struct Args {
     /// Check only this environment's overlay (`environments/<NAME>.yaml`); all by default.
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_parser = Format::parser(FORMATS), default_value = "human")]
     format: Format,
     /// Exit 1 on warnings too.
     #[arg(long)]
     deny_warnings: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    /// Each problem with its source line and a caret.
-    Human,
-    /// One versioned JSON document.
-    Json,
-    /// GitHub Actions annotations (`::error file=…`).
-    Github,
-}
+const FORMATS: &[(&str, &str)] = &[
+    ("human", "Each problem with its source line and a caret"),
+    ("json", "One versioned JSON document"),
+    ("github", "GitHub Actions annotations (`::error file=…`)"),
+    ("sarif", "SARIF 2.1.0, for GitHub code scanning"),
+];
 
 pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let source = Source::new(&args.dir, args.rev.as_deref());
@@ -54,7 +50,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let counts = v.counts();
     let documents = v.documents;
     match args.format {
-        Format::Human => {
+        Format::Text => {
             print!("{}", diag::render_human(&v.diagnostics, &v.sources, color));
             let at = args
                 .rev
@@ -82,14 +78,18 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
                 plural(documents, "document")
             );
         }
-        Format::Json => print_json(&json!({
-            "version": JSON_VERSION,
+        Format::Json => print_envelope(json!({
             "command": "validate",
             "source": {"dir": args.dir.display().to_string(), "rev": args.rev, "environment": args.env},
             "summary": {"files": v.files, "documents": documents, "errors": counts.errors, "warnings": counts.warnings},
             "diagnostics": v.diagnostics,
         }))?,
         Format::Github => print!("{}", diag::render_github(&v.diagnostics)),
+        Format::Sarif => print_json(&xcs::validate::sarif::log(
+            &v.diagnostics,
+            env!("CARGO_PKG_VERSION"),
+        ))?,
+        Format::Markdown => unreachable!("not among FORMATS"),
     }
     let failed = counts.errors > 0 || (args.deny_warnings && counts.warnings > 0);
     Ok(ExitCode::from(if failed { EXIT_PROBLEMS } else { EXIT_OK }))

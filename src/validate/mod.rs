@@ -9,6 +9,7 @@ pub mod environments;
 pub mod finding;
 pub mod references;
 pub mod rules;
+pub mod sarif;
 mod schema_check;
 
 pub use command::{image_has_tag, xnat_errors};

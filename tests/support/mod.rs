@@ -28,6 +28,7 @@ pub struct Xcs {
     envs: Vec<(String, String)>,
     cwd: Option<PathBuf>,
     stdin: Option<String>,
+    closed_stdout: bool,
 }
 
 impl Xcs {
@@ -42,6 +43,7 @@ impl Xcs {
             envs: Vec::new(),
             cwd: None,
             stdin: None,
+            closed_stdout: false,
         }
     }
 
@@ -95,6 +97,13 @@ impl Xcs {
         self
     }
 
+    /// Run with a stdout whose reader has already gone (`xcs … | head -1` once `head` exits):
+    /// the first write fails with EPIPE.
+    pub fn closed_stdout(mut self) -> Xcs {
+        self.closed_stdout = true;
+        self
+    }
+
     /// Run in a subdirectory of the scratch directory instead of its root.
     pub fn cwd(mut self, rel: &str) -> Xcs {
         self.cwd = Some(self.root.path().join(rel));
@@ -116,6 +125,51 @@ impl Xcs {
         self.exec(&self.args)
     }
 
+    /// With [`Xcs::closed_stdout`]: run until the reader's absence is seen. Another test
+    /// thread forking at the same moment briefly holds a copy of the pipe's read end (until its
+    /// exec closes it), so a small write may still succeed; such a run must have been quiet
+    /// too, and is retried.
+    pub fn exec_closed<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S> + Clone,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        assert!(self.closed_stdout, "exec_closed needs closed_stdout()");
+        for _ in 0..10 {
+            let run = self.exec(args.clone());
+            if run.signal.is_some() || !run.stderr.is_empty() || run.status != 0 {
+                return run;
+            }
+        }
+        panic!("the closed stdout was never seen in 10 runs");
+    }
+
+    /// Run a bash script in the scratch directory with this build of `xcs` first on `PATH`
+    /// (for pipelines as a user types them).
+    pub fn exec_shell(&self, script: &str) -> Run {
+        let bin = Path::new(env!("CARGO_BIN_EXE_xcs"))
+            .parent()
+            .expect("binary directory");
+        let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+        ))
+        .expect("PATH");
+        let out = Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", script])
+            .current_dir(self.cwd.as_deref().unwrap_or(self.root.path()))
+            .env("PATH", path)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run bash");
+        Run {
+            status: out.status.code().unwrap_or(-1),
+            signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            root: self.root.path().to_path_buf(),
+        }
+    }
+
     /// Run with these arguments instead of the builder's, keeping its files and environment
     /// (for several runs over one repo).
     pub fn exec<I, S>(&self, args: I) -> Run
@@ -134,27 +188,33 @@ impl Xcs {
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        let out = match &self.stdin {
-            None => cmd.output().expect("run xcs"),
-            Some(text) => {
-                use std::io::Write;
-                let mut child = cmd
-                    .stdin(std::process::Stdio::piped())
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .expect("run xcs");
-                child
-                    .stdin
-                    .take()
-                    .expect("stdin")
-                    .write_all(text.as_bytes())
-                    .expect("write stdin");
-                child.wait_with_output().expect("wait for xcs")
-            }
-        };
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = cmd
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run xcs");
+        if self.closed_stdout {
+            drop(child.stdout.take());
+        }
+        if let Some(text) = &self.stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(text.as_bytes())
+                .expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("wait for xcs");
         Run {
             status: out.status.code().unwrap_or(-1),
+            signal: std::os::unix::process::ExitStatusExt::signal(&out.status),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             root: self.root.path().to_path_buf(),
@@ -165,6 +225,8 @@ impl Xcs {
 /// What one run printed and returned.
 pub struct Run {
     pub status: i32,
+    /// The signal that ended the process, if one did.
+    pub signal: Option<i32>,
     pub stdout: String,
     pub stderr: String,
     root: PathBuf,
@@ -178,6 +240,19 @@ impl Run {
             "exit status {} (expected {expected})\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.status, self.stdout, self.stderr
         );
+        self
+    }
+
+    /// Ended as a Unix tool does when its reader has gone: killed by SIGPIPE, saying nothing.
+    #[track_caller]
+    pub fn ended_by_closed_stdout(self) -> Run {
+        assert_eq!(
+            (self.signal, self.status),
+            (Some(13), -1),
+            "expected death by SIGPIPE (13)\n--- stderr ---\n{}",
+            self.stderr
+        );
+        assert_eq!(self.stderr, "", "nothing on stderr");
         self
     }
 
@@ -228,11 +303,27 @@ impl Run {
     }
 }
 
-/// Snapshot output people read, with the shared redactions.
+/// The redactions every snapshot shares, so no snapshot holds what changes from run to run:
+/// scratch directories, the simulator's (or any loopback server's) port, and timestamps.
+pub const SNAPSHOT_FILTERS: &[(&str, &str)] = &[
+    (r"[^\s\x22'`(]*xcs-test-[A-Za-z0-9_]+", "[ROOT]"),
+    (r"http://127\.0\.0\.1:\d+", "http://[XNAT]"),
+    (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+    (
+        r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?",
+        "[TIME]",
+    ),
+];
+
+/// Snapshot output people read, with the shared redactions ([`SNAPSHOT_FILTERS`]).
 #[macro_export]
 macro_rules! snapshot {
     ($name:expr, $value:expr) => {
-        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+        insta::with_settings!({
+            snapshot_path => "snapshots",
+            prepend_module_to_snapshot => false,
+            filters => $crate::support::SNAPSHOT_FILTERS.to_vec(),
+        }, {
             insta::assert_snapshot!($name, $value);
         })
     };
