@@ -3,18 +3,25 @@
 
 use crate::snapshot;
 use crate::support::Xcs;
-use crate::support::xnat_sim::{Faults, Sim, SimConfig, SimProject, SimUser};
+use crate::support::xnat_sim::{Faults, Sim, SimConfig, SimImage, SimProject, SimUser};
 use std::time::Duration;
 
 /// Never printed, never stored anywhere but XNAT's write-only hub password.
 const CANARY: &str = "canary-4f1e0c-registry-secret";
 
 fn sim() -> Sim {
-    Sim::start(
+    Sim::start(with_catalog_images(
         SimConfig::default()
             .project(SimProject::new("BRAINAGE"))
             .project(SimProject::new("PHANTOM_QC")),
-    )
+    ))
+}
+
+/// The simulated registry holds the catalog's images, so apply can pull them through XNAT.
+fn with_catalog_images(config: SimConfig) -> SimConfig {
+    crate::support::catalog_images()
+        .iter()
+        .fold(config, |c, image| c.registry_image(SimImage::new(image)))
 }
 
 fn catalog(sim: &Sim) -> Xcs {
@@ -25,12 +32,7 @@ fn catalog(sim: &Sim) -> Xcs {
 }
 
 fn no_canary(run: &crate::support::Run) {
-    assert!(
-        !run.stdout.contains(CANARY) && !run.stderr.contains(CANARY),
-        "the secret leaked:\n{}\n{}",
-        run.stdout,
-        run.stderr
-    );
+    run.assert_no_secret(CANARY);
 }
 
 #[test]
@@ -40,7 +42,7 @@ fn plan_of_the_catalog_on_an_empty_xnat() {
     no_canary(&run);
     assert!(
         run.stdout
-            .starts_with("Plan: 14 to create, 21 to update, 0 to delete"),
+            .starts_with("Plan: 24 to create, 21 to update, 0 to delete"),
         "{}",
         run.stdout
     );
@@ -57,7 +59,7 @@ fn plan_of_the_catalog_on_an_empty_xnat() {
         .code(0)
         .json();
     assert_eq!(json["version"], 1);
-    assert_eq!(json["summary"]["create"], 14);
+    assert_eq!(json["summary"]["create"], 24);
     no_canary(
         &catalog(&sim)
             .args(["plan", "repo", "--format", "json"])
@@ -72,7 +74,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     let run = repo.exec(["apply", "repo"]).code(0);
     no_canary(&run);
     assert!(
-        run.stdout.contains("Apply: 35 done, 0 failed, 0 skipped"),
+        run.stdout.contains("Apply: 45 done, 0 failed, 0 skipped"),
         "{}",
         run.stdout
     );
@@ -118,7 +120,14 @@ fn a_changed_command_is_updated_in_place() {
     let path = repo.root().join("repo/commands/dcm2niix.yaml");
     let text = std::fs::read_to_string(&path).expect("read");
     std::fs::write(&path, text.replace("1.0.20240202", "1.0.20241211")).expect("write");
+    sim.add_registry_image(SimImage::new("xnat/dcm2niix:1.0.20241211"));
     let plan = repo.exec(["plan", "repo"]).code(0);
+    assert!(
+        plan.stdout
+            .contains("+ create  image xnat/dcm2niix:1.0.20241211"),
+        "the new tag is pulled: {}",
+        plan.stdout
+    );
     assert!(
         plan.stdout
             .contains("~ update  command dcm2niix@1.0.20241211"),
@@ -320,12 +329,12 @@ fn import_round_trips_the_catalog() {
 
 #[test]
 fn an_older_container_service_drops_fields_without_phantom_diffs() {
-    let sim = Sim::start(
+    let sim = Sim::start(with_catalog_images(
         SimConfig::default()
             .cs_version("3.6.2")
             .project(SimProject::new("BRAINAGE"))
             .project(SimProject::new("PHANTOM_QC")),
-    );
+    ));
     let repo = catalog(&sim);
     repo.exec(["apply", "repo"]).code(0);
     repo.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
@@ -421,7 +430,7 @@ fn review_embeds_the_live_plan_when_an_xnat_is_configured() {
     assert!(run.stdout.contains("<!-- xcs-review -->"), "{}", run.stdout);
     assert!(
         run.stdout
-            .contains("Plan: 14 to create, 21 to update, 0 to delete"),
+            .contains("Plan: 24 to create, 21 to update, 0 to delete"),
         "{}",
         run.stdout
     );
@@ -532,7 +541,7 @@ fn password_from_stdin_and_dry_run() {
         ])
         .code(0);
     assert!(
-        run.stdout.starts_with("Plan: 14 to create"),
+        run.stdout.starts_with("Plan: 24 to create"),
         "{}",
         run.stdout
     );
@@ -540,7 +549,7 @@ fn password_from_stdin_and_dry_run() {
     assert_eq!(sim.wrapper_id("dcm2niix", "dcm2niix-scan"), None);
     repo.exec(["apply", "repo", "--user", "admin", "--password-stdin"])
         .code(0)
-        .stdout_has("Apply: 35 done");
+        .stdout_has("Apply: 45 done");
 }
 
 /// `--ca-cert` is read before anything is sent; a bad one is a clear error, not a TLS failure.

@@ -2,6 +2,8 @@
 //! its dependants and the rest goes on; every action ends in the journal as done, failed (with
 //! XNAT's message) or skipped. Afterwards the record of what xcs manages is updated in XNAT.
 
+mod images;
+mod kube;
 pub mod lock;
 
 use crate::model::{Command, Repo, Secret};
@@ -341,6 +343,11 @@ impl Executor<'_> {
                 Ok(())
             }
             (Target::Automation { name }, step) => self.automation(name, step).await,
+            (Target::Image { image }, step) => self.image(image, step).await,
+            (
+                Target::PullSecret { namespace, name } | Target::ServiceAccount { namespace, name },
+                step,
+            ) => self.kube(namespace, name, step).await,
             (target, step) => Err(StepError::Other(format!("cannot {step:?} on {target}"))),
         }
     }
@@ -428,11 +435,15 @@ pub async fn execute(
 /// The order actions run in: each phase only depends on earlier ones.
 fn phase(a: &Action) -> u8 {
     match (&a.target, a.op) {
+        (Target::PullSecret { .. }, Op::Delete) => 9,
         (Target::Registry { .. }, Op::Delete) => 8,
         (Target::Command { .. }, Op::Delete) => 7,
         (Target::Automation { .. }, Op::Delete) => 6,
-        (Target::Registry { .. } | Target::ComputeBackend { .. }, _) => 0,
-        (Target::Command { .. }, _) => 1,
+        (
+            Target::Registry { .. } | Target::ComputeBackend { .. } | Target::PullSecret { .. },
+            _,
+        ) => 0,
+        (Target::Command { .. } | Target::Image { .. } | Target::ServiceAccount { .. }, _) => 1,
         (
             Target::Wrapper {
                 scope: Scope::Site, ..

@@ -63,6 +63,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let client = args.xnat.client(&vars)?;
     let mut opts = PlanOptions::new(dir.clone());
     opts.prune = prune;
+    opts.on_image = Some(super::progress::reporter());
     let rt = runtime()?;
     let (first, _) = rt.block_on(xcs::xnat::observe::plan(&client, &repo, &opts))?;
     if let Some(saved) = &saved {

@@ -13,6 +13,7 @@ mod man;
 mod new;
 mod output;
 mod plan;
+mod progress;
 mod review;
 mod rules;
 mod run;

@@ -88,6 +88,24 @@ pub struct ComputeBackend {
     /// kubeconfig, not this).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubernetes: Option<KubernetesSettings>,
+    /// Docker and swarm: images xcs loads into the daemon at `host` from `docker save`
+    /// archives (XNAT can only pull from a registry). Not sent to XNAT.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_archives: Vec<ImageArchive>,
+}
+
+/// A `docker save` archive holding an image, pinned by its SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(deny_unknown_fields)]
+pub struct ImageArchive {
+    /// The tagged image the archive holds, as commands name it (e.g. `lab/tool:1.2`).
+    pub image: String,
+    /// Where the archive is: a path (relative to the declaration repo) or an `https://` URL.
+    pub archive: String,
+    /// SHA-256 of the archive file (64 hex digits); a file that differs is refused.
+    #[schemars(regex(pattern = r"^[0-9a-fA-F]{64}$"))]
+    pub sha256: String,
 }
 
 fn yes() -> bool {
@@ -118,8 +136,9 @@ pub struct SwarmConstraint {
 pub struct KubernetesSettings {
     /// Namespace XNAT's jobs run in (as set in XNAT's kubeconfig).
     pub namespace: String,
-    /// Name of the `kubernetes.io/dockerconfigjson` secret xcs writes from the registries'
-    /// credentials, for the job service account's `imagePullSecrets`.
+    /// Prefix of the `kubernetes.io/dockerconfigjson` Secrets xcs writes, one per registry
+    /// with credentials (`<pull-secret>-<registry>`; default `xcs-pull`), and adds to the
+    /// namespace's `default` service account's `imagePullSecrets`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_secret: Option<String>,
 }

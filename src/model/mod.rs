@@ -17,7 +17,7 @@ pub mod source;
 pub mod template;
 
 pub use automation::{Automation, EventTrigger};
-pub use backend::{BackendKind, ComputeBackend};
+pub use backend::{BackendKind, ComputeBackend, ImageArchive};
 pub use command::{
     Command, CommandInput, CommandOutput, Mount, OutputHandler, Wrapper, WrapperInput,
 };

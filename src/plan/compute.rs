@@ -42,17 +42,7 @@ impl Builder<'_> {
         step: Step,
         after: Vec<usize>,
     ) -> usize {
-        let id = self.actions.len();
-        self.actions.push(Action {
-            id,
-            target,
-            op,
-            changes,
-            warnings: Vec::new(),
-            after,
-            step,
-        });
-        id
+        super::push_action(&mut self.actions, target, op, changes, step, after)
     }
 
     fn key(&self, index: usize) -> CommandKey {
@@ -138,6 +128,14 @@ pub fn compute(
     } else {
         report_orphans(&mut b);
     }
+    super::images::plan(repo, obs, &mut b.actions, &mut b.notes);
+    super::kube::plan(
+        repo,
+        obs.cluster.as_ref(),
+        prune,
+        &mut b.actions,
+        &mut b.notes,
+    );
     let repo_digest = digest(&json!({
         "commands": repo.commands.iter().map(|c| &c.spec).collect::<Vec<_>>(),
         "registries": repo.registries.iter().map(|r| &r.spec).collect::<Vec<_>>(),

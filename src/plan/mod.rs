@@ -4,6 +4,8 @@
 
 pub mod compute;
 pub mod config_view;
+pub mod images;
+pub mod kube;
 pub mod matching;
 pub mod observed;
 pub mod record;
@@ -104,6 +106,20 @@ pub enum Target {
     Automation {
         name: String,
     },
+    /// An image on XNAT's container server (docker, swarm).
+    Image {
+        image: String,
+    },
+    /// An image-pull Secret xcs keeps in a kubernetes backend's namespace.
+    PullSecret {
+        namespace: String,
+        name: String,
+    },
+    /// The service account whose `imagePullSecrets` xcs keeps.
+    ServiceAccount {
+        namespace: String,
+        name: String,
+    },
 }
 
 impl std::fmt::Display for Target {
@@ -119,6 +135,13 @@ impl std::fmt::Display for Target {
             } => write!(f, "wrapper {command}/{wrapper} ({scope})"),
             Target::EventService => f.write_str("event service"),
             Target::Automation { name } => write!(f, "automation {name}"),
+            Target::Image { image } => write!(f, "image {image}"),
+            Target::PullSecret { namespace, name } => {
+                write!(f, "kubernetes secret {namespace}/{name}")
+            }
+            Target::ServiceAccount { namespace, name } => {
+                write!(f, "kubernetes service account {namespace}/{name}")
+            }
         }
     }
 }
@@ -163,6 +186,28 @@ pub enum Step {
     DeleteSubscription {
         id: i64,
     },
+    /// Pull through XNAT (`save-commands=false`), via the named registry's hub, or XNAT's
+    /// default hub.
+    PullImage {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hub: Option<String>,
+    },
+    /// Load a `docker save` archive into the backend's daemon (xcs does it, not XNAT).
+    LoadImageArchive {
+        archive: String,
+        sha256: String,
+    },
+    /// Server-side apply the registry's pull Secret (content read when applying).
+    ApplyPullSecret {
+        registry: String,
+    },
+    DeletePullSecret,
+    /// Make the service account's `imagePullSecrets` include `add` and not `remove`, keeping
+    /// the entries others added.
+    SetPullSecrets {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
 }
 
 /// One attribute that differs. Secret values never appear: `sensitive` says a credential
@@ -192,6 +237,28 @@ pub struct Action {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<usize>,
     pub step: Step,
+}
+
+/// Append an action (its id is its index) and return its id.
+pub fn push_action(
+    actions: &mut Vec<Action>,
+    target: Target,
+    op: Op,
+    changes: Vec<Change>,
+    step: Step,
+    after: Vec<usize>,
+) -> usize {
+    let id = actions.len();
+    actions.push(Action {
+        id,
+        target,
+        op,
+        changes,
+        warnings: Vec::new(),
+        after,
+        step,
+    });
+    id
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -240,6 +307,8 @@ pub type EnvReader = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub struct PlanOptions {
     /// Delete objects xcs created that the repo no longer declares.
     pub prune: bool,
+    /// Told how image pulls and loads go, for a progress display.
+    pub on_image: Option<std::sync::Arc<dyn Fn(images::ImageEvent) + Send + Sync>>,
     /// Where `${file:…}` references are relative to.
     pub base: PathBuf,
     pub env: EnvReader,
@@ -249,6 +318,7 @@ impl PlanOptions {
     pub fn new(base: PathBuf) -> PlanOptions {
         PlanOptions {
             prune: false,
+            on_image: None,
             base,
             env: Box::new(|name| std::env::var(name).ok()),
         }

@@ -22,6 +22,10 @@ pub struct Observed {
     pub record: Record,
     /// By live wrapper id, for the wrappers of commands the repo declares.
     pub wrappers: BTreeMap<i64, WrapperState>,
+    /// Images on XNAT's server; None when not read (no docker or swarm backend declared).
+    pub images: Option<Vec<crate::xnat::wire::Image>>,
+    /// The kubernetes backend's namespace; None when not involved.
+    pub cluster: Option<super::kube::ClusterView>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

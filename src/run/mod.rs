@@ -47,7 +47,7 @@ pub enum RunError {
     #[error("XNAT would refuse this launch: {0}")]
     Launch(LaunchError),
     #[error(transparent)]
-    Connect(#[from] docker::ConnectError),
+    Connect(#[from] docker::DockerError),
     #[error(transparent)]
     Docker(#[from] docker::run::RunError),
     #[error("{path}: {error}")]

@@ -13,7 +13,7 @@ use crate::model::{Command, CommandInput, CommandOutput, Mount};
 #[derive(Debug, thiserror::Error)]
 pub enum NewError {
     #[error(transparent)]
-    Connect(#[from] docker::ConnectError),
+    Connect(#[from] docker::DockerError),
     #[error("cannot inspect image {image}: {error}")]
     Inspect {
         image: String,

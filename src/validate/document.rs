@@ -370,6 +370,41 @@ fn registry_url(url: &str, at: &Ptr, f: &mut Findings) {
     }
 }
 
+/// `image-archives`: loaded into a Docker daemon, so not on Kubernetes; a tagged image (the tag
+/// is how plans find it on the server); a path inside the repo or an https URL.
+fn archive_rules(b: &ComputeBackend, f: &mut Findings) {
+    for (i, a) in b.image_archives.iter().enumerate() {
+        let at = Ptr::root().key("image-archives").index(i);
+        if b.backend == BackendKind::Kubernetes {
+            f.add(
+                IMAGE_ARCHIVE,
+                &at,
+                "a kubernetes backend has no Docker daemon to load an image archive into",
+            )
+            .hint("push the image to a registry the cluster can pull from");
+        }
+        if !command::image_has_tag(&a.image) {
+            f.add(
+                IMAGE_ARCHIVE,
+                &at.key("image"),
+                format!("image `{}` has no `:tag`", a.image),
+            );
+        }
+        let address = a.archive.trim();
+        let remote = address.contains("://");
+        if address.is_empty()
+            || (remote && !address.starts_with("https://"))
+            || (!remote && std::path::Path::new(address).is_absolute())
+        {
+            f.add(
+                IMAGE_ARCHIVE,
+                &at.key("archive"),
+                format!("archive `{address}` is not a path inside the repo or an https URL"),
+            );
+        }
+    }
+}
+
 /// XNAT's `DockerServer.validate()`, plus the Kubernetes pull-secret reminder.
 fn backend_rules(b: &ComputeBackend, f: &mut Findings) {
     let root = Ptr::root();
@@ -419,6 +454,7 @@ fn backend_rules(b: &ComputeBackend, f: &mut Findings) {
             }
         }
     }
+    archive_rules(b, f);
     for (i, c) in b.swarm_constraints.iter().enumerate() {
         let at = root.key("swarm-constraints").index(i);
         if c.attribute.trim().is_empty() {

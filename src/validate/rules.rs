@@ -101,6 +101,7 @@ rules! {
     REGISTRY_URL = "XCS304", Error, "Registry URL is not an http(s) URL", "Pings and pulls fail";
     ENV_SECRET = "XCS305", Warning, "Environment variable that looks like a credential holds a literal", "Shown to every user who can read the command";
     COMMAND_SOURCE = "XCS306", Error, "`from:` source without the field it needs (`image` or `url`), or an untagged image", "Not applicable";
+    IMAGE_ARCHIVE = "XCS310", Error, "Image archive on a kubernetes backend, for an untagged image, or at an address that is not a relative path or an https URL", "Not applicable: XNAT cannot load archives";
     ENV_VARIABLE = "XCS401", Error, "Environment's `xnat` variable is not an environment variable name", "Not applicable";
     ENV_UNKNOWN = "XCS402", Error, "Environment selects or overrides a command, project, registry or automation the repo does not declare", "Not applicable";
     ENV_DUPLICATE = "XCS403", Error, "Two environments with the same name", "Not applicable";

@@ -12,6 +12,7 @@ pub mod config_service;
 pub mod docker;
 pub mod events;
 mod http;
+pub mod images;
 pub mod observe;
 pub mod probe;
 pub mod wire;

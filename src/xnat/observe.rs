@@ -22,7 +22,8 @@ pub async fn plan(
     repo: &Repo,
     opts: &PlanOptions,
 ) -> xnat::Result<(Plan, Observed)> {
-    let observed = observe(client, repo).await?;
+    let mut observed = observe(client, repo).await?;
+    observed.cluster = crate::backend::kube::observe::cluster(repo, opts).await;
     let credentials = credential_states(repo, &observed.record, opts);
     let plan = compute::compute(repo, &observed, &credentials, opts.prune, client.url());
     Ok((plan, observed))
@@ -74,6 +75,8 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
         subscriptions,
         record,
         wrappers: BTreeMap::new(),
+        images: xnat::images::observe(client, repo).await?,
+        cluster: None,
     };
     let pairing = obs.pairing(repo);
     let read_site = !repo.sites.is_empty();

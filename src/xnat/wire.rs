@@ -163,3 +163,15 @@ pub struct EventFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_filter: Option<String>,
 }
+
+/// An image as XNAT lists it (`DockerImage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Image {
+    #[serde(default)]
+    pub image_id: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing)]
+    pub labels: std::collections::BTreeMap<String, String>,
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod busybox;
+pub mod kube_fake;
 pub mod site;
 pub mod xnat_sim;
 
@@ -59,7 +60,8 @@ impl Xcs {
         self
     }
 
-    /// Copy the project's `catalog/` into `<scratch>/<dest>`.
+    /// Copy the project's `catalog/` into `<scratch>/<dest>` (its images are in
+    /// [`catalog_images`], for a simulator's registry).
     pub fn catalog(self, dest: &str) -> Xcs {
         copy_dir(&project_dir().join("catalog"), &self.root.path().join(dest));
         self
@@ -233,6 +235,17 @@ pub struct Run {
 }
 
 impl Run {
+    /// Neither output holds `secret` (a canary value given to xcs as a credential).
+    #[track_caller]
+    pub fn assert_no_secret(&self, secret: &str) {
+        assert!(
+            !self.stdout.contains(secret) && !self.stderr.contains(secret),
+            "the secret leaked:\n{}\n{}",
+            self.stdout,
+            self.stderr
+        );
+    }
+
     #[track_caller]
     pub fn code(self, expected: i32) -> Run {
         assert_eq!(
@@ -364,4 +377,25 @@ pub fn commit_all(dir: &Path, message: &str) -> String {
     repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs)
         .expect("commit")
         .to_string()
+}
+
+/// The images `catalog/`'s commands name (`image:` lines), for a simulator whose registry must
+/// hold them so that `apply` can pull them through XNAT.
+pub fn catalog_images() -> Vec<String> {
+    let mut out = Vec::new();
+    let dir = project_dir().join("catalog/commands");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("catalog/commands")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        for line in text.lines() {
+            if let Some(image) = line.strip_prefix("image:") {
+                out.push(image.trim().trim_matches('"').to_string());
+            }
+        }
+    }
+    out
 }

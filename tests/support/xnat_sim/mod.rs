@@ -24,6 +24,7 @@ mod docker;
 mod events;
 mod faults;
 mod http;
+mod images;
 mod state;
 mod wrapper_config;
 
@@ -31,8 +32,8 @@ mod wrapper_config;
 pub use faults::{Decision, FaultKind, Faults, SplitMix64};
 #[allow(unused_imports)]
 pub use state::{
-    ADMINISTRATOR, Access, CONTAINER_MANAGER, CsConfig, CsInputConfig, CsOutputConfig, SimImage,
-    SimProject, SimUser,
+    ADMINISTRATOR, Access, CONTAINER_MANAGER, CsConfig, CsInputConfig, CsOutputConfig, PullRecord,
+    SimImage, SimProject, SimUser,
 };
 
 use axum::Router;
@@ -59,6 +60,8 @@ pub struct SimConfig {
     pub users: Vec<SimUser>,
     pub projects: Vec<SimProject>,
     pub images: Vec<SimImage>,
+    /// Images the registries behind the hubs hold (pullable, not yet on the daemon).
+    pub registry: Vec<SimImage>,
     /// Container Service version; below 3.7 there is no ContainerManager role (admins manage),
     /// and `visibility` / `command-metadata` are unknown.
     pub cs_version: String,
@@ -83,6 +86,7 @@ impl Default for SimConfig {
             users: vec![SimUser::admin("admin", "admin").container_manager()],
             projects: Vec::new(),
             images: Vec::new(),
+            registry: Vec::new(),
             cs_version: "3.7.3".to_string(),
             xnat_version: "1.9.3".to_string(),
             event_service_enabled: false,
@@ -109,6 +113,12 @@ impl SimConfig {
 
     pub fn image(mut self, image: SimImage) -> SimConfig {
         self.images.push(image);
+        self
+    }
+
+    /// An image a registry holds: XNAT can pull it, the daemon does not have it yet.
+    pub fn registry_image(mut self, image: SimImage) -> SimConfig {
+        self.registry.push(image);
         self
     }
 
@@ -309,6 +319,38 @@ impl Sim {
         st.images.push(image);
     }
 
+    /// An enabled container server, as if an admin had set it (`server` as XNAT shows it).
+    pub fn seed_server(&self, server: Value) {
+        let mut st = self.shared.state();
+        let id = st.next_id();
+        for s in &mut st.servers {
+            s.enabled = false;
+        }
+        st.servers.push(state::ServerRow {
+            id,
+            enabled: true,
+            server,
+        });
+    }
+
+    /// An image a registry now holds (pullable through XNAT).
+    pub fn add_registry_image(&self, image: SimImage) {
+        let mut st = self.shared.state();
+        st.registry.retain(|i| i.image_id != image.image_id);
+        st.registry.push(image);
+    }
+
+    /// Every pull request received, in order.
+    pub fn pulls(&self) -> Vec<PullRecord> {
+        self.shared.state().pulls.clone()
+    }
+
+    /// The tags of the images on the daemon.
+    pub fn image_tags(&self) -> Vec<String> {
+        let st = self.shared.state();
+        st.images.iter().flat_map(|i| i.tags.clone()).collect()
+    }
+
     pub fn set_cs_version(&self, version: &str) {
         self.shared.state().set_cs_version(version);
     }
@@ -475,6 +517,7 @@ fn initial_state(config: &SimConfig) -> State {
         st.projects.insert(p.id.clone(), p.clone());
     }
     st.images = config.images.clone();
+    st.registry = config.registry.clone();
     docker::seed_default_hub(&mut st);
     st
 }
@@ -524,6 +567,7 @@ fn router(shared: SharedState) -> Router {
         .merge(commands::routes())
         .merge(wrapper_config::routes())
         .merge(docker::routes())
+        .merge(images::routes())
         .merge(events::routes())
         .merge(core::xapi_routes())
         .nest("/data", data.clone())

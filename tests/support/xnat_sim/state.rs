@@ -144,6 +144,22 @@ pub struct SimImage {
     pub image_id: String,
     pub tags: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    /// In a registry: the user name its pulls need (from the hub's credentials); None: open.
+    #[serde(skip)]
+    pub pull_user: Option<String>,
+}
+
+/// One pull request XNAT received, as asked (`POST /docker/hubs/{hub}/pull`, `/docker/pull`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PullRecord {
+    /// The name of the hub the path named (by id or name); None for `/docker/pull` (the
+    /// default hub).
+    pub hub: Option<String>,
+    pub image: String,
+    /// The `save-commands` query parameter as sent (absent: XNAT's default, true).
+    pub save_commands: Option<String>,
+    /// The HTTP status XNAT answered.
+    pub status: u16,
 }
 
 impl SimImage {
@@ -157,6 +173,7 @@ impl SimImage {
             image_id: format!("sha256:{hex}"),
             tags: vec![tag.to_string()],
             labels: BTreeMap::new(),
+            pull_user: None,
         }
     }
 
@@ -167,6 +184,12 @@ impl SimImage {
 
     pub fn label(mut self, key: &str, value: &str) -> SimImage {
         self.labels.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    /// In a registry: pulls need a hub whose user name is `user`.
+    pub fn private(mut self, user: &str) -> SimImage {
+        self.pull_user = Some(user.to_string());
         self
     }
 
@@ -329,6 +352,9 @@ pub struct State {
     pub servers: Vec<ServerRow>,
     pub hubs: BTreeMap<i64, HubRow>,
     pub images: Vec<SimImage>,
+    /// What the registries behind the hubs hold: pulls copy from here into `images`.
+    pub registry: Vec<SimImage>,
+    pub pulls: Vec<PullRecord>,
     pub config: Vec<ConfigRow>,
     pub event_service_enabled: bool,
     pub subscriptions: BTreeMap<i64, SubscriptionRow>,
@@ -373,6 +399,8 @@ impl State {
             servers: Vec::new(),
             hubs: BTreeMap::new(),
             images: Vec::new(),
+            registry: Vec::new(),
+            pulls: Vec::new(),
             config: Vec::new(),
             event_service_enabled: false,
             subscriptions: BTreeMap::new(),
