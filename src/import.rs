@@ -5,6 +5,8 @@
 //! written without them (add `password: ${env:…}` to manage them). Configuration overrides are
 //! recovered from XNAT's materialised views: what differs from the wrapper's own values.
 
+pub mod boutiques;
+
 use crate::load::emit;
 use crate::model::automation::EVENT_CLASS_PREFIX;
 use crate::model::enablement::{InputOverride, OutputOverride};

@@ -8,9 +8,11 @@
 //! 3. [`load`]: files and git revisions into positioned trees; YAML out.
 //! 4. [`validate`]: diagnostics for a repo.
 //! 5. `xnat::wire`: the XNAT API's request and response shapes, with no client code.
-//! 6. [`diff`], [`plan`]: revision against revision; desired against observed state.
-//! 7. [`xnat`]: the HTTP client, and reading a live XNAT into a plan's observed state.
-//! 8. [`apply`], [`import`], [`site`], [`review`]: the ends.
+//! 6. [`diff`], [`plan`], [`launch`]: revision against revision; desired against observed state;
+//!    a command launch resolved as XNAT resolves it.
+//! 7. [`xnat`], [`backend`]: the HTTP client, and reading a live XNAT into a plan's observed
+//!    state; the Docker engine.
+//! 8. [`apply`], [`import`], [`site`], [`review`], [`run`], [`scaffold`]: the ends.
 //! 9. `cli/` (in the binary): arguments in, one library call, output out.
 
 pub mod apply;
@@ -18,12 +20,15 @@ pub mod backend;
 pub mod diag;
 pub mod diff;
 pub mod import;
+pub mod launch;
 pub mod load;
 pub mod model;
 pub mod plan;
 pub mod position;
 pub mod resolve;
 pub mod review;
+pub mod run;
+pub mod scaffold;
 pub mod site;
 pub mod time;
 pub mod validate;

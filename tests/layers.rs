@@ -19,11 +19,11 @@ const LAYERS: &[(&str, &[&str])] = &[
         "wire types",
         &["xnat::wire", "backend::wire", "backend::*::wire"],
     ),
-    ("diff · plan", &["diff", "plan"]),
+    ("diff · plan · launch", &["diff", "plan", "launch"]),
     ("clients", &["xnat", "backend"]),
     (
         "ends",
-        &["apply", "import", "site", "review", "run", "resolve"],
+        &["apply", "import", "site", "review", "run", "resolve", "scaffold"],
     ),
 ];
 

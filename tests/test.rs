@@ -4,6 +4,7 @@
 mod support;
 
 mod apply;
+mod boutiques;
 mod browser;
 mod cli_hygiene;
 mod command_forms;
@@ -16,8 +17,10 @@ mod images;
 mod kube;
 mod labels;
 mod layers;
+mod local_run;
 mod release;
 mod review;
+mod scaffold;
 mod sim;
 mod site;
 mod site_features;

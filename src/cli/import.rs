@@ -5,11 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use xcs::model::environment::XnatVariables;
 
+/// `xcs import --out DIR` reads a live XNAT; `xcs import boutiques FILE` converts a descriptor.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    from: Option<From>,
     /// Directory to write the declaration repo into (must be empty or absent).
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    #[arg(long, value_name = "DIR", required = true)]
+    out: Option<PathBuf>,
     #[command(flatten)]
     xnat: XnatArgs,
     /// Write into a directory that is not empty (files of the same name are replaced).
@@ -19,17 +23,28 @@ pub struct Args {
     format: Format,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum From {
+    /// Convert a Boutiques descriptor (schema 0.5) into a Command: YAML on stdout (or --out),
+    /// what cannot be expressed on stderr. Exit 2 when it cannot convert (not Docker).
+    Boutiques(super::import_boutiques::Args),
+}
+
 pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
-    if !args.force && args.out.read_dir().is_ok_and(|mut d| d.next().is_some()) {
+    if let Some(From::Boutiques(b)) = args.from {
+        return super::import_boutiques::run(b);
+    }
+    let out = args.out.context("--out DIR is required")?;
+    if !args.force && out.read_dir().is_ok_and(|mut d| d.next().is_some()) {
         bail!(
             "{} is not empty; pass --force to write into it anyway",
-            args.out.display()
+            out.display()
         );
     }
     let client = args.xnat.client(&XnatVariables::default())?;
     let imported = runtime()?.block_on(xcs::import::import(&client))?;
     for (rel, text) in &imported.files {
-        let path = args.out.join(rel);
+        let path = out.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
@@ -42,11 +57,11 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         .keys()
         .filter(|k| !k.starts_with(".xcs/"))
         .count();
-    outln!("Wrote {declarations} files to {}", args.out.display());
+    outln!("Wrote {declarations} files to {}", out.display());
     for note in &imported.notes {
         outln!("  - {note}");
     }
-    let v = xcs::validate::validate_source(&xcs::load::Source::new(&args.out, None))?;
+    let v = xcs::validate::validate_source(&xcs::load::Source::new(&out, None))?;
     if v.has_errors() {
         out!(
             "{}",
@@ -62,7 +77,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
         } else {
             " (with warnings)"
         },
-        args.out.display()
+        out.display()
     );
     Ok(ExitCode::from(EXIT_OK))
 }

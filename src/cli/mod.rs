@@ -30,12 +30,15 @@ mod connection;
 mod diff;
 mod import;
 mod lock;
+mod import_boutiques;
 mod man;
+mod new;
 mod output;
 mod plan;
 mod progress;
 mod review;
 mod rules;
+mod run;
 mod schema;
 mod site;
 mod unlock;
@@ -96,6 +99,11 @@ enum Command {
     Lock(lock::Args),
     /// Write a declaration repo from a live XNAT (how an existing site adopts xcs).
     Import(import::Args),
+    /// Run a command on the local Docker engine as XNAT would launch it, and check its outputs.
+    #[command(after_help = EXIT_CODES)]
+    Run(run::Args),
+    /// Start a command: commented YAML from an image's labels or entrypoint, or from nothing.
+    New(new::Args),
     /// Clear a stale apply lock, saying who held it.
     Unlock(unlock::Args),
     /// List every validation rule: code, severity, and what XNAT does with the problem.
@@ -119,6 +127,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => apply::run(args, color),
         Command::Import(args) => import::run(args, color),
         Command::Lock(args) => lock::run(args, color),
+        Command::Run(args) => run::run(args),
+        Command::New(args) => new::run(args),
         Command::Unlock(args) => unlock::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Review(args) => review::run(args),

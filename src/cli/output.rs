@@ -43,7 +43,7 @@ pub fn terminal_width() -> usize {
 /// [`Format::parser`], under the names its `--help` shows (`human` and `text` are one format).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// For people: `human` or `text`.
+    /// For people: `human` or `text` (`yaml` where the output is a declaration).
     Text,
     /// One versioned JSON document ([`envelope`]).
     Json,
@@ -63,6 +63,9 @@ impl Format {
             "markdown" => Format::Markdown,
             "github" => Format::Github,
             "sarif" => Format::Sarif,
+            // The form for people of subcommands that write a declaration (`new`, `import
+            // boutiques`): the YAML document itself.
+            "yaml" => Format::Text,
             _ => return None,
         })
     }
@@ -83,6 +86,18 @@ impl Format {
         .map(|name| Format::named(&name).unwrap_or(Format::Text))
     }
 }
+
+/// `--format yaml|json`, for subcommands that write a declaration.
+pub const YAML_OR_JSON: &[(&str, &str)] = &[
+    (
+        "yaml",
+        "the declaration, with the schema modeline; notes on stderr",
+    ),
+    (
+        "json",
+        "one versioned document with the command and the notes",
+    ),
+];
 
 /// `--format text|json`, the choice of most subcommands.
 pub const TEXT_OR_JSON: &[(&str, &str)] = &[("text", ""), ("json", "")];

@@ -2,6 +2,8 @@
 //! positions, and splitting files into documents. The only module that touches files.
 
 pub mod dockerfile;
+pub mod archive;
+pub mod command_file;
 pub mod emit;
 pub mod json;
 pub mod label;

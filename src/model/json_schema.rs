@@ -11,6 +11,10 @@ use serde_json::{Value, json};
 
 pub const ID_PREFIX: &str = "urn:xcs:schemas:";
 
+/// The first line of a command file xcs writes: editors with the YAML language server check it
+/// against the Command schema (the path is right for a file in a repo's `commands/`).
+pub const COMMAND_MODELINE: &str = "# yaml-language-server: $schema=../schemas/command.schema.json";
+
 /// The schema of one kind, draft 2020-12, with `$id`, a description on every field, and
 /// `x-sensitive: true` on secret fields.
 pub fn schema(kind: Kind) -> Value {

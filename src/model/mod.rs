@@ -2,6 +2,7 @@
 //!
 //! Validation, diff, plan, apply and the catalog site all read this one model.
 
+pub mod archive;
 pub mod automation;
 pub mod backend;
 pub mod canonical;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod dockerfile;
+pub mod busybox;
 pub mod kube_fake;
 pub mod registry;
 pub mod site;

@@ -5,6 +5,7 @@
 
 pub mod inspect;
 pub mod load;
+pub mod run;
 
 use bollard::{API_DEFAULT_VERSION, Docker};
 use std::path::Path;
@@ -102,4 +103,10 @@ impl Daemon {
             message: e.to_string(),
         }
     }
+}
+
+/// The local engine (`xcs run`, `xcs new`): `DOCKER_HOST`, else the local socket.
+pub async fn connect_local() -> Result<Docker, DockerError> {
+    let address = address(None, std::env::var("DOCKER_HOST").ok());
+    Ok(connect(&address, None).await?.docker)
 }
