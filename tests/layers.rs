@@ -23,7 +23,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("clients", &["xnat", "backend"]),
     (
         "ends",
-        &["apply", "import", "site", "review", "run", "resolve", "scaffold"],
+        &[
+            "apply", "import", "site", "review", "run", "resolve", "scaffold",
+        ],
     ),
 ];
 

@@ -1,9 +1,9 @@
 //! Reading declarations: sources (a directory or a git revision), YAML/JSON parsing with
 //! positions, and splitting files into documents. The only module that touches files.
 
-pub mod dockerfile;
 pub mod archive;
 pub mod command_file;
+pub mod dockerfile;
 pub mod emit;
 pub mod json;
 pub mod label;

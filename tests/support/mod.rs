@@ -3,8 +3,8 @@
 
 #![allow(dead_code)]
 
-pub mod dockerfile;
 pub mod busybox;
+pub mod dockerfile;
 pub mod kube_fake;
 pub mod registry;
 pub mod site;
