@@ -10,18 +10,11 @@ use std::time::Duration;
 const CANARY: &str = "canary-4f1e0c-registry-secret";
 
 fn sim() -> Sim {
-    Sim::start(with_catalog_images(
+    Sim::start(crate::support::with_catalog_images(
         SimConfig::default()
             .project(SimProject::new("BRAINAGE"))
             .project(SimProject::new("PHANTOM_QC")),
     ))
-}
-
-/// The simulated registry holds the catalog's images, so apply can pull them through XNAT.
-fn with_catalog_images(config: SimConfig) -> SimConfig {
-    crate::support::catalog_images()
-        .iter()
-        .fold(config, |c, image| c.registry_image(SimImage::new(image)))
 }
 
 /// The catalog without its environments and without an XNAT configured.
@@ -48,7 +41,7 @@ fn plan_of_the_catalog_on_an_empty_xnat() {
     no_canary(&run);
     assert!(
         run.stdout
-            .starts_with("Plan: 24 to create, 21 to update, 0 to delete"),
+            .starts_with("Plan: 30 to create, 21 to update, 0 to delete"),
         "{}",
         run.stdout
     );
@@ -68,7 +61,7 @@ fn plan_of_the_catalog_on_an_empty_xnat() {
         json["version"], 2,
         "plan format 2: steps carry their requests"
     );
-    assert_eq!(json["summary"]["create"], 24);
+    assert_eq!(json["summary"]["create"], 30);
     no_canary(
         &catalog(&sim)
             .args(["plan", "repo", "--format", "json"])
@@ -83,7 +76,7 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     let run = repo.exec(["apply", "repo"]).code(0);
     no_canary(&run);
     assert!(
-        run.stdout.contains("Apply: 45 done, 0 failed, 0 skipped"),
+        run.stdout.contains("Apply: 51 done, 0 failed, 0 skipped"),
         "{}",
         run.stdout
     );
@@ -337,7 +330,7 @@ fn import_round_trips_the_catalog() {
 
 #[test]
 fn an_older_container_service_drops_fields_without_phantom_diffs() {
-    let sim = Sim::start(with_catalog_images(
+    let sim = Sim::start(crate::support::with_catalog_images(
         SimConfig::default()
             .cs_version("3.6.2")
             .project(SimProject::new("BRAINAGE"))
@@ -442,7 +435,7 @@ fn review_embeds_the_live_plan_when_an_xnat_is_configured() {
     assert!(run.stdout.contains("<!-- xcs-review -->"), "{}", run.stdout);
     assert!(
         run.stdout
-            .contains("Plan: 24 to create, 21 to update, 0 to delete"),
+            .contains("Plan: 30 to create, 21 to update, 0 to delete"),
         "{}",
         run.stdout
     );
@@ -550,7 +543,7 @@ fn password_from_stdin_and_dry_run() {
         ])
         .code(0);
     assert!(
-        run.stdout.starts_with("Plan: 24 to create"),
+        run.stdout.starts_with("Plan: 30 to create"),
         "{}",
         run.stdout
     );
@@ -558,7 +551,7 @@ fn password_from_stdin_and_dry_run() {
     assert_eq!(sim.wrapper_id("dcm2niix", "dcm2niix-scan"), None);
     repo.exec(["apply", "repo", "--user", "admin", "--password-stdin"])
         .code(0)
-        .stdout_has("Apply: 45 done");
+        .stdout_has("Apply: 51 done");
 }
 
 /// `--ca-cert` is read before anything is sent; a bad one is a clear error, not a TLS failure.

@@ -13,11 +13,11 @@ pub const CANARY: &str = "CANARY-s3cr3t-9d2f7e-registry";
 const XNAT_CANARY: &str = "CANARY-s3cr3t-41ab0c-login";
 
 pub fn sim() -> Sim {
-    Sim::start(
+    Sim::start(crate::support::with_catalog_images(
         SimConfig::default()
             .project(SimProject::new("BRAINAGE"))
             .project(SimProject::new("PHANTOM_QC")),
-    )
+    ))
 }
 
 /// The catalog without its environments, against `sim` as its admin.
@@ -170,12 +170,12 @@ fn a_signal_mid_apply_releases_the_lock() {
 /// password, reach no output — stdout, stderr, JSON, a saved plan, the review comment.
 #[test]
 fn a_secret_echoed_by_xnat_never_reaches_any_output() {
-    let sim = Sim::start(
+    let sim = Sim::start(crate::support::with_catalog_images(
         SimConfig::default()
             .user(SimUser::admin("ci-deployer", XNAT_CANARY).container_manager())
             .project(SimProject::new("BRAINAGE"))
             .project(SimProject::new("PHANTOM_QC")),
-    );
+    ));
     sim.set_faults(Faults {
         echo_bodies: Some("/xapi/docker/hubs".into()),
         ..Faults::default()
@@ -226,6 +226,7 @@ fn prune_deletes_only_what_xcs_created_and_releases_what_it_adopted() {
             "xnat": [{"name": "w", "contexts": ["xnat:projectData"]}]}),
         )
         .expect("seed");
+    sim.add_registry_image(crate::support::xnat_sim::SimImage::new("x/hand:1"));
     let repo = catalog(&sim).file(
         "repo/commands/hand-made.yaml",
         "kind: Command\nname: hand-made\nimage: x/hand:1\nversion: \"1\"\ntype: docker\ncommand-line: hand\nxnat:\n  - name: w\n    contexts: [xnat:projectData]\n",

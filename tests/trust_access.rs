@@ -36,19 +36,19 @@ fn a_saved_plan_refuses_a_changed_secret_and_applies_from_another_directory() {
     let from = repo.cwd("elsewhere");
     from.exec(["apply", "../plan.json"])
         .code(0)
-        .stdout_has("Apply: 35 done");
+        .stdout_has("Apply: 51 done");
 }
 
 // ---- 7. roles -------------------------------------------------------------------------------
 
 #[test]
 fn a_manager_who_is_not_site_admin_is_told_before_any_write() {
-    let sim = Sim::start(
+    let sim = Sim::start(crate::support::with_catalog_images(
         SimConfig::default()
             .user(SimUser::new("mgr", "manager-pw").container_manager())
             .project(SimProject::new("BRAINAGE"))
             .project(SimProject::new("PHANTOM_QC")),
-    );
+    ));
     let repo = catalog(&sim)
         .env("XNAT_USER", "mgr")
         .env("XNAT_PASS", "manager-pw");
@@ -219,12 +219,12 @@ fn private_ca(dir: &std::path::Path) -> Tls {
 fn tls_through_a_private_ca() {
     let pki = tempfile::tempdir().expect("tmp");
     let tls = private_ca(pki.path());
-    let sim = Sim::start(
+    let sim = Sim::start(crate::support::with_catalog_images(
         SimConfig::default()
             .tls(tls)
             .project(SimProject::new("BRAINAGE"))
             .project(SimProject::new("PHANTOM_QC")),
-    );
+    ));
     assert!(sim.url().starts_with("https://127.0.0.1:"));
     let repo = catalog(&sim);
     let ca = pki.path().join("ca.pem");
@@ -236,7 +236,7 @@ fn tls_through_a_private_ca() {
     );
     repo.exec(["plan", "repo", "--ca-cert", ca.to_str().expect("path")])
         .code(0)
-        .stdout_has("Plan: 14 to create");
+        .stdout_has("Plan: 30 to create");
     // Plain http to a host other than loopback: a warning, before anything is sent.
     let clear = Xcs::new()
         .catalog("repo")

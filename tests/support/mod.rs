@@ -436,3 +436,10 @@ pub fn catalog_images() -> Vec<String> {
     }
     out
 }
+
+/// The simulated registry holds the catalog's images, so apply can pull them through XNAT.
+pub fn with_catalog_images(config: xnat_sim::SimConfig) -> xnat_sim::SimConfig {
+    catalog_images().iter().fold(config, |c, image| {
+        c.registry_image(xnat_sim::SimImage::new(image))
+    })
+}
