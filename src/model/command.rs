@@ -24,6 +24,17 @@ pub const COMMAND_INPUT_TYPES: [&str; 6] = [
     "select-many",
     "file",
 ];
+/// Wrapper input types that stand for an XNAT object, in the archive's hierarchy.
+pub const XNAT_OBJECT_TYPES: [&str; 8] = [
+    "Project",
+    "ProjectAsset",
+    "Subject",
+    "SubjectAssessor",
+    "Session",
+    "Scan",
+    "Assessor",
+    "Resource",
+];
 /// Wrapper input types XNAT accepts (exact case).
 pub const WRAPPER_INPUT_TYPES: [&str; 16] = [
     "string",

@@ -434,17 +434,7 @@ pub(super) fn hierarchy(w: &Wrapper, at: &Ptr, f: &mut Findings) {
             continue;
         }
         let (pt, ct) = (parent.input_type(), d.input_type());
-        let object_types = [
-            "Project",
-            "ProjectAsset",
-            "Subject",
-            "SubjectAssessor",
-            "Session",
-            "Scan",
-            "Assessor",
-            "Resource",
-        ];
-        if object_types.contains(&pt) && !valid_child(pt, ct) {
+        if crate::model::command::XNAT_OBJECT_TYPES.contains(&pt) && !valid_child(pt, ct) {
             f.add(HIERARCHY, &at.key("derived-inputs").index(i).key("type"), format!("XNAT cannot derive a `{ct}` from `{}`, a `{pt}`", parent.name))
                 .hint("e.g. Session from Subject/Scan/Assessor, Scan from Session, Resource from any object, File from a Resource");
         }
