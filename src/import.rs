@@ -2,8 +2,10 @@
 //! xcs. It validates clean and plans to no changes against the XNAT it came from.
 //!
 //! Registry credentials are write-only in XNAT and cannot be imported; the registries are
-//! written without them (add `password: ${env:…}` to manage them). Configuration overrides are
-//! recovered from XNAT's materialised views: what differs from the wrapper's own values.
+//! written without them (add `password: ${env:…}` to manage them). Enablement and configuration
+//! overrides are CS's stored documents as they are (`xnat::observe_stored`, the reader plans
+//! use), so an override equal to the value it overrides stays declared; only where the listing
+//! is refused are they inferred from XNAT's materialised views.
 
 pub mod boutiques;
 
@@ -14,7 +16,7 @@ use crate::model::{Command, Wrapper, WrapperConfig};
 use crate::plan::config_view::{materialise, merge};
 use crate::xnat::wire::{Hub, Subscription, wrapper_of_action};
 use crate::xnat::wrappers::{CommandConfiguration, Scope};
-use crate::xnat::{self, Client, docker, events, wrappers};
+use crate::xnat::{self, Client, docker, events, observe_stored, wrappers};
 use futures_util::future::try_join_all;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -24,12 +26,6 @@ use std::collections::BTreeMap;
 pub struct Imported {
     pub files: BTreeMap<String, String>,
     pub notes: Vec<String>,
-}
-
-struct LiveWrapper {
-    site_enabled: bool,
-    site_view: CommandConfiguration,
-    projects: Vec<String>,
 }
 
 /// Recover the stored overrides from a materialised view: the fields that differ from `base`.
@@ -123,8 +119,14 @@ pub async fn import(client: &Client) -> xnat::Result<Imported> {
     enablement(client, &commands, &refs, &mut imported).await?;
     // Automations: event-service subscriptions whose action is a Container Service wrapper.
     if events::enabled(client).await? {
-        let subscriptions = events::list(client).await?;
-        automations(&subscriptions, &commands, &refs, &mut imported);
+        match events::list(client).await {
+            Ok(subscriptions) => automations(&subscriptions, &commands, &refs, &mut imported),
+            // Only site administrators may list them (ref CS §7b).
+            Err(e) if matches!(e.status(), Some(401 | 403)) => imported.notes.push(format!(
+                "the subscriptions could not be read ({e}); no automations were imported"
+            )),
+            Err(e) => return Err(e),
+        }
     }
     schemas(&mut imported);
     Ok(imported)
@@ -278,77 +280,70 @@ fn backend(s: &Value, imported: &mut Imported) {
     );
 }
 
+/// One wrapper's state at one scope, as the imported repo declares it.
+struct ScopeEntry {
+    /// Command index, wrapper index.
+    at: (usize, usize),
+    enabled: bool,
+    overrides: WrapperConfig,
+}
+
 /// `site.yaml` and `projects/<id>.yaml`: where each wrapper is enabled and its configuration
-/// overrides, recovered from XNAT's materialised views.
+/// overrides — CS's stored documents as they are, or, where they cannot be listed, recovered
+/// from XNAT's materialised views (and said so in the notes).
 async fn enablement(
     client: &Client,
     commands: &[Command],
     refs: &References<'_>,
     imported: &mut Imported,
 ) -> xnat::Result<()> {
-    let (ids, states) = wrapper_states(client, commands).await?;
-    let mut site_entries = Vec::new();
-    let mut project_entries: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let mut project_reads = Vec::new();
-    for (&(ci, wi, id), state) in ids.iter().zip(&states) {
-        let c = &commands[ci];
-        let w = &c.xnat[wi];
-        let site_overrides = overrides(&state.site_view, &materialise(c, w, None));
-        if state.site_enabled || !site_overrides.is_empty() {
-            let mut entry = json!({"command": refs.reference(c), "wrapper": w.name, "enabled": state.site_enabled});
-            if !site_overrides.is_empty() {
-                entry["config"] = config_value(&site_overrides);
-            }
-            site_entries.push(entry);
+    let ids = wrapper_ids(commands);
+    let projects = observe_stored::project_ids(client).await?;
+    let (site, by_project) = match observe_stored::documents(client, &projects).await? {
+        Ok(docs) => stored_entries(&docs, &ids, &projects),
+        Err(why) => {
+            imported.notes.push(format!(
+                "CS's stored wrapper documents could not be listed ({why}): the configuration overrides were recovered from XNAT's materialised views instead, where an override equal to the value it overrides cannot be seen"
+            ));
+            inferred_entries(client, commands, &ids).await?
         }
-        for p in &state.projects {
-            project_reads.push((ci, wi, id, p.clone(), site_overrides.clone()));
+    };
+    let entry = |e: &ScopeEntry| {
+        let (c, w) = (&commands[e.at.0], &commands[e.at.0].xnat[e.at.1]);
+        let mut v = json!({"command": refs.reference(c), "wrapper": w.name, "enabled": e.enabled});
+        if !e.overrides.is_empty() {
+            v["config"] = config_value(&e.overrides);
         }
-    }
-    let project_views = try_join_all(project_reads.iter().map(|(_, _, id, p, _)| async move {
-        wrappers::config(client, &Scope::Project(p.clone()), *id).await
-    }))
-    .await?;
-    for ((ci, wi, _, p, site_overrides), view) in project_reads.iter().zip(project_views) {
-        let c = &commands[*ci];
-        let w: &Wrapper = &c.xnat[*wi];
-        let site_side = materialise(c, w, merge(Some(site_overrides), None).as_ref());
-        let mine = overrides(&view, &site_side);
-        let mut entry = json!({"command": refs.reference(c), "wrapper": w.name, "enabled": true});
-        if !mine.is_empty() {
-            entry["config"] = config_value(&mine);
-        }
-        project_entries.entry(p.clone()).or_default().push(entry);
-    }
-    if !site_entries.is_empty() {
+        v
+    };
+    if !site.is_empty() {
         imported.files.insert(
             "site.yaml".into(),
             document(
                 "Site",
                 ".xcs/schemas/site.schema.json",
-                json!({"wrappers": site_entries}),
+                json!({"wrappers": site.iter().map(entry).collect::<Vec<_>>()}),
             ),
         );
     }
-    for (id, entries) in project_entries {
+    for (id, entries) in by_project {
         imported.files.insert(
             format!("projects/{}.yaml", file_name(&id)),
             document(
                 "Project",
                 "../.xcs/schemas/project.schema.json",
-                json!({"id": id, "wrappers": entries}),
+                json!({"id": id, "wrappers": entries.iter().map(entry).collect::<Vec<_>>()}),
             ),
         );
     }
     Ok(())
 }
 
-/// Site and project state of every wrapper, by (command index, wrapper index, wrapper id).
-async fn wrapper_states(
-    client: &Client,
-    commands: &[Command],
-) -> xnat::Result<(Vec<(usize, usize, i64)>, Vec<LiveWrapper>)> {
-    let ids: Vec<(usize, usize, i64)> = commands
+type Entries = (Vec<ScopeEntry>, BTreeMap<String, Vec<ScopeEntry>>);
+
+/// Every wrapper XNAT has, by (command index, wrapper index, wrapper id).
+fn wrapper_ids(commands: &[Command]) -> Vec<(usize, usize, i64)> {
+    commands
         .iter()
         .enumerate()
         .flat_map(|(ci, c)| {
@@ -357,22 +352,88 @@ async fn wrapper_states(
                 .enumerate()
                 .filter_map(move |(wi, w)| w.id.map(|id| (ci, wi, id)))
         })
-        .collect();
+        .collect()
+}
+
+/// The entries the stored documents say: per scope, the flag as CS reads it and exactly the
+/// overrides stored there — one equal to the inherited value included. A scope is declared
+/// where the wrapper is enabled or something is stored.
+fn stored_entries(
+    docs: &observe_stored::Documents,
+    ids: &[(usize, usize, i64)],
+    projects: &[String],
+) -> Entries {
+    let mut site = Vec::new();
+    let mut by_project: BTreeMap<String, Vec<ScopeEntry>> = BTreeMap::new();
+    for &(ci, wi, id) in ids {
+        let e = ScopeEntry {
+            at: (ci, wi),
+            enabled: docs.site_enabled(id),
+            overrides: docs.overrides(&Scope::Site, id),
+        };
+        if e.enabled || !e.overrides.is_empty() {
+            site.push(e);
+        }
+        for p in projects {
+            let e = ScopeEntry {
+                at: (ci, wi),
+                enabled: docs.project_flag(p, id),
+                overrides: docs.overrides(&Scope::Project(p.clone()), id),
+            };
+            if e.enabled || !e.overrides.is_empty() {
+                by_project.entry(p.clone()).or_default().push(e);
+            }
+        }
+    }
+    (site, by_project)
+}
+
+/// The fallback: flags from the per-wrapper reads and overrides inferred from the materialised
+/// views (what differs from the wrapper's own values, then from the site's view).
+async fn inferred_entries(
+    client: &Client,
+    commands: &[Command],
+    ids: &[(usize, usize, i64)],
+) -> xnat::Result<Entries> {
     let states = try_join_all(ids.iter().map(|&(_, _, id)| async move {
-        let (site_enabled, site_view, projects) = tokio::try_join!(
+        tokio::try_join!(
             wrappers::site_enabled(client, id),
             wrappers::config(client, &Scope::Site, id),
             wrappers::enabled_projects(client, id),
-        )?;
-        Ok::<_, xnat::XnatError>(LiveWrapper {
-            site_enabled,
-            site_view,
-            projects,
-        })
+        )
     }))
     .await?;
-
-    Ok((ids, states))
+    let mut site = Vec::new();
+    let mut project_reads = Vec::new();
+    for (&(ci, wi, id), (site_enabled, site_view, projects)) in ids.iter().zip(states) {
+        let (c, w) = (&commands[ci], &commands[ci].xnat[wi]);
+        let site_overrides = overrides(&site_view, &materialise(c, w, None));
+        for p in projects {
+            project_reads.push((ci, wi, id, p, site_overrides.clone()));
+        }
+        if site_enabled || !site_overrides.is_empty() {
+            site.push(ScopeEntry {
+                at: (ci, wi),
+                enabled: site_enabled,
+                overrides: site_overrides,
+            });
+        }
+    }
+    let project_views = try_join_all(project_reads.iter().map(|(_, _, id, p, _)| async move {
+        wrappers::config(client, &Scope::Project(p.clone()), *id).await
+    }))
+    .await?;
+    let mut by_project: BTreeMap<String, Vec<ScopeEntry>> = BTreeMap::new();
+    for ((ci, wi, _, p, site_overrides), view) in project_reads.into_iter().zip(project_views) {
+        let (c, w): (&Command, &Wrapper) = (&commands[ci], &commands[ci].xnat[wi]);
+        let site_side = materialise(c, w, merge(Some(&site_overrides), None).as_ref());
+        by_project.entry(p).or_default().push(ScopeEntry {
+            at: (ci, wi),
+            enabled: true,
+            overrides: overrides(&view, &site_side),
+        });
+    }
+    Ok((site, by_project))
 }
 
 /// `automations.yaml`: subscriptions whose action is a Container Service wrapper.

@@ -28,5 +28,6 @@ mod site_fixes;
 mod site_serve;
 mod trust;
 mod trust_access;
+mod trust_stored;
 mod validate;
 mod workflows;

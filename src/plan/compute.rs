@@ -5,7 +5,7 @@
 
 use super::config_view::{materialise, merge, same};
 use super::matching::Pairing;
-use super::observed::{Observed, refers};
+use super::observed::{Observed, ScopeConfig, refers};
 use super::request::{RegistryRequest, SubscriptionRequest, command_body};
 use super::{
     Action, Change, CommandKey, CredentialState, Op, PLAN_VERSION, Plan, Prune, Step, Target,
@@ -506,6 +506,38 @@ fn only_overridden(view: &CommandConfiguration, overrides: &WrapperConfig) -> Co
     out
 }
 
+/// The fallback comparison, when only XNAT's materialised view could be read: the view xcs
+/// expects from what it would write (a project's on top of the site's, ref §6) against the one
+/// read. It cannot see an override equal to the value it overrides.
+fn view_pair(
+    b: &Builder,
+    index: usize,
+    w: &Wrapper,
+    scope: &Scope,
+    want: &WrapperConfig,
+    view: &CommandConfiguration,
+) -> (CommandConfiguration, CommandConfiguration) {
+    let cmd = &b.repo.commands[index].spec;
+    let site_config = match scope {
+        Scope::Site => None,
+        Scope::Project(_) => b
+            .repo
+            .site()
+            .and_then(|s| setting_for(b, &s.spec.wrappers, index, &w.name))
+            .and_then(|s| s.config.as_ref()),
+    };
+    let expected = materialise(cmd, w, merge(site_config, Some(want)).as_ref());
+    // When the site's overrides are not managed, a project is checked on what it sets.
+    if matches!(scope, Scope::Project(_)) && site_config.is_none() {
+        (
+            only_overridden(&expected, want),
+            only_overridden(view, want),
+        )
+    } else {
+        (expected, view.clone())
+    }
+}
+
 /// A wrapper's enablement and configuration at one scope: desired (the Site or Project
 /// entry; absent means disabled, an absent `config` means unmanaged) against observed.
 fn wrapper_state(
@@ -526,33 +558,16 @@ fn wrapper_state(
             .and_then(|s| s.projects.as_ref())
             .is_some_and(|ps| ps.contains(p)),
     };
-    let cmd = &b.repo.commands[index].spec;
     let mut changes = Vec::new();
     let mut config = None;
     if let Some(want) = setting.and_then(|s| s.config.as_ref()) {
-        // A project's view is the site's overrides with the project's on top (ref §6).
-        let site_config = match &scope {
-            Scope::Site => None,
-            Scope::Project(_) => b
-                .repo
-                .site()
-                .and_then(|s| setting_for(b, &s.spec.wrappers, index, &w.name))
-                .and_then(|s| s.config.as_ref()),
-        };
-        let expected = materialise(cmd, w, merge(site_config, Some(want)).as_ref());
-        let observed = state
-            .and_then(|s| s.configs.get(&scope))
-            .cloned()
-            .unwrap_or_else(|| materialise(cmd, w, site_config));
-        // When the site's overrides are not managed, a project is checked on what it sets.
-        let unmanaged_site = matches!(scope, Scope::Project(_)) && site_config.is_none();
-        let (expected, observed) = if unmanaged_site {
-            (
-                only_overridden(&expected, want),
-                only_overridden(&observed, want),
-            )
-        } else {
-            (expected, observed)
+        let (expected, observed) = match state.and_then(|s| s.configs.get(&scope)) {
+            // CS's document at this scope against exactly what xcs writes there (a project's
+            // own overrides; the site's live in the site's document).
+            Some(ScopeConfig::Stored(stored)) => (want.clone(), stored.clone()),
+            Some(ScopeConfig::View(view)) => view_pair(b, index, w, &scope, want, view),
+            // A wrapper XNAT does not have yet stores nothing.
+            None => (want.clone(), WrapperConfig::default()),
         };
         if !same(&expected, &observed) {
             changes.extend(config_changes(&expected, &observed));

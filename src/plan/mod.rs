@@ -465,8 +465,22 @@ pub fn missing_roles(plan: &Plan, caps: &crate::xnat::wire::Capabilities) -> Vec
             "the apply lock and the ownership record (site config-service documents)",
         ));
     }
-    if changing(&|t| matches!(t, Target::EventService | Target::Automation { .. })) {
-        needs.push((ADMINISTRATOR, "the event service and automations"));
+    // A project's subscriptions are its owner's to write (ref CS §7b); the switch and site-wide
+    // ones (and a deletion, whose scope the plan does not carry) are an administrator's.
+    let site_level = plan.actions.iter().any(|a| {
+        a.op != Op::NoOp
+            && match (&a.target, &a.step) {
+                (Target::EventService, _) => true,
+                (
+                    Target::Automation { .. },
+                    Step::CreateSubscription { request } | Step::UpdateSubscription { request, .. },
+                ) => request.project.is_none(),
+                (Target::Automation { .. }, _) => true,
+                _ => false,
+            }
+    });
+    if site_level {
+        needs.push((ADMINISTRATOR, "the event service and site-wide automations"));
     }
     let managed = |t: &Target| {
         matches!(

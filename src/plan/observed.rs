@@ -3,7 +3,7 @@
 
 use super::matching::{self, Pairing};
 use super::record::Record;
-use crate::model::{Command, Repo};
+use crate::model::{Command, Repo, WrapperConfig};
 use crate::xnat::wire::{Capabilities, CommandConfiguration, Hub, Scope, Subscription};
 use serde::Serialize;
 use serde_json::Value;
@@ -52,7 +52,20 @@ pub struct WrapperState {
     pub site_enabled: Option<bool>,
     /// Projects whose flag is on; None when not read (no Project declared).
     pub projects: Option<Vec<String>>,
-    pub configs: BTreeMap<Scope, CommandConfiguration>,
+    /// At each scope the repo declares a configuration for.
+    pub configs: BTreeMap<Scope, ScopeConfig>,
+}
+
+/// What was read of a wrapper's configuration at one scope.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScopeConfig {
+    /// The overrides CS stores at exactly this scope (its `wrapper-<id>` document; empty when
+    /// there is none): the same form xcs writes, so the plan compares them as they are.
+    Stored(WrapperConfig),
+    /// The materialised view `GET …/config` answers (site overrides under a project's), read
+    /// when the stored documents could not be listed.
+    View(CommandConfiguration),
 }
 
 impl Observed {

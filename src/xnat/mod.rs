@@ -14,7 +14,7 @@ pub mod events;
 mod http;
 pub mod images;
 pub mod observe;
-mod observe_stored;
+pub mod observe_stored;
 pub mod probe;
 pub mod roles;
 pub mod stored_config;

@@ -1,14 +1,15 @@
 //! Reading a live XNAT into the shape plans compare with: as few requests as possible, run
 //! concurrently (the client bounds how many are in flight).
 //!
-//! Reads: `GET /xapi/commands` once for every command and wrapper; per wrapper of a command the
-//! repo declares, its site flag (when the repo declares a Site) and its project list (when it
-//! declares Projects); one config read per declared (scope, wrapper) configuration; plus the
-//! hubs, the server, the event-service switch and subscriptions (when automations are
+//! Reads: `GET /xapi/commands` once for every command and wrapper; CS's stored wrapper
+//! documents by one config-service listing at site scope and one per declared project (when the
+//! repo declares a Site or Projects) — or, where a listing is refused, per wrapper its site flag,
+//! its project list and one materialised-view read per declared (scope, wrapper) configuration;
+//! plus the hubs, the server, the event-service switch and subscriptions (when automations are
 //! involved), the capability probe and xcs's own record.
 
 use crate::model::Repo;
-use crate::plan::observed::{Observed, ReadVia, WrapperState, refers};
+use crate::plan::observed::{Observed, ReadVia, ScopeConfig, WrapperState, refers};
 use crate::plan::record::{self, Record};
 use crate::plan::{Plan, PlanOptions, compute, credential_states};
 use crate::xnat::wrappers::Scope;
@@ -126,12 +127,7 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
                     scopes.push(Scope::Project(p.spec.id.clone()));
                 }
             }
-            wanted.push(Wanted {
-                id,
-                live: live_index,
-                wrapper: w.name.clone(),
-                scopes,
-            });
+            wanted.push(Wanted { id, scopes });
         }
     }
     if wanted.is_empty() || !(read_site || read_projects) {
@@ -139,12 +135,15 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
     }
     // One listing per scope of CS's stored documents; the per-wrapper reads where a listing is
     // refused or too large.
-    match super::observe_stored::states(client, repo, &obs, &wanted).await? {
+    match super::observe_stored::states(client, repo, &wanted).await? {
         Ok(states) => {
             obs.read_via = ReadVia::Listing;
             obs.wrappers = states;
         }
         Err(why) => {
+            obs.notes.push(format!(
+                "CS's stored wrapper documents could not be listed ({why}): read per wrapper instead, comparing XNAT's materialised configuration views, which cannot show an override equal to the value it overrides"
+            ));
             obs.read_via = ReadVia::PerWrapper(why);
             let reads = wanted
                 .into_iter()
@@ -157,12 +156,10 @@ pub async fn observe(client: &Client, repo: &Repo) -> xnat::Result<Observed> {
     Ok(obs)
 }
 
-/// A wrapper whose state the plan needs: its live id, its live command (index), its name and
-/// the scopes whose configuration the repo declares.
+/// A wrapper whose state the plan needs: its live id and the scopes whose configuration the
+/// repo declares.
 pub(super) struct Wanted {
     pub id: i64,
-    pub live: usize,
-    pub wrapper: String,
     pub scopes: Vec<Scope>,
 }
 
@@ -190,7 +187,7 @@ async fn read_wrapper(
     let configs = try_join_all(scopes.into_iter().map(|scope| async move {
         wrappers::config(client, &scope, id)
             .await
-            .map(|c| (scope, c))
+            .map(|c| (scope, ScopeConfig::View(c)))
     }));
     let (site_enabled, projects, configs) = tokio::try_join!(site_enabled, project_list, configs)?;
     Ok((

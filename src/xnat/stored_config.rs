@@ -54,11 +54,14 @@ pub async fn read(
     Ok(Ok(documents(rows)))
 }
 
-/// The latest enabled `wrapper-<id>` documents of a listing.
+/// The `wrapper-<id>` documents of a listing as CS reads them: the latest version of each,
+/// whatever its status (CS reads through `DefaultConfigService.getConfig`, which returns the
+/// latest version even when a config-service DELETE marked it disabled, so such a document still
+/// configures and enables the wrapper); blank or unparsable contents count as none (CS
+/// `ContainerConfigServiceImpl.getCommandConfiguration`).
 pub fn documents(rows: Vec<Version>) -> BTreeMap<i64, StoredDoc> {
     config_service::latest(rows)
         .into_iter()
-        .filter(Version::enabled)
         .filter_map(|v| {
             let id = v.path.strip_prefix("wrapper-")?.parse().ok()?;
             let doc = serde_json::from_str(&v.contents).ok()?;
