@@ -254,6 +254,39 @@ fn a_disabled_version_of_a_stored_document_still_counts_as_cs_reads_it() {
     assert_eq!(sim.counters().writes, 0);
 }
 
+/// A saved plan is bound to the wrapper state it compared: a project's override changed by hand
+/// after the plan was made makes `apply PLAN` refuse, and nothing is written.
+#[test]
+fn a_saved_plan_refuses_when_a_stored_document_changed_behind_it() {
+    let sim = sim();
+    let repo = catalog(&sim);
+    repo.exec(["apply", "repo"]).code(0);
+    repo.exec(["plan", "repo", "--out", "plan.json"]).code(0);
+    let id = sim
+        .wrapper_id("dcm2niix", "dcm2niix-scan")
+        .expect("wrapper");
+    let by_hand = reqwest::blocking::Client::new()
+        .post(format!(
+            "{}/xapi/projects/BRAINAGE/wrappers/{id}/config",
+            sim.url()
+        ))
+        .basic_auth("admin", Some("admin"))
+        .json(&serde_json::json!({"inputs": {"bids": {"default-value": "false"}}}))
+        .send()
+        .expect("post");
+    assert!(by_hand.status().is_success(), "{}", by_hand.status());
+    let hand_written = versions(&sim, id, Some("BRAINAGE"));
+    let stale = repo.exec(["apply", "plan.json"]).code(1);
+    assert!(
+        stale
+            .stderr
+            .contains("XNAT changed since the plan was made"),
+        "{}",
+        stale.stderr
+    );
+    assert_eq!(versions(&sim, id, Some("BRAINAGE")), hand_written);
+}
+
 /// With the listing refused, plan and import fall back to per-wrapper reads (and say so); an
 /// apply on that path converges to the documents the listing path writes, and a re-apply on
 /// either path writes nothing.

@@ -53,7 +53,24 @@ pub struct WrapperState {
     /// Projects whose flag is on; None when not read (no Project declared).
     pub projects: Option<Vec<String>>,
     /// At each scope the repo declares a configuration for.
+    #[serde(serialize_with = "by_scope_name")]
     pub configs: BTreeMap<Scope, ScopeConfig>,
+}
+
+/// JSON object keys must be strings, and a `Scope` key is not one: serialised as is, the map
+/// makes the whole `Observed` fail to serialise, and the plan's live digest (of that JSON) would
+/// be the digest of nothing, whatever XNAT holds.
+fn by_scope_name<S: serde::Serializer>(
+    configs: &BTreeMap<Scope, ScopeConfig>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(configs.iter().map(|(scope, c)| {
+        let name = match scope {
+            Scope::Site => "site".to_string(),
+            Scope::Project(p) => format!("project {p}"),
+        };
+        (name, c)
+    }))
 }
 
 /// What was read of a wrapper's configuration at one scope.
@@ -79,4 +96,30 @@ impl Observed {
 pub fn refers(repo: &Repo, reference: &str, index: usize) -> bool {
     repo.resolve_command(reference)
         .is_ok_and(|c| std::ptr::eq(c, &repo.commands[index]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_wrapper_state_serialises_so_the_live_digest_covers_it() {
+        let mut state = WrapperState::default();
+        state
+            .configs
+            .insert(Scope::Site, ScopeConfig::Stored(WrapperConfig::default()));
+        state.configs.insert(
+            Scope::Project("P".into()),
+            ScopeConfig::Stored(WrapperConfig::default()),
+        );
+        let json = serde_json::to_value(&state).expect("serialises");
+        assert!(json["configs"]["project P"].is_object(), "{json}");
+        let mut other = state.clone();
+        other.site_enabled = Some(true);
+        assert_ne!(
+            crate::plan::digest(&state),
+            crate::plan::digest(&other),
+            "the digest follows the state"
+        );
+    }
 }
