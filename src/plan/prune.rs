@@ -85,9 +85,15 @@ fn orphans(b: &Builder) -> (Vec<Orphan>, Vec<String>) {
         }
         if h.default || is_built_in_hub(&h.name, &h.url) {
             never.push(format!(
-                "registry `{}` is no longer declared but is XNAT's {} registry; xcs never deletes it (it is released)",
+                "registry `{}` is no longer declared but is XNAT's {} registry; xcs never deletes it ({})",
                 h.name,
-                if h.default { "default" } else { "built-in" }
+                if h.default { "default" } else { "built-in" },
+                // The record keeps what xcs created while it exists (apply `new_record`).
+                if record.created_registry(&h.name) {
+                    "it stays in the record as created by xcs"
+                } else {
+                    "it is released"
+                }
             ));
             continue;
         }
