@@ -41,8 +41,8 @@ fn project_view(sim: &Sim, project: &str, wrapper: i64) -> Value {
 
 /// The `- command: …` entry of an imported Site/Project file that names `wrapper`.
 fn entry_of<'t>(text: &'t str, wrapper: &str) -> &'t str {
-    text.split("\n- ")
-        .find(|e| e.contains(&format!("wrapper: {wrapper}\n")) || e.ends_with(wrapper))
+    text.split("- command:")
+        .find(|e| e.contains(&format!("wrapper: {wrapper}\n")))
         .unwrap_or_else(|| panic!("no entry for {wrapper} in\n{text}"))
 }
 
