@@ -6,7 +6,7 @@
 
 use super::trust::{catalog, sim};
 use crate::support::Xcs;
-use crate::support::xnat_sim::{Faults, Sim};
+use crate::support::xnat_sim::{Faults, Sim, SimUser};
 use serde_json::Value;
 
 fn edit(repo: &Xcs, rel: &str, change: impl FnOnce(String) -> String) {
@@ -343,4 +343,35 @@ fn the_per_wrapper_fallback_converges_and_reapplies_without_writes() {
     via_fallback
         .exec(["plan", "imported", "--detailed-exitcode"])
         .code(0);
+}
+
+/// `import` by a ContainerManager who is not a site administrator: the stored documents are
+/// readable (site config is open to every user, ref core §2), the subscriptions are not (ref CS
+/// §7b), so the import carries the overrides and says that the automations could not be read.
+#[test]
+fn a_manager_imports_the_stored_documents_and_is_told_about_the_automations() {
+    let sim = sim();
+    catalog(&sim).exec(["apply", "repo"]).code(0);
+    sim.add_user(SimUser::new("mgr", "manager-pw").container_manager());
+    let repo = catalog(&sim)
+        .env("XNAT_USER", "mgr")
+        .env("XNAT_PASS", "manager-pw");
+    let import = repo.exec(["import", "--out", "imported"]).code(0);
+    assert!(
+        import
+            .stdout
+            .contains("the subscriptions could not be read"),
+        "{}",
+        import.stdout
+    );
+    assert!(
+        !import.stdout.contains("materialised views"),
+        "{}",
+        import.stdout
+    );
+    let site = std::fs::read_to_string(repo.root().join("imported/site.yaml")).expect("site");
+    assert!(
+        entry_of(&site, "dcm2niix-scan").contains("ignore-derived:"),
+        "{site}"
+    );
 }
