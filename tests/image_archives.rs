@@ -3,6 +3,7 @@
 //! `FROM scratch` image, saves it, removes it, and lets `xcs apply` load it back.
 
 use crate::support::Xcs;
+use crate::support::tls::{HttpsFiles, private_ca};
 use crate::support::xnat_sim::{Sim, SimConfig, SimImage};
 use std::path::Path;
 use std::process::Command;
@@ -77,10 +78,15 @@ fn saved_image(xcs: &Xcs, name: &str) -> (TestImage, String) {
 
 /// Declare a docker backend at `host` with the archive, and a command using the image.
 fn declare(xcs: Xcs, sim: &Sim, host: &str, tag: &str, sha: &str) -> Xcs {
+    declare_at(xcs, sim, host, tag, "images/a.tar", sha)
+}
+
+/// [`declare`] with the archive at another address (an https URL).
+fn declare_at(xcs: Xcs, sim: &Sim, host: &str, tag: &str, archive: &str, sha: &str) -> Xcs {
     xcs.file(
         "repo/backend.yaml",
         format!(
-            "kind: ComputeBackend\nname: local\nbackend: docker\nhost: {host}\nimage-archives:\n  - image: {tag}\n    archive: images/a.tar\n    sha256: {sha}\n"
+            "kind: ComputeBackend\nname: local\nbackend: docker\nhost: {host}\nimage-archives:\n  - image: {tag}\n    archive: {archive}\n    sha256: {sha}\n"
         ),
     )
     .file(
@@ -165,6 +171,66 @@ fn an_archive_whose_checksum_differs_is_refused() {
         run.stdout
     );
     assert!(!present(&image.tag), "nothing was loaded");
+}
+
+#[test]
+fn an_https_archive_is_verified_against_the_private_ca_and_its_pin() {
+    let pki = tempfile::tempdir().expect("tmp");
+    let server = HttpsFiles::start(&private_ca(pki.path()));
+    let ca = pki.path().join("ca.pem");
+    let ca = ca.to_str().expect("utf-8 path");
+    let sim = sim();
+    let xcs = Xcs::new();
+    let (image, sha) = saved_image(&xcs, "https");
+    // Served only over https: the repo keeps no copy.
+    let local = xcs.root().join("repo/images/a.tar");
+    let url = server.file("a.tar", std::fs::read(&local).expect("archive"));
+    std::fs::remove_file(&local).expect("rm");
+
+    // The CA is not trusted without --ca-cert: refused at the handshake, saying what to pass.
+    let untrusted = declare_at(Xcs::new(), &sim, ENGINE, &image.tag, &url, &sha);
+    let run = untrusted.exec(["apply", "repo"]).code(1);
+    assert!(
+        run.stdout
+            .contains(&format!("cannot download image archive {url}:"))
+            && run.stdout.contains("certificate")
+            && run.stdout.contains("pass --ca-cert FILE"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        server.served(),
+        0,
+        "nothing was sent before the handshake failed"
+    );
+    assert!(!present(&image.tag));
+
+    // Trusted, but the file is not the pinned one: downloaded, hashed, refused.
+    let wrong = "cd".repeat(32);
+    let pinned_wrong = declare_at(Xcs::new(), &sim, ENGINE, &image.tag, &url, &wrong);
+    let run = pinned_wrong
+        .exec(["apply", "repo", "--ca-cert", ca])
+        .code(1);
+    assert!(
+        run.stdout.contains(&format!(
+            "image archive {url} has SHA-256 {sha}, not the declared {wrong}: refusing to load it"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(server.served(), 1);
+    assert!(!present(&image.tag), "nothing was loaded");
+
+    // Trusted and pinned right: loaded into the engine.
+    let xcs = declare_at(xcs, &sim, ENGINE, &image.tag, &url, &sha);
+    let run = xcs.exec(["apply", "repo", "--ca-cert", ca]).code(0);
+    assert!(
+        run.stdout
+            .contains(&format!("done  create image {}", image.tag)),
+        "{}",
+        run.stdout
+    );
+    assert!(present(&image.tag), "the engine has the image after apply");
 }
 
 #[test]

@@ -34,7 +34,7 @@ fn repo(sim: &Sim) -> Xcs {
 }
 
 /// A simulator whose XNAT already has a docker server (images are listed only then).
-fn started(config: SimConfig) -> Sim {
+pub fn started(config: SimConfig) -> Sim {
     let sim = Sim::start(config);
     sim.seed_server(serde_json::json!({
         "name": "local", "host": "unix:///var/run/docker.sock", "backend": "docker",

@@ -388,3 +388,66 @@ fn a_failing_api_server_skips_the_dependants_and_a_later_apply_converges() {
     xcs.exec(["apply", "repo"]).code(0);
     xcs.exec(["plan", "repo", "--detailed-exitcode"]).code(0);
 }
+
+#[test]
+fn a_kubernetes_backend_without_a_namespace_warns_that_no_pull_secret_is_kept() {
+    let backend = "kind: ComputeBackend\nname: k8s\nbackend: kubernetes\n";
+    let xcs = Xcs::new()
+        .file("repo/registries.yaml", registries(true))
+        .file("repo/backend.yaml", backend);
+    let run = xcs.exec(["validate", "repo", "--format", "json"]).code(0);
+    let json = run.json();
+    let warnings: Vec<&Value> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == "XCS303")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stdout);
+    let w = warnings[0];
+    assert_eq!(
+        (
+            w["severity"].as_str(),
+            w["line"].as_u64(),
+            w["column"].as_u64()
+        ),
+        (Some("warning"), Some(3), Some(10)),
+        "at the backend's `backend: kubernetes`: {w}"
+    );
+    assert!(
+        w["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("backend.yaml"))
+    );
+    assert!(
+        w["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no pull Secret is kept for `lab`, `ghcr`")),
+        "{w}"
+    );
+    let text = xcs.exec(["validate", "repo"]).code(0);
+    assert!(
+        text.stdout.contains("backend.yaml:3:10") && text.stdout.contains("XCS303"),
+        "{}",
+        text.stdout
+    );
+
+    // With a namespace xcs keeps the Secrets; without credentials there is nothing to keep.
+    for (registries, backend) in [
+        (
+            self::registries(true),
+            format!("{backend}kubernetes:\n  namespace: {NS}\n"),
+        ),
+        (
+            "kind: Registry\nname: open\nurl: https://registry.example.org\n".to_string(),
+            backend.to_string(),
+        ),
+    ] {
+        let quiet = Xcs::new()
+            .file("repo/registries.yaml", registries)
+            .file("repo/backend.yaml", backend)
+            .exec(["validate", "repo", "--format", "json"])
+            .code(0);
+        assert!(!quiet.stdout.contains("XCS303"), "{}", quiet.stdout);
+    }
+}

@@ -6,31 +6,31 @@ use crate::support::registry::{DockerRegistry, Front, LocalImage};
 use crate::support::{Xcs, corpus_dir};
 use serde_json::{Value, json};
 
-const CANARY: &str = "CANARY-s3cr3t-labels-7731";
+pub const CANARY: &str = "CANARY-s3cr3t-labels-7731";
 
 /// A small valid command, as a label holds it (no `image`: XNAT sets it on import).
-fn command(name: &str) -> Value {
+pub fn command(name: &str) -> Value {
     json!({"name": name, "version": "1.0", "type": "docker", "command-line": "echo #X#",
         "inputs": [{"name": "x", "replacement-key": "#X#", "type": "string"}],
         "xnat": [{"name": format!("{name}-session"), "contexts": ["xnat:imageSessionData"],
             "external-inputs": [{"name": "session", "type": "Session"}]}]})
 }
 
-fn label(names: &[&str]) -> String {
+pub fn label(names: &[&str]) -> String {
     Value::Array(names.iter().map(|n| command(n)).collect()).to_string()
 }
 
-fn labels(text: &str) -> Value {
+pub fn labels(text: &str) -> Value {
     json!({"org.nrg.commands": text})
 }
 
-fn registry_doc(host: &str, user: &str) -> String {
+pub fn registry_doc(host: &str, user: &str) -> String {
     format!(
         "kind: Registry\nname: lab\nurl: http://{host}\nusername: {user}\npassword: ${{env:XCS_TEST_REG_PASS}}\n"
     )
 }
 
-fn source(image: &str) -> String {
+pub fn source(image: &str) -> String {
     format!("from: image-labels\nimage: {image}\n")
 }
 
@@ -38,21 +38,26 @@ fn diagnostics(run: &Value) -> Vec<Value> {
     run["diagnostics"].as_array().cloned().unwrap_or_default()
 }
 
-fn with_code(run: &Value, code: &str) -> Vec<Value> {
+pub fn with_code(run: &Value, code: &str) -> Vec<Value> {
     diagnostics(run)
         .into_iter()
         .filter(|d| d["code"] == code)
         .collect()
 }
 
-fn no_canary(outputs: &[&str]) {
+pub fn no_canary(outputs: &[&str]) {
     for o in outputs {
         assert!(!o.contains(CANARY), "the secret leaked:\n{o}");
     }
 }
 
-fn lock_json(x: &Xcs) -> Value {
-    let text = std::fs::read_to_string(x.root().join("xcs.lock")).expect("xcs.lock written");
+pub fn lock_json(x: &Xcs) -> Value {
+    lock_at(&x.root().join("xcs.lock"))
+}
+
+/// The lock file at `path`, parsed; it must not hold the canary.
+pub fn lock_at(path: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("xcs.lock written");
     assert!(!text.contains(CANARY), "the secret is in xcs.lock");
     serde_json::from_str(&text).expect("xcs.lock is JSON")
 }
@@ -271,7 +276,7 @@ fn an_oci_index_gives_the_platform_asked_for() {
 
 #[test]
 fn broken_object_missing_labels_and_unknown_images_are_positioned() {
-    let reg = DockerRegistry::start("tester", "pw");
+    let reg = DockerRegistry::start("tester", CANARY);
     reg.push_image(
         "xcs-labels/broken",
         "1.0",
@@ -302,51 +307,89 @@ fn broken_object_missing_labels_and_unknown_images_are_positioned() {
             "commands/typo.yaml",
             source(&format!("{h}/xcs-labels/bare:1.1")),
         )
-        .env("XCS_TEST_REG_PASS", "pw");
+        .file(
+            "commands/nowhere.yaml",
+            source(&format!("{h}/xcs-labels/nowhere:1.0")),
+        )
+        .env("XCS_TEST_REG_PASS", CANARY);
     let run = x.exec(["lock", ".", "--format", "json"]).code(1);
     let json = run.json();
-    let syntax = &with_code(&json, "XCS001")[0];
-    let file = syntax["file"].as_str().unwrap_or_default();
-    assert!(
-        file.contains("xcs-labels/broken:1.0")
-            && file.contains(&format!("registry {h}"))
-            && file.contains("org.nrg.commands"),
-        "{file}"
+    // Problems inside a label: at image, registry and the line and column in the label text.
+    let in_label = |code: &str, image: &str| {
+        let found = with_code(&json, code);
+        let d = found
+            .iter()
+            .find(|d| {
+                d["file"]
+                    .as_str()
+                    .is_some_and(|f| f.contains(&format!("{h}/xcs-labels/{image}")))
+            })
+            .unwrap_or_else(|| panic!("no {code} for {image}: {}", run.stdout))
+            .clone();
+        assert_eq!(
+            d["file"],
+            format!("{h}/xcs-labels/{image} (registry {h}) label org.nrg.commands"),
+            "{d}"
+        );
+        assert!(d["line"].as_u64().is_some() && d["column"].as_u64().is_some());
+        d
+    };
+    let syntax = in_label("XCS001", "broken:1.0");
+    assert_eq!(
+        (syntax["line"].as_u64(), syntax["column"].as_u64()),
+        (Some(2), Some(14)),
+        "{syntax}"
     );
-    assert_eq!(syntax["line"], 2, "{syntax}");
-    let object = &with_code(&json, "XCS006")[0];
+    let object = in_label("XCS006", "object:1.0");
     assert!(
         object["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("not a list")
+            .contains("not a list"),
+        "{object}"
     );
-    assert!(
-        object["file"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("xcs-labels/object:1.0")
-    );
-    let unresolved: Vec<String> = with_code(&json, "XCS320")
+    assert_eq!(object["line"], 1, "{object}");
+    // Problems fetching: at the source's `image`, naming image, registry and the reason.
+    let fetch: Vec<(String, u64, String)> = with_code(&json, "XCS320")
         .iter()
-        .map(|d| d["message"].as_str().unwrap_or_default().to_string())
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap_or_default().to_string(),
+                d["line"].as_u64().unwrap_or_default(),
+                d["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect();
-    assert!(
-        unresolved
-            .iter()
-            .any(|m| m.contains("xcs-labels/bare:1.0")
-                && m.contains("has no `org.nrg.commands` label")),
-        "{unresolved:?}"
-    );
-    assert!(
-        unresolved
-            .iter()
-            .any(|m| m.contains("xcs-labels/bare:1.1") && m.contains("not found")),
-        "{unresolved:?}"
-    );
+    for (file, image, reason) in [
+        (
+            "commands/bare.yaml",
+            "bare:1.0",
+            "has no `org.nrg.commands` label",
+        ),
+        ("commands/typo.yaml", "bare:1.1", "not found"),
+        ("commands/nowhere.yaml", "nowhere:1.0", "not found"),
+    ] {
+        assert!(
+            fetch.iter().any(|(f, line, m)| f == file
+                && *line == 2
+                && m.contains(&format!("{h}/xcs-labels/{image}"))
+                && m.contains(&format!("registry {h}"))
+                && m.contains(reason)),
+            "{file}: {image} {reason:?} in {fetch:#?}"
+        );
+    }
     // The human form quotes the label line with a caret.
     let human = x.exec(["validate", "."]).code(1);
     assert!(human.stdout.contains("\"version\": }"), "{}", human.stdout);
+    let text = x.exec(["lock", "."]).code(1);
+    no_canary(&[
+        &run.stdout,
+        &run.stderr,
+        &human.stdout,
+        &human.stderr,
+        &text.stdout,
+        &text.stderr,
+    ]);
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod boutiques;
 mod browser;
 mod cli_hygiene;
 mod command_forms;
+mod compute_e2e;
 mod corpus;
 mod credentials;
 mod diff;

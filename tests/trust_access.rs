@@ -3,7 +3,8 @@
 //! required, TLS through a private CA, and wrapper state read from CS's stored documents.
 
 use super::trust::{CANARY, apply_until, catalog, sim};
-use crate::support::xnat_sim::{Faults, Sim, SimConfig, SimProject, SimUser, Tls};
+use crate::support::tls::private_ca;
+use crate::support::xnat_sim::{Faults, Sim, SimConfig, SimProject, SimUser};
 use crate::support::{Run, Xcs};
 use std::time::Duration;
 
@@ -135,85 +136,6 @@ fn a_repo_with_environments_needs_env() {
 }
 
 // ---- 10. TLS ------------------------------------------------------------------------------------
-
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl (tests/run installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A CA and a server certificate for 127.0.0.1 it signed, made here.
-fn private_ca(dir: &std::path::Path) -> Tls {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=xcs test CA",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
-    );
-    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n").expect("ext");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "ext.cnf",
-        ],
-    );
-    Tls {
-        chain: std::fs::read(dir.join("server.pem")).expect("cert"),
-        key: std::fs::read(dir.join("server.key")).expect("key"),
-    }
-}
 
 #[test]
 fn tls_through_a_private_ca() {

@@ -72,7 +72,13 @@ impl Executor<'_> {
                 total,
             })
         };
-        load::load_archive(&daemon, image, archive, sha256, &self.opts.base, &on_bytes)
+        let source = load::ArchiveSource {
+            archive,
+            sha256,
+            base: &self.opts.base,
+            ca_cert: self.client.ca_cert(),
+        };
+        load::load_archive(&daemon, image, &source, &on_bytes)
             .await
             .map_err(|e| StepError::Other(e.to_string()))
     }

@@ -451,7 +451,7 @@ fn archive_rules(b: &ComputeBackend, f: &mut Findings) {
     }
 }
 
-/// XNAT's `DockerServer.validate()`, plus the Kubernetes pull-secret reminder.
+/// XNAT's `DockerServer.validate()`.
 fn backend_rules(b: &ComputeBackend, f: &mut Findings) {
     let root = Ptr::root();
     let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());

@@ -78,6 +78,7 @@ pub fn check(repo: &Repo) -> Vec<Diagnostic> {
     };
     commands(&mut cx);
     registries(&mut cx);
+    pull_secrets(&mut cx);
     singletons(&mut cx);
     let site_enabled = enablement(&mut cx);
     automations(&mut cx, &site_enabled);
@@ -171,6 +172,46 @@ fn registries(cx: &mut Ctx) {
             }
         }
     }
+}
+
+/// XNAT hands no registry credentials to Kubernetes: xcs keeps the pull Secrets, but only in
+/// a declared namespace. Without one, images from a registry with credentials cannot be pulled.
+fn pull_secrets(cx: &mut Ctx) {
+    let Some(b) = cx.repo.backend() else {
+        return;
+    };
+    if b.spec.backend != crate::model::BackendKind::Kubernetes || b.spec.kubernetes.is_some() {
+        return;
+    }
+    let names: Vec<&str> = cx
+        .repo
+        .registries
+        .iter()
+        .filter(|r| r.spec.has_credentials())
+        .map(|r| r.spec.name.as_str())
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let list = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let origin = b.origin.clone();
+    cx.push(
+        &origin,
+        &Ptr::root().key("backend"),
+        false,
+        K8S_CREDENTIALS,
+        format!(
+            "kubernetes backend without `kubernetes.namespace`: no pull Secret is kept for {list}, and XNAT passes no registry credentials to Kubernetes"
+        ),
+        Some(
+            "add `kubernetes: {namespace: NS}` (the namespace XNAT launches jobs in) and xcs keeps the Secrets there"
+                .into(),
+        ),
+    );
 }
 
 fn singletons(cx: &mut Ctx) {

@@ -120,7 +120,14 @@ pub fn apply(
             v.sources.insert(report.path.clone(), text);
         }
         v.diagnostics.extend(report.diagnostics);
-        v.repo.commands.extend(report.repo.commands);
+        // The text is read as a label, but these commands are the repo's own declarations:
+        // applied with the image the source names (a label file's are only validated).
+        v.repo
+            .commands
+            .extend(report.repo.commands.into_iter().map(|mut c| {
+                c.origin.from_label = false;
+                c
+            }));
         via.extend(report.via);
         if let (Some(image), Some(digest)) = (&entry.image, &entry.digest) {
             v.repo.image_digests.insert(image.clone(), digest.clone());

@@ -101,7 +101,7 @@ rules! {
     NOT_A_CHOICE = "XCS213", Warning, "Configured default or automation input value is not among the input's `select-values`", "Stores it; the launch gets a value the command never offers";
     LITERAL_SECRET = "XCS301", Error, "A secret field holds a literal value instead of `${env:…}` or `${file:…}`", "Not applicable: secrets never belong in git";
     BACKEND = "XCS302", Error, "Compute backend setting XNAT refuses (host, container-user, gpu-vendor, PVCs, constraints)", "Rejects the server (400)";
-    K8S_CREDENTIALS = "XCS303", Warning, "Kubernetes backend with registry credentials but no `kubernetes.pull-secret`", "Does not use registry credentials on Kubernetes; private pulls fail";
+    K8S_CREDENTIALS = "XCS303", Warning, "Kubernetes backend with registry credentials but no `kubernetes.namespace`, so xcs keeps no pull Secret", "Does not use registry credentials on Kubernetes; private pulls fail";
     REGISTRY_URL = "XCS304", Error, "Registry URL is not an http(s) URL", "Pings and pulls fail";
     ENV_SECRET = "XCS305", Warning, "Environment variable or input default holds a credential: a credential name (`…PASS`, `…PWD`, `…TOKEN`, `…KEY…`, `CREDENTIALS`, `AUTH…`, `…LICENSE…`) with a literal value, or a value shaped like one (bearer token, private key, AWS key, URL with a password, high-entropy string)", "Shown to every user who can read the command";
     COMMAND_SOURCE = "XCS306", Error, "`from:` source without the field it needs (`image`, `path` or `url`), or an untagged image", "Not applicable";

@@ -117,6 +117,11 @@ impl Client {
         &self.endpoint.user
     }
 
+    /// The private CA given with `--ca-cert`, for other downloads on the site's behalf.
+    pub fn ca_cert(&self) -> Option<&std::path::Path> {
+        self.endpoint.ca_cert.as_deref()
+    }
+
     /// Open an XNAT session: `GET /data/JSESSION` with basic auth sets the `JSESSIONID` cookie
     /// every later request carries (ref core §1.2; GET, so a run that changes nothing makes no
     /// write at all). An alias token logs in the same way, alias as

@@ -8,6 +8,7 @@ pub mod dockerfile;
 pub mod kube_fake;
 pub mod registry;
 pub mod site;
+pub mod tls;
 pub mod xnat_sim;
 
 use std::ffi::OsString;

@@ -106,6 +106,11 @@ impl DockerRegistry {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// The `docker-registry` process's id (for the bench's CPU figures).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     fn http(&self) -> &reqwest::blocking::Client {
         &self.client
     }

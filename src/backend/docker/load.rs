@@ -77,10 +77,28 @@ async fn file_sha256(path: &Path, on_bytes: OnBytes<'_>) -> Result<String, LoadE
     Ok(hex(ctx.finish().as_ref()))
 }
 
+/// reqwest's error with its causes (a TLS refusal is in the innermost one), without the URL
+/// (it is in the message already); an untrusted certificate gets the hint of what to pass.
+fn transport_message(e: reqwest::Error) -> String {
+    let text = crate::backend::registry::plain_error(&e.without_url());
+    if text.to_ascii_lowercase().contains("certificate") {
+        format!(
+            "{text}; the server's TLS certificate is not trusted here: for a private CA, pass --ca-cert FILE"
+        )
+    } else {
+        text
+    }
+}
+
 static DOWNLOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Download an https archive into a temporary file, hashing it on the way.
-async fn download(url: &str, on_bytes: OnBytes<'_>) -> Result<(Local, String), LoadError> {
+/// Download an https archive into a temporary file, hashing it on the way. TLS is verified
+/// against the system's roots plus `ca_cert` (PEM, one or more certificates) when given.
+async fn download(
+    url: &str,
+    ca_cert: Option<&Path>,
+    on_bytes: OnBytes<'_>,
+) -> Result<(Local, String), LoadError> {
     let fail = |m: &dyn std::fmt::Display| LoadError::Download {
         url: url.to_string(),
         message: m.to_string(),
@@ -88,16 +106,30 @@ async fn download(url: &str, on_bytes: OnBytes<'_>) -> Result<(Local, String), L
     if !url.starts_with("https://") {
         return Err(fail(&"only https URLs are fetched"));
     }
-    let client = reqwest::Client::builder()
-        .user_agent(concat!("xcs/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| fail(&e))?;
+    let mut builder =
+        reqwest::Client::builder().user_agent(concat!("xcs/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path).map_err(|e| {
+            fail(&format!(
+                "cannot read CA certificate {}: {e}",
+                path.display()
+            ))
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| fail(&format!("{} is not a PEM certificate", path.display())))?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    let client = builder.build().map_err(|e| fail(&e))?;
     let response = client
         .get(url)
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| fail(&e.without_url()))?;
+        .map_err(|e| fail(&transport_message(e)))?;
     let total = response.content_length();
     let n = DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("xcs-archive-{}-{n}.tar", std::process::id()));
@@ -112,7 +144,7 @@ async fn download(url: &str, on_bytes: OnBytes<'_>) -> Result<(Local, String), L
     let mut stream = response.bytes_stream();
     let mut done = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| fail(&e.without_url()))?;
+        let chunk = chunk.map_err(|e| fail(&transport_message(e)))?;
         ctx.update(&chunk);
         file.write_all(&chunk).await.map_err(|e| fail(&e))?;
         done += chunk.len() as u64;
@@ -128,10 +160,11 @@ async fn verified(
     archive: &str,
     sha256: &str,
     base: &Path,
+    ca_cert: Option<&Path>,
     on_bytes: OnBytes<'_>,
 ) -> Result<Local, LoadError> {
     let (local, actual) = if archive.contains("://") {
-        download(archive, on_bytes).await?
+        download(archive, ca_cert, on_bytes).await?
     } else {
         let path = base.join(archive);
         let actual = file_sha256(&path, on_bytes).await?;
@@ -153,16 +186,32 @@ async fn verified(
     Ok(local)
 }
 
+/// Where an archive is and what it must hash to.
+pub struct ArchiveSource<'a> {
+    /// A path (relative to `base`, the declaration repo) or an https URL.
+    pub archive: &'a str,
+    pub sha256: &'a str,
+    pub base: &'a Path,
+    /// An extra trusted CA for an https archive (`--ca-cert`).
+    pub ca_cert: Option<&'a Path>,
+}
+
 /// Check the archive's SHA-256, then load it into the daemon and check that `image` is there.
 pub async fn load_archive(
     daemon: &Daemon,
     image: &str,
-    archive: &str,
-    sha256: &str,
-    base: &Path,
+    source: &ArchiveSource<'_>,
     on_bytes: OnBytes<'_>,
 ) -> Result<(), LoadError> {
-    let local = verified(archive, sha256, base, on_bytes).await?;
+    let archive = source.archive;
+    let local = verified(
+        archive,
+        source.sha256,
+        source.base,
+        source.ca_cert,
+        on_bytes,
+    )
+    .await?;
     let read = |e: std::io::Error| LoadError::Read {
         path: archive.to_string(),
         message: e.to_string(),

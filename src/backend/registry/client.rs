@@ -425,7 +425,7 @@ fn authorize(req: reqwest::RequestBuilder, auth: &Auth) -> reqwest::RequestBuild
 }
 
 /// A transport error with its chain of causes (URLs carry no credentials: those go in headers).
-fn plain_error(e: &reqwest::Error) -> String {
+pub(crate) fn plain_error(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -594,7 +594,7 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 /// The accept loop: one task per connection, each of which the fault layer may cut.
 /// A TLS acceptor for the simulator's certificate (rustls with aws-lc-rs, as xcs's client).
-fn tls_acceptor(tls: &Tls) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+pub fn tls_acceptor(tls: &Tls) -> std::io::Result<tokio_rustls::TlsAcceptor> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let bad = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
