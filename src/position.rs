@@ -6,6 +6,12 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+mod de;
+mod schema;
+
+pub use de::from_node;
+pub use schema::Positioned;
+
 /// A position in a source file: 1-based line, 1-based column counted in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
 pub struct Pos {
