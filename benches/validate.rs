@@ -62,12 +62,12 @@ fn main() {
 
     let clean_median = report(
         "xcs validate, clean set",
-        &mut Command::new(&xcs).arg("validate").arg(&clean),
+        Command::new(&xcs).arg("validate").arg(&clean),
         "target ≤ 0.4 s, ≤ 100 MB",
     );
     let warned_median = report(
         "xcs validate, warning-heavy set",
-        &mut Command::new(&xcs).arg("validate").arg(&warned),
+        Command::new(&xcs).arg("validate").arg(&warned),
         "target within 1.5× of the clean set",
     );
     println!(
