@@ -78,11 +78,20 @@ impl Counts {
 /// Sort by file, line, column, then code, so output is stable run to run.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
-        a.location
-            .cmp(&b.location)
+        location_order(&a.location, &b.location)
             .then(a.code.cmp(b.code))
             .then(a.message.cmp(&b.message))
     });
+}
+
+/// `a.cmp(b)`, without comparing the file names of diagnostics that share one file's name.
+fn location_order(a: &Option<Location>, b: &Option<Location>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) if Arc::ptr_eq(&x.file, &y.file) => {
+            (x.line, x.col).cmp(&(y.line, y.col))
+        }
+        _ => a.cmp(b),
+    }
 }
 
 pub fn plural(n: usize, word: &str) -> String {

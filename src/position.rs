@@ -125,6 +125,19 @@ impl Node {
         }
     }
 
+    /// The node a JSON pointer designates, if it exists (as `serde_json::Value::pointer_mut`).
+    pub fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Node> {
+        let mut node = self;
+        for token in pointer_tokens(pointer) {
+            node = match &mut node.value {
+                NodeValue::Map(entries) => &mut entries.iter_mut().find(|e| e.key == token)?.value,
+                NodeValue::Seq(items) => items.get_mut(token.parse::<usize>().ok()?)?,
+                NodeValue::Scalar(_) => return None,
+            };
+        }
+        Some(node)
+    }
+
     /// The position a JSON pointer designates: the value itself when it exists, otherwise the
     /// deepest ancestor that does (a missing required key points at the object that lacks it).
     pub fn locate(&self, pointer: &str) -> Pos {

@@ -192,14 +192,14 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         .map_or(node.pos, |n| n.pos);
     // Small kinds keep their tree: rules across documents point into them.
     // So do `from:` sources: a lock problem points at their `image` or `url`.
-    let node = Arc::new(node);
-    let kept = (kind != Kind::Command || node.get("from").is_some()).then(|| node.clone());
-    let tree: &Node = &node;
+    let keep = kind != Kind::Command || node.get("from").is_some();
+    let mut node = node;
     // The tree is checked and read as it is, unless xcs adds an image to it (a resolved source)
-    // or the schema check repairs it: then a JSON value is made to hold the changes, and the
-    // tree stays as parsed, for positions.
+    // or the schema check repairs it. A coercion replaces a scalar in place, keeping its
+    // position, when the tree is not kept past this document; any other change is made to a
+    // JSON value made from the tree, which stays as parsed, for positions.
     let injected = file.image.filter(|_| kind == Kind::Command).map(|image| {
-        let mut value = tree.to_json();
+        let mut value = node.to_json();
         if let Some(map) = value.as_object_mut() {
             map.insert("image".into(), serde_json::Value::from(image));
         }
@@ -207,8 +207,14 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
     });
     let mut result = match &injected {
         Some(value) => schema_check::check(kind, Instance::Value(value), &mut f),
-        None => schema_check::check(kind, Instance::Tree(tree), &mut f),
+        None => schema_check::check(kind, Instance::Tree(&node), &mut f),
     };
+    if injected.is_none() && !keep && result.dropped.is_empty() {
+        schema_check::coerce_in_place(&mut node, &mut result);
+    }
+    let node = Arc::new(node);
+    let kept = keep.then(|| node.clone());
+    let tree: &Node = &node;
     let value = match injected {
         Some(value) => Some(value),
         None if result.repairs() => Some(tree.to_json()),

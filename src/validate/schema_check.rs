@@ -458,6 +458,16 @@ fn literal(v: &Value) -> String {
     }
 }
 
+/// Apply the coercions to the tree itself: each replaces a scalar with a scalar, and the node
+/// keeps its position, so findings are located in the tree as before.
+pub fn coerce_in_place(tree: &mut Node, result: &mut SchemaResult) {
+    for c in result.coercions.drain(..) {
+        if let Some(slot) = tree.pointer_mut(&c.at) {
+            slot.value = NodeValue::Scalar(c.value);
+        }
+    }
+}
+
 /// Prepare a document for the typed model: apply coercions, and drop wrong-typed values whose
 /// parent is a mapping (they read as absent; the schema error already says what is wrong).
 pub fn repair(doc: &mut Value, result: &mut SchemaResult) {
