@@ -78,11 +78,20 @@ impl Counts {
 /// Sort by file, line, column, then code, so output is stable run to run.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
-        a.location
-            .cmp(&b.location)
+        location_order(&a.location, &b.location)
             .then(a.code.cmp(b.code))
             .then(a.message.cmp(&b.message))
     });
+}
+
+/// `a.cmp(b)`, without comparing the file names of diagnostics that share one file's name.
+fn location_order(a: &Option<Location>, b: &Option<Location>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) if Arc::ptr_eq(&x.file, &y.file) => {
+            (x.line, x.col).cmp(&(y.line, y.col))
+        }
+        _ => a.cmp(b),
+    }
 }
 
 pub fn plural(n: usize, word: &str) -> String {
@@ -131,67 +140,97 @@ pub fn render_human_width(
     color: bool,
     width: usize,
 ) -> String {
+    render_human_parts(diagnostics, sources, color, width).concat()
+}
+
+/// Diagnostics rendered per part.
+const PART: usize = 256;
+
+/// [`render_human_width`] in parts, rendered in parallel, that concatenate to its text: a long
+/// report can be written out part by part instead of being built whole first.
+pub fn render_human_parts(
+    diagnostics: &[Diagnostic],
+    sources: &SourceTexts,
+    color: bool,
+    width: usize,
+) -> Vec<String> {
+    use rayon::prelude::*;
     let style = Style { color };
-    let mut out = String::new();
-    for d in diagnostics {
+    diagnostics
+        .par_chunks(PART)
+        .map(|part| {
+            let mut out = String::new();
+            for d in part {
+                render_one(&mut out, d, sources, &style, width);
+            }
+            out
+        })
+        .collect()
+}
+
+fn render_one(
+    out: &mut String,
+    d: &Diagnostic,
+    sources: &SourceTexts,
+    style: &Style,
+    width: usize,
+) {
+    let _ = writeln!(
+        out,
+        "{}{}: {}",
+        style.severity(d.severity),
+        style.paint("1", &format!("[{}]", d.code)),
+        style.paint("1", &d.message)
+    );
+    if let Some(loc) = &d.location {
+        let gutter = loc.line.to_string().len();
+        let pad = " ".repeat(gutter);
         let _ = writeln!(
             out,
-            "{}{}: {}",
-            style.severity(d.severity),
-            style.paint("1", &format!("[{}]", d.code)),
-            style.paint("1", &d.message)
+            "{pad}{} {}:{}:{}",
+            style.paint("34", "-->"),
+            loc.file,
+            loc.line,
+            loc.col
         );
-        if let Some(loc) = &d.location {
-            let gutter = loc.line.to_string().len();
-            let pad = " ".repeat(gutter);
+        if let Some(line) = sources
+            .get(&loc.file)
+            .and_then(|text| text.lines().nth(loc.line.saturating_sub(1) as usize))
+        {
+            let bar = style.paint("34", "|");
+            let start = (loc.col.saturating_sub(1)) as usize;
+            let shown = if d.masked {
+                format!("{}***", line.chars().take(start).collect::<String>())
+            } else {
+                line.to_string()
+            }
+            .replace('\t', " ");
+            let room = width.saturating_sub(gutter + 3);
+            let (shown, start, caret_width) =
+                window(&shown, start, token_width(&shown, start), room);
+            let _ = writeln!(out, "{pad} {bar}");
             let _ = writeln!(
                 out,
-                "{pad}{} {}:{}:{}",
-                style.paint("34", "-->"),
-                loc.file,
-                loc.line,
-                loc.col
+                "{} {bar} {shown}",
+                style.paint("34", &loc.line.to_string())
             );
-            if let Some(line) = sources
-                .get(&loc.file)
-                .and_then(|text| text.lines().nth(loc.line.saturating_sub(1) as usize))
-            {
-                let bar = style.paint("34", "|");
-                let start = (loc.col.saturating_sub(1)) as usize;
-                let shown = if d.masked {
-                    format!("{}***", line.chars().take(start).collect::<String>())
-                } else {
-                    line.to_string()
-                }
-                .replace('\t', " ");
-                let room = width.saturating_sub(gutter + 3);
-                let (shown, start, caret_width) =
-                    window(&shown, start, token_width(&shown, start), room);
-                let _ = writeln!(out, "{pad} {bar}");
-                let _ = writeln!(
-                    out,
-                    "{} {bar} {shown}",
-                    style.paint("34", &loc.line.to_string())
-                );
-                let caret = style.paint(
-                    match d.severity {
-                        Severity::Error => "1;31",
-                        Severity::Warning => "1;33",
-                        Severity::Note => "1;36",
-                    },
-                    &"^".repeat(caret_width),
-                );
-                let _ = writeln!(out, "{pad} {bar} {}{caret}", " ".repeat(start));
-            }
-            if let Some(hint) = &d.hint {
-                let _ = writeln!(out, "{pad} = {} {hint}", style.paint("1;36", "hint:"));
-            }
-        } else if let Some(hint) = &d.hint {
-            let _ = writeln!(out, "  = {} {hint}", style.paint("1;36", "hint:"));
+            let caret = style.paint(
+                match d.severity {
+                    Severity::Error => "1;31",
+                    Severity::Warning => "1;33",
+                    Severity::Note => "1;36",
+                },
+                &"^".repeat(caret_width),
+            );
+            let _ = writeln!(out, "{pad} {bar} {}{caret}", " ".repeat(start));
         }
-        out.push('\n');
+        if let Some(hint) = &d.hint {
+            let _ = writeln!(out, "{pad} = {} {hint}", style.paint("1;36", "hint:"));
+        }
+    } else if let Some(hint) = &d.hint {
+        let _ = writeln!(out, "  = {} {hint}", style.paint("1;36", "hint:"));
     }
-    out
+    out.push('\n');
 }
 
 /// The part of `line` that fits in `room` characters around the token at `start` (`width`

@@ -6,6 +6,12 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+mod de;
+mod schema;
+
+pub use de::from_node;
+pub use schema::Positioned;
+
 /// A position in a source file: 1-based line, 1-based column counted in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
 pub struct Pos {
@@ -117,6 +123,19 @@ impl Node {
             NodeValue::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
             NodeValue::Scalar(_) => None,
         }
+    }
+
+    /// The node a JSON pointer designates, if it exists (as `serde_json::Value::pointer_mut`).
+    pub fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Node> {
+        let mut node = self;
+        for token in pointer_tokens(pointer) {
+            node = match &mut node.value {
+                NodeValue::Map(entries) => &mut entries.iter_mut().find(|e| e.key == token)?.value,
+                NodeValue::Seq(items) => items.get_mut(token.parse::<usize>().ok()?)?,
+                NodeValue::Scalar(_) => return None,
+            };
+        }
+        Some(node)
     }
 
     /// The position a JSON pointer designates: the value itself when it exists, otherwise the

@@ -51,15 +51,15 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let documents = v.documents;
     match args.format {
         Format::Text => {
-            out!(
-                "{}",
-                diag::render_human_width(
-                    &v.diagnostics,
-                    &v.sources,
-                    color,
-                    super::output::terminal_width(),
-                )
-            );
+            // Part by part: a long report is never held whole (nor copied whole by the redactor).
+            for part in diag::render_human_parts(
+                &v.diagnostics,
+                &v.sources,
+                color,
+                super::output::terminal_width(),
+            ) {
+                out!("{part}");
+            }
             let at = args
                 .rev
                 .as_deref()

@@ -9,6 +9,7 @@ use super::{Limits, ParseIssue, ParseIssueKind};
 use crate::position::{Entry, Node, NodeValue, Pos};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Every document in the stream; empty documents are skipped.
@@ -83,7 +84,7 @@ impl Builder<'_> {
                 {
                     self.issues.push(issue);
                 }
-                let value = resolve_scalar(&text, style, tag.as_deref(), pos)?;
+                let value = resolve_scalar(text, style, tag.as_deref(), pos)?;
                 self.complete(Node::scalar(pos, value), anchor)?;
             }
             Event::SequenceStart(anchor, tag) => {
@@ -283,7 +284,7 @@ fn unsupported_tag(tag: &Tag, pos: Pos) -> ParseIssue {
 }
 
 fn resolve_scalar(
-    text: &str,
+    text: Cow<'_, str>,
     style: ScalarStyle,
     tag: Option<&Tag>,
     pos: Pos,
@@ -298,45 +299,48 @@ fn resolve_scalar(
             message: format!("`{text}` is not a valid !!{}", tag.suffix),
         };
         return match tag.suffix.as_str() {
-            "str" => Ok(Value::String(text.to_string())),
+            "str" => Ok(Value::String(text.into_owned())),
             "null" => Ok(Value::Null),
-            "bool" => resolve_bool(text).map(Value::Bool).ok_or_else(bad),
-            "int" => resolve_int(text).ok_or_else(bad),
-            "float" => resolve_float(text).ok_or_else(bad),
+            "bool" => resolve_bool(&text).map(Value::Bool).ok_or_else(bad),
+            "int" => resolve_int(&text).ok_or_else(bad),
+            "float" => resolve_float(&text).ok_or_else(bad),
             _ => Err(unsupported_tag(tag, pos)),
         };
     }
     if style != ScalarStyle::Plain {
-        return Ok(Value::String(text.to_string()));
+        return Ok(Value::String(text.into_owned()));
     }
-    Ok(resolve_plain(text))
+    Ok(match resolve_typed(&text) {
+        Some(value) => value,
+        // Most plain scalars are words: the parser's own string is kept, not copied.
+        None => Value::String(text.into_owned()),
+    })
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar: `yes`, `on` and `012` stay strings/ints
 /// the way YAML 1.2 says, not the YAML 1.1 way some parsers still use.
 pub fn resolve_plain(text: &str) -> Value {
+    resolve_typed(text).unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+/// [`resolve_plain`] for the plain scalars that are not strings.
+fn resolve_typed(text: &str) -> Option<Value> {
     // Fast path: most plain scalars are words, which only the string case can match.
     let numeric_start = text
         .bytes()
         .next()
         .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'));
     if !numeric_start && !matches!(text.len(), 0..=5) {
-        return Value::String(text.to_string());
+        return None;
     }
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
         _ => {}
     }
     if let Some(b) = resolve_bool(text) {
-        return Value::Bool(b);
+        return Some(Value::Bool(b));
     }
-    if let Some(v) = resolve_int(text) {
-        return v;
-    }
-    if let Some(v) = resolve_float(text) {
-        return v;
-    }
-    Value::String(text.to_string())
+    resolve_int(text).or_else(|| resolve_float(text))
 }
 
 fn resolve_bool(text: &str) -> Option<bool> {

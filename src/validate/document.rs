@@ -1,10 +1,11 @@
 //! One file at a time: parse, find each document's kind, check it against its schema, read
 //! the typed model, and run the rules that need only that document.
 
+use super::command;
 use super::finding::{Finding, Findings};
 use super::kind::{kind_of, kind_of_dir};
 use super::rules::*;
-use super::{command, schema_check};
+use super::schema_check::{self, Instance};
 use crate::diag::Diagnostic;
 use crate::load::{Form, Limits, Node, ParseIssueKind, Ptr, RawFile, parse_file};
 use crate::model::backend::{BackendKind, ComputeBackend};
@@ -94,8 +95,6 @@ pub fn check_file_as(raw: &RawFile, limits: &Limits, resolved: &Resolved) -> Fil
         rel: parsed.rel.clone(),
         text: parsed.text.clone(),
         form: parsed.form,
-        limits,
-        reparsed: std::cell::OnceCell::new(),
         image: resolved.image,
     };
     for (index, node) in parsed.documents.into_iter().enumerate() {
@@ -112,27 +111,16 @@ pub fn check_file_as(raw: &RawFile, limits: &Limits, resolved: &Resolved) -> Fil
     report
 }
 
-/// A file being checked. Commands give up their position tree to become JSON (most have no
-/// problems, so most never need it again); when one has, the file is parsed once more to find
-/// where each problem is.
+/// A file being checked. Each document's tree is checked and read in place and kept until its
+/// findings are located, so a file is parsed once, problems or not.
 pub(super) struct FileRef<'l> {
     pub(super) path: Arc<str>,
     pub(super) rel: Arc<str>,
     text: Arc<str>,
     /// Label values and Dockerfiles hold only Commands.
     pub(super) form: Form,
-    limits: &'l Limits,
-    reparsed: std::cell::OnceCell<Vec<Node>>,
     /// Image set on every command (a resolved `from:` source).
     image: Option<&'l str>,
-}
-
-impl FileRef<'_> {
-    fn node(&self, index: usize) -> Option<&Node> {
-        self.reparsed
-            .get_or_init(|| crate::load::reparse(&self.rel, &self.text, self.limits))
-            .get(index)
-    }
 }
 
 /// Turn findings into diagnostics, locating each pointer in the document.
@@ -204,17 +192,43 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
         .map_or(node.pos, |n| n.pos);
     // Small kinds keep their tree: rules across documents point into them.
     // So do `from:` sources: a lock problem points at their `image` or `url`.
-    let kept =
-        (kind != Kind::Command || node.get("from").is_some()).then(|| Arc::new(node.clone()));
-    let mut value = node.into_json();
-    if kind == Kind::Command
-        && let Some(image) = file.image
-        && let Some(map) = value.as_object_mut()
-    {
-        map.insert("image".into(), serde_json::Value::from(image));
+    let keep = kind != Kind::Command || node.get("from").is_some();
+    let mut node = node;
+    // The tree is checked and read as it is, unless xcs adds an image to it (a resolved source)
+    // or the schema check repairs it. A coercion replaces a scalar in place, keeping its
+    // position, when the tree is not kept past this document; any other change is made to a
+    // JSON value made from the tree, which stays as parsed, for positions.
+    let injected = file.image.filter(|_| kind == Kind::Command).map(|image| {
+        let mut value = node.to_json();
+        if let Some(map) = value.as_object_mut() {
+            map.insert("image".into(), serde_json::Value::from(image));
+        }
+        value
+    });
+    let mut result = match &injected {
+        Some(value) => schema_check::check(kind, Instance::Value(value), &mut f),
+        None => schema_check::check(kind, Instance::Tree(&node), &mut f),
+    };
+    if injected.is_none() && !keep && result.dropped.is_empty() {
+        schema_check::coerce_in_place(&mut node, &mut result);
     }
-    let mut result = schema_check::check(kind, &value, &mut f);
-    schema_check::repair(&mut value, &mut result);
+    let node = Arc::new(node);
+    let kept = keep.then(|| node.clone());
+    let tree: &Node = &node;
+    let value = match injected {
+        Some(value) => Some(value),
+        None if result.repairs() => Some(tree.to_json()),
+        None => None,
+    }
+    .map(|mut value| {
+        schema_check::repair(&mut value, &mut result);
+        value
+    });
+    let from_source = match &value {
+        Some(value) => value.get("from").is_some(),
+        None => tree.get("from").is_some(),
+    };
+    let doc = Doc { tree, value };
     let origin = Origin {
         file: file.path.clone(),
         rel: file.rel.clone(),
@@ -226,14 +240,14 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
     let mut via = Vec::new();
     let repo = &mut report.repo;
     match kind {
-        Kind::Command if value.get("from").is_some() => {
-            if let Some(spec) = typed::<CommandSource>(value, result.has_errors, &mut f) {
+        Kind::Command if from_source => {
+            if let Some(spec) = typed::<CommandSource>(doc, result.has_errors, &mut f) {
                 source_rules(&spec, &mut f);
                 repo.command_sources.push(Declared { spec, origin });
             }
         }
         Kind::Command => {
-            if let Some(spec) = typed::<Command>(value, result.has_errors, &mut f) {
+            if let Some(spec) = typed::<Command>(doc, result.has_errors, &mut f) {
                 f.0.extend(command_findings(&spec, file.form));
                 env_secrets(&spec, &mut f);
                 via = via_refs(&spec);
@@ -241,35 +255,35 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
             }
         }
         Kind::Registry => {
-            if let Some(spec) = typed::<Registry>(value, result.has_errors, &mut f) {
+            if let Some(spec) = typed::<Registry>(doc, result.has_errors, &mut f) {
                 registry_rules(&spec, &mut f);
                 repo.registries.push(Declared { spec, origin });
             }
         }
         Kind::ComputeBackend => {
-            if let Some(spec) = typed::<ComputeBackend>(value, result.has_errors, &mut f) {
+            if let Some(spec) = typed::<ComputeBackend>(doc, result.has_errors, &mut f) {
                 backend_rules(&spec, &mut f);
                 repo.backends.push(Declared { spec, origin });
             }
         }
         Kind::Site => {
-            if let Some(spec) = typed::<Site>(value, result.has_errors, &mut f) {
+            if let Some(spec) = typed::<Site>(doc, result.has_errors, &mut f) {
                 repo.sites.push(Declared { spec, origin });
             }
         }
         Kind::Project => {
-            if let Some(spec) = typed::<Project>(value, result.has_errors, &mut f) {
+            if let Some(spec) = typed::<Project>(doc, result.has_errors, &mut f) {
                 repo.projects.push(Declared { spec, origin });
             }
         }
         Kind::Automation => {
-            if let Some(spec) = typed::<Automation>(value, result.has_errors, &mut f) {
+            if let Some(spec) = typed::<Automation>(doc, result.has_errors, &mut f) {
                 super::references::event_rules(&spec, &mut f);
                 repo.automations.push(Declared { spec, origin });
             }
         }
         Kind::Environment => {
-            if let Some(spec) = typed::<Environment>(value, result.has_errors, &mut f) {
+            if let Some(spec) = typed::<Environment>(doc, result.has_errors, &mut f) {
                 environment_rules(&spec, &mut f);
                 repo.environments.push(Declared { spec, origin });
             }
@@ -284,22 +298,26 @@ fn check_document(file: &FileRef, index: usize, node: Node, report: &mut FileRep
             reference: v.reference,
             expected_type: v.expected_type,
         }));
-    if f.0.is_empty() {
-        return;
-    }
-    let node = kept.as_deref().or_else(|| file.node(index));
-    let Some(node) = node else { return };
-    locate(&file.path, node, f.into_vec(), &mut report.diagnostics);
+    locate(&file.path, tree, f.into_vec(), &mut report.diagnostics);
+}
+
+/// What the typed model is read from: the tree as parsed, or the JSON value made from it when
+/// something had to change.
+struct Doc<'n> {
+    tree: &'n Node,
+    value: Option<serde_json::Value>,
 }
 
 /// Read the typed model. If the schema already reported errors, a failure here adds nothing new
 /// (the semantic rules then skip this document).
-fn typed<T: DeserializeOwned>(
-    value: serde_json::Value,
-    schema_errors: bool,
-    f: &mut Findings,
-) -> Option<T> {
-    match serde_json::from_value::<T>(value) {
+fn typed<T: DeserializeOwned>(doc: Doc<'_>, schema_errors: bool, f: &mut Findings) -> Option<T> {
+    let read = match doc.value {
+        Some(value) => serde_json::from_value::<T>(value),
+        // A failure is read again the long way, for serde_json's own words about it.
+        None => crate::position::from_node::<T>(doc.tree)
+            .or_else(|_| serde_json::from_value::<T>(doc.tree.to_json())),
+    };
+    match read {
         Ok(spec) => Some(spec),
         Err(e) => {
             if !schema_errors {

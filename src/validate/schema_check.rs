@@ -7,7 +7,7 @@
 use super::finding::{Findings, did_you_mean, known_list};
 use super::rules::{COERCED, SCHEMA, SERVER_FIELD, UNKNOWN_KEY};
 use crate::model::Kind;
-use crate::position::{Ptr, pointer_tokens};
+use crate::position::{Node, NodeValue, Positioned, Ptr, pointer_tokens};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{JsonType, Validator};
 use serde_json::Value;
@@ -15,7 +15,27 @@ use std::sync::OnceLock;
 
 struct Compiled {
     schema: Value,
-    validator: Validator,
+    /// Compiled on first use: most runs only ever check trees.
+    value: OnceLock<Validator>,
+    tree: OnceLock<Validator<Positioned>>,
+}
+
+// The schemas are generated from our own model and checked by a unit test.
+#[allow(clippy::expect_used)]
+impl Compiled {
+    fn value(&self) -> &Validator {
+        self.value.get_or_init(|| {
+            jsonschema::validator_for(&self.schema).expect("generated schemas compile")
+        })
+    }
+
+    fn tree(&self) -> &Validator<Positioned> {
+        self.tree.get_or_init(|| {
+            jsonschema::options_for::<Positioned>()
+                .build(&self.schema)
+                .expect("generated schemas compile")
+        })
+    }
 }
 
 fn compiled(kind: Kind) -> &'static Compiled {
@@ -23,18 +43,51 @@ fn compiled(kind: Kind) -> &'static Compiled {
     let all = CACHE.get_or_init(|| {
         Kind::ALL
             .iter()
-            .map(|&k| {
-                let schema = crate::model::json_schema::schema(k);
-                // The schemas are generated from our own model and checked by a unit test.
-                #[allow(clippy::expect_used)]
-                let validator =
-                    jsonschema::validator_for(&schema).expect("generated schemas compile");
-                Compiled { schema, validator }
+            .map(|&k| Compiled {
+                schema: crate::model::json_schema::schema(k),
+                value: OnceLock::new(),
+                tree: OnceLock::new(),
             })
             .collect()
     });
     let index = Kind::ALL.iter().position(|&k| k == kind).unwrap_or(0);
     &all[index]
+}
+
+/// A document to check: its positioned tree as parsed, or a JSON value (when xcs added to it).
+#[derive(Clone, Copy)]
+pub enum Instance<'a> {
+    Tree(&'a Node),
+    Value(&'a Value),
+}
+
+impl<'a> Instance<'a> {
+    fn get(self, key: &str) -> Option<Instance<'a>> {
+        match self {
+            Instance::Tree(n) => n.get(key).map(Instance::Tree),
+            Instance::Value(v) => v.get(key).map(Instance::Value),
+        }
+    }
+
+    fn is_null(self) -> bool {
+        match self {
+            Instance::Tree(n) => matches!(n.value, NodeValue::Scalar(Value::Null)),
+            Instance::Value(v) => v.is_null(),
+        }
+    }
+
+    fn items(self) -> Option<Vec<Instance<'a>>> {
+        match self {
+            Instance::Tree(Node {
+                value: NodeValue::Seq(items),
+                ..
+            }) => Some(items.iter().map(Instance::Tree).collect()),
+            Instance::Value(Value::Array(items)) => {
+                Some(items.iter().map(Instance::Value).collect())
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A value to replace at a pointer before reading the typed model.
@@ -52,8 +105,15 @@ pub struct SchemaResult {
     pub dropped: Vec<String>,
 }
 
+impl SchemaResult {
+    /// Whether the document must change before the typed model is read.
+    pub fn repairs(&self) -> bool {
+        !self.coercions.is_empty() || !self.dropped.is_empty()
+    }
+}
+
 /// Validate `doc` against `kind`'s schema, adding findings; returns what to coerce.
-pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
+pub fn check(kind: Kind, doc: Instance<'_>, f: &mut Findings) -> SchemaResult {
     let c = compiled(kind);
     let mut result = SchemaResult {
         has_errors: false,
@@ -62,12 +122,14 @@ pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
     };
     let from_source = kind == Kind::Command && doc.get("from").is_some();
     // Most documents are valid; asking first is much cheaper than collecting errors.
-    let errors = if c.validator.is_valid(doc) {
-        None
-    } else {
-        Some(c.validator.iter_errors(doc))
+    let errors: Vec<jsonschema::ValidationError<'_>> = match doc {
+        Instance::Tree(node) if !c.tree().is_valid(node) => c.tree().iter_errors(node).collect(),
+        Instance::Value(value) if !c.value().is_valid(value) => {
+            c.value().iter_errors(value).collect()
+        }
+        _ => Vec::new(),
     };
-    for error in errors.into_iter().flatten() {
+    for error in errors {
         let instance = error.instance_path().to_string();
         let tokens = pointer_tokens(&instance);
         let prop = property_schema(&c.schema, from_source, &tokens);
@@ -78,24 +140,17 @@ pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
             .is_some_and(|v| v == &Value::Bool(true));
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let known = prop.map(property_names).unwrap_or_default();
                 for key in unexpected {
                     if kind == Kind::Command && matches!(key.as_str(), "kind") {
                         continue;
                     }
-                    let finding = f
-                        .add(
-                            UNKNOWN_KEY,
-                            &at.key(key),
-                            format!("unknown key `{key}`; XNAT ignores it"),
-                        )
-                        .on_key();
-                    finding.maybe_hint(did_you_mean(key, known.iter().map(String::as_str)).or(
-                        Some(format!(
-                            "known keys here: {}",
-                            known_list(known.iter().map(String::as_str))
-                        )),
-                    ));
+                    f.add(
+                        UNKNOWN_KEY,
+                        &at.key(key),
+                        format!("unknown key `{key}`; XNAT ignores it"),
+                    )
+                    .on_key()
+                    .hint(unknown_key_hint(prop, key));
                 }
             }
             ValidationErrorKind::Required { property } => {
@@ -206,7 +261,7 @@ pub fn check(kind: Kind, doc: &Value, f: &mut Findings) -> SchemaResult {
 }
 
 /// `id` and `hash` come from XNAT; a declaration that carries them was probably exported.
-fn server_fields(doc: &Value, f: &mut Findings) {
+fn server_fields(doc: Instance<'_>, f: &mut Findings) {
     let root = Ptr::root();
     for key in ["id", "hash"] {
         if doc.get(key).is_some_and(|v| !v.is_null()) {
@@ -219,8 +274,8 @@ fn server_fields(doc: &Value, f: &mut Findings) {
             .hint("remove it; xcs matches commands by name, image and version");
         }
     }
-    if let Some(wrappers) = doc.get("xnat").and_then(Value::as_array) {
-        for (i, w) in wrappers.iter().enumerate() {
+    if let Some(wrappers) = doc.get("xnat").and_then(Instance::items) {
+        for (i, w) in wrappers.into_iter().enumerate() {
             if w.get("id").is_some_and(|v| !v.is_null()) {
                 f.add(
                     SERVER_FIELD,
@@ -286,6 +341,38 @@ fn property_schema<'s>(root: &'s Value, from_source: bool, tokens: &[String]) ->
         current = resolve(next)?;
     }
     Some(current)
+}
+
+/// "did you mean …?" or the known keys, for an unknown `key` where `schema` applies. The same
+/// misspelling tends to recur across a repo's documents, so answers are remembered per thread.
+fn unknown_key_hint(schema: Option<&'static Value>, key: &str) -> String {
+    thread_local! {
+        static HINTS: std::cell::RefCell<std::collections::HashMap<(usize, String), String>> =
+            std::cell::RefCell::default();
+    }
+    let at = schema.map_or(0, |s| std::ptr::from_ref(s) as usize);
+    let compute = || {
+        let known = schema.map(property_names).unwrap_or_default();
+        did_you_mean(key, known.iter().map(String::as_str)).unwrap_or_else(|| {
+            format!(
+                "known keys here: {}",
+                known_list(known.iter().map(String::as_str))
+            )
+        })
+    };
+    HINTS.with(|hints| {
+        let mut hints = hints.borrow_mut();
+        if let Some(hint) = hints.get(&(at, key.to_string())) {
+            return hint.clone();
+        }
+        let hint = compute();
+        // Bounded: keys come from the documents.
+        if hints.len() >= 4096 {
+            hints.clear();
+        }
+        hints.insert((at, key.to_string()), hint.clone());
+        hint
+    })
 }
 
 fn property_names(schema: &Value) -> Vec<String> {
@@ -368,6 +455,16 @@ fn literal(v: &Value) -> String {
     match v {
         Value::String(s) => format!("\"{s}\" (quoted)"),
         other => format!("{other} (unquoted)"),
+    }
+}
+
+/// Apply the coercions to the tree itself: each replaces a scalar with a scalar, and the node
+/// keeps its position, so findings are located in the tree as before.
+pub fn coerce_in_place(tree: &mut Node, result: &mut SchemaResult) {
+    for c in result.coercions.drain(..) {
+        if let Some(slot) = tree.pointer_mut(&c.at) {
+            slot.value = NodeValue::Scalar(c.value);
+        }
     }
 }
 
