@@ -116,6 +116,47 @@ pub fn validate_locked(
         .par_iter()
         .map(|f| document::check_file(f, limits))
         .collect();
+    assemble(files, reports, limits, which, lock)
+}
+
+/// Validate two revisions of one repo, checking once each file they share: `shared[i]` is the
+/// index of the head file with the same path and bytes as base file `i`, whose findings hold
+/// for both. The rules across documents run on each revision whole.
+pub fn validate_revisions(
+    base: (&[RawFile], Option<&LockInput>),
+    head: (&[RawFile], Option<&LockInput>),
+    shared: &[Option<usize>],
+    which: Environments,
+) -> (Validation, Validation) {
+    let limits = Limits::default();
+    let head_reports: Vec<document::FileReport> = head
+        .0
+        .par_iter()
+        .map(|f| document::check_file(f, &limits))
+        .collect();
+    let base_reports: Vec<document::FileReport> = base
+        .0
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| match shared.get(i).copied().flatten() {
+            Some(j) if j < head_reports.len() => head_reports[j].clone(),
+            _ => document::check_file(f, &limits),
+        })
+        .collect();
+    (
+        assemble(base.0, base_reports, &limits, which, base.1),
+        assemble(head.0, head_reports, &limits, which, head.1),
+    )
+}
+
+/// A revision's validation from its files' own findings: the rules across documents added.
+fn assemble(
+    files: &[RawFile],
+    reports: Vec<document::FileReport>,
+    limits: &Limits,
+    which: Environments,
+    lock: Option<&LockInput>,
+) -> Validation {
     let mut v = Validation {
         files: files.len(),
         ..Validation::default()
