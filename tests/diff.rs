@@ -740,7 +740,7 @@ fn review_reports_what_validate_finds(repo: &Xcs, base: &str, head: Option<&str>
     if let Some(head) = head {
         args.extend(["--head", head]);
     }
-    let review = repo.exec(args.clone()).code(0);
+    let review = repo.exec(args).code(0);
     let (rows, errors) = validate_rows(repo, head);
     for row in &rows {
         assert!(
@@ -755,12 +755,10 @@ fn review_reports_what_validate_finds(repo: &Xcs, base: &str, head: Option<&str>
         .filter(|l| l.starts_with("| ❌ |") || l.starts_with("| ⚠️ |") || l.starts_with("| ℹ️ |"))
         .count();
     assert_eq!(shown, rows.len(), "{}", review.stdout);
-    args[0] = "diff";
-    args.truncate(args.len() - 2);
+    let mut args = vec!["diff", "--base", base, "decl", "--format", "json"];
     if let Some(head) = head {
         args.extend(["--head", head]);
     }
-    args.extend(["--format", "json"]);
     let diff = repo.exec(args).code(0).json();
     assert_eq!(diff["head"]["validation"]["errors"].as_u64(), Some(errors));
     let (_, base_errors) = validate_rows(repo, Some(base));
