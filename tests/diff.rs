@@ -867,3 +867,37 @@ fn an_edit_of_the_same_size_in_the_work_tree_is_seen() {
         )]
     );
 }
+
+#[test]
+fn files_both_revisions_share_diff_as_if_read_twice() {
+    // `qc` sits unchanged in its own file while a second version of it arrives in another:
+    // its name becomes ambiguous, which changes how it and the settings naming it are shown.
+    let commands = fixture_text("commands.yaml");
+    let (convert, qc) = commands.split_once("---\n").expect("two documents");
+    let repo = fixture()
+        .file(COMMANDS, convert)
+        .file("decl/commands/qc.yaml", qc);
+    repo.commit("qc in its own file");
+    let newer = qc
+        .replace("version: \"2.0\"", "version: \"3.0\"")
+        .replace("example/qc:2.0", "example/qc:3.0");
+    let repo = repo.file("decl/commands/qc-3.yaml", &newer);
+    let shared = diff_json(&repo).json();
+    // The same change, with every other file touched by a comment: nothing is shared.
+    let mut touched = repo;
+    for file in [COMMANDS, INFRA, PRODUCTION, "decl/commands/qc.yaml"] {
+        let text = std::fs::read_to_string(touched.root().join(file)).expect("read");
+        touched = touched.file(file, format!("{text}# touched\n"));
+    }
+    let unshared = diff_json(&touched).json();
+    assert_eq!(shared["objects"], unshared["objects"]);
+    assert_eq!(shared["base"], unshared["base"]);
+    assert_eq!(shared["head"], unshared["head"]);
+    let names: Vec<&str> = shared["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert!(names.contains(&"qc@3.0"), "{names:?}");
+}

@@ -5,7 +5,7 @@
 use super::classify;
 use super::tree::{self, ListKind, Op, Raw, Seg};
 use super::{Action, Class, FieldChange, ObjectChange, object, whole};
-use crate::model::{Command, CommandSource, Declared, Kind, Repo};
+use crate::model::{Command, CommandSource, Declared, Kind, Origin, Repo};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -179,7 +179,7 @@ pub fn field(raw: Raw, verdict: (Class, String)) -> FieldChange {
     }
 }
 
-pub fn diff(base: &Repo, head: &Repo) -> CommandDiff {
+pub fn diff(base: &Repo, head: &Repo, same: &dyn Fn(&Origin, &Origin) -> bool) -> CommandDiff {
     let mut objects = Vec::new();
     let mut renames = Renames::default();
     let counts = [NameCounts::of(base), NameCounts::of(head)];
@@ -215,7 +215,7 @@ pub fn diff(base: &Repo, head: &Repo) -> CommandDiff {
                 )],
             ),
             // Equal commands have equal canonical forms: nothing to compare (most pairs).
-            (Some(b), Some(h)) if b.spec == h.spec => None,
+            (Some(b), Some(h)) if same(&b.origin, &h.origin) || b.spec == h.spec => None,
             (Some(b), Some(h)) => {
                 let raws = tree::diff(
                     Some(&canonical(&b.spec)),
