@@ -205,6 +205,7 @@ pub fn validate_revisions(
     }
     for (j, k) in lent {
         let (at, n) = starts[k];
+        head_reports[j].repo.commands.reserve_exact(n);
         for c in &mut base_v.repo.commands[at..at + n] {
             let identity = crate::model::Command {
                 name: c.spec.name.clone(),
@@ -240,6 +241,9 @@ fn assemble(
         ..Validation::default()
     };
     let mut via = Vec::new();
+    v.repo
+        .commands
+        .reserve_exact(reports.iter().map(|r| r.repo.commands.len()).sum());
     // Documents without `kind` that are not Commands are errors in a declaration repo. In a
     // tool's own repo (nothing declares a kind; its command found by shape, from a label or a
     // Dockerfile) they are the tool's other files, and are left alone.
