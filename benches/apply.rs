@@ -140,9 +140,12 @@ fn main() {
         c
     };
     report("plan (empty XNAT)", run(&["plan"]));
-    report("apply", run(&["apply"]));
+    report("first apply", run(&["apply"]));
     let plan = report("plan", run(&["plan"]));
-    let (wall, _, _) = run(&["plan"]);
+    // The timed figure is the median of three more plans: the machine is shared.
+    let mut walls: Vec<Duration> = (0..3).map(|_| run(&["plan"]).0).collect();
+    walls.sort();
+    let wall = walls[1];
     let json = Command::new(xcs)
         .args(["plan", "--format", "json"])
         .arg(dir.path())
@@ -153,7 +156,7 @@ fn main() {
         .expect("run xcs");
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap_or_default();
     println!(
-        "  plan read the wrappers' state via {}: {} requests in {:.2} s (targets: ≤ 120 requests, ≤ 0.6 s)",
+        "  plan read the wrappers' state via {}: {} requests (target ≤ 120), median {:.2} s of 3 (target ≤ 0.6 s)",
         json["read_via"],
         plan.total,
         wall.as_secs_f64()

@@ -704,3 +704,200 @@ fn formats_snapshots() {
     snapshot!("diff_github", run("github"));
     snapshot!("diff_json", run("json"));
 }
+
+/// What `xcs validate --format json` reports for `decl` (at `rev`, or the work tree): the
+/// review-comment row of each diagnostic (`| code | <code>file:line:col</code> |`) and the
+/// error count.
+fn validate_rows(repo: &Xcs, rev: Option<&str>) -> (Vec<String>, u64) {
+    let mut args = vec!["validate", "decl", "--format", "json"];
+    if let Some(rev) = rev {
+        args.extend(["--rev", rev]);
+    }
+    let run = repo.exec(args);
+    let json = run.json();
+    let rows = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            format!(
+                "| {} | <code>{}:{}:{}</code> |",
+                d["code"].as_str().unwrap_or(""),
+                d["file"].as_str().unwrap_or(""),
+                d["line"],
+                d["column"]
+            )
+        })
+        .collect();
+    (rows, json["summary"]["errors"].as_u64().unwrap_or(0))
+}
+
+/// The review of `base` → `head` (the work tree when `None`) shows every problem `xcs validate`
+/// finds in the head, those in files the change did not touch included, and `xcs diff` counts
+/// the errors of both sides as validating each does. Returns the head's rows.
+fn review_reports_what_validate_finds(repo: &Xcs, base: &str, head: Option<&str>) -> Vec<String> {
+    let mut args = vec!["review", "--base", base, "decl", "--max-chars", "0"];
+    if let Some(head) = head {
+        args.extend(["--head", head]);
+    }
+    let review = repo.exec(args).code(0);
+    let (rows, errors) = validate_rows(repo, head);
+    for row in &rows {
+        assert!(
+            review.stdout.contains(row.as_str()),
+            "review lacks {row}:\n{}",
+            review.stdout
+        );
+    }
+    let shown = review
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("| ❌ |") || l.starts_with("| ⚠️ |") || l.starts_with("| ℹ️ |"))
+        .count();
+    assert_eq!(shown, rows.len(), "{}", review.stdout);
+    let mut args = vec!["diff", "--base", base, "decl", "--format", "json"];
+    if let Some(head) = head {
+        args.extend(["--head", head]);
+    }
+    let diff = repo.exec(args).code(0).json();
+    assert_eq!(diff["head"]["validation"]["errors"].as_u64(), Some(errors));
+    let (_, base_errors) = validate_rows(repo, Some(base));
+    assert_eq!(
+        diff["base"]["validation"]["errors"].as_u64(),
+        Some(base_errors)
+    );
+    rows
+}
+
+#[test]
+fn a_change_in_one_file_that_breaks_references_in_an_unchanged_one_is_reported() {
+    // The site, the project and the automation in the untouched infrastructure file still name
+    // the wrapper that the commands file renames.
+    let repo = edit(
+        fixture(),
+        COMMANDS,
+        "  - name: convert-scan\n",
+        "  - name: convert-scans\n",
+    );
+    let rows = review_reports_what_validate_finds(&repo, "HEAD", None);
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("<code>decl/infrastructure.yaml:")),
+        "{rows:?}"
+    );
+    // The same change committed: two revisions read from git.
+    repo.commit("rename a wrapper its users still name");
+    let committed = review_reports_what_validate_finds(&repo, "HEAD~1", Some("HEAD"));
+    assert_eq!(committed, rows);
+    // And back: the base has the errors, the head fixes them in the other file.
+    let repo = edit(
+        repo,
+        COMMANDS,
+        "  - name: convert-scans\n",
+        "  - name: convert-scan\n",
+    );
+    repo.commit("restore the wrapper's name");
+    assert_eq!(
+        review_reports_what_validate_finds(&repo, "HEAD~1", Some("HEAD")),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_deleted_command_still_referenced_is_removed_and_its_references_are_errors() {
+    let commands = fixture_text("commands.yaml");
+    let (convert, _qc) = commands.split_once("---\n").expect("two documents");
+    let repo = fixture().file(COMMANDS, convert);
+    let rows = review_reports_what_validate_finds(&repo, "HEAD", None);
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("| XCS202 |") && r.contains("decl/infrastructure.yaml:")),
+        "{rows:?}"
+    );
+    let found = changes(&diff_json(&repo));
+    assert!(
+        found.contains(&(
+            "Command qc".to_string(),
+            String::new(),
+            "removed".to_string(),
+            "breaking".to_string()
+        )),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_renamed_file_reports_its_problems_under_its_new_name() {
+    let repo = edit(
+        fixture(),
+        COMMANDS,
+        "  - name: convert-scan\n",
+        "  - name: convert-scans\n",
+    );
+    let infra = repo.root().join(INFRA);
+    std::fs::rename(&infra, repo.root().join("decl/infra.yaml")).expect("rename");
+    repo.commit("rename a wrapper and the file that uses it");
+    for head in [None, Some("HEAD")] {
+        let rows = review_reports_what_validate_finds(&repo, "HEAD~1", head);
+        assert!(
+            rows.iter().any(|r| r.contains("<code>decl/infra.yaml:")),
+            "{rows:?}"
+        );
+        assert!(
+            !rows.iter().any(|r| r.contains("infrastructure.yaml")),
+            "{rows:?}"
+        );
+    }
+}
+
+#[test]
+fn an_edit_of_the_same_size_in_the_work_tree_is_seen() {
+    // Written right after the commit, with the same length: git's record of the file's state
+    // cannot tell it from the committed one by size or (often) time, only by its contents.
+    let repo = fixture();
+    let repo = edit(repo, COMMANDS, "limit-memory: 2048", "limit-memory: 1024");
+    let found = changes(&diff_json(&repo));
+    assert_eq!(
+        found,
+        [(
+            "Command convert".to_string(),
+            "limit-memory".to_string(),
+            "changed".to_string(),
+            "risky".to_string()
+        )]
+    );
+}
+
+#[test]
+fn files_both_revisions_share_diff_as_if_read_twice() {
+    // `qc` sits unchanged in its own file while a second version of it arrives in another:
+    // its name becomes ambiguous, which changes how it and the settings naming it are shown.
+    let commands = fixture_text("commands.yaml");
+    let (convert, qc) = commands.split_once("---\n").expect("two documents");
+    let repo = fixture()
+        .file(COMMANDS, convert)
+        .file("decl/commands/qc.yaml", qc);
+    repo.commit("qc in its own file");
+    let newer = qc
+        .replace("version: \"2.0\"", "version: \"3.0\"")
+        .replace("example/qc:2.0", "example/qc:3.0");
+    let repo = repo.file("decl/commands/qc-3.yaml", &newer);
+    let shared = diff_json(&repo).json();
+    // The same change, with every other file touched by a comment: nothing is shared.
+    let mut touched = repo;
+    for file in [COMMANDS, INFRA, PRODUCTION, "decl/commands/qc.yaml"] {
+        let text = std::fs::read_to_string(touched.root().join(file)).expect("read");
+        touched = touched.file(file, format!("{text}# touched\n"));
+    }
+    let unshared = diff_json(&touched).json();
+    assert_eq!(shared["objects"], unshared["objects"]);
+    assert_eq!(shared["base"], unshared["base"]);
+    assert_eq!(shared["head"], unshared["head"]);
+    let names: Vec<&str> = shared["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert!(names.contains(&"qc@3.0"), "{names:?}");
+}

@@ -2,12 +2,14 @@ use super::output::{EXIT_OK, EXIT_PROBLEMS, Format, print_envelope};
 use anyhow::Context as _;
 use clap::ValueEnum;
 use serde_json::json;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use xcs::diff::{self, Class, Diff, render};
-use xcs::load::Source;
-use xcs::model::Repo;
-use xcs::validate::{Environments, Validation, validate_source_with};
+use xcs::load::source::shared_files;
+use xcs::load::{LoadError, RawFile, Source};
+use xcs::model::{Origin, Repo};
+use xcs::validate::{Environments, LockInput, Validation, validate_revisions};
 
 /// Which two revisions of which repo to compare (shared by `diff` and `review`).
 #[derive(Debug, clap::Args)]
@@ -87,14 +89,43 @@ pub fn compare(
     env: Option<&str>,
 ) -> anyhow::Result<Compared> {
     let which = env.map_or(Environments::All, Environments::Only);
+    let read = |source: &Source| -> Result<(Vec<RawFile>, LockInput), LoadError> {
+        let (path, text) = source.lock_text()?;
+        Ok((source.files()?, LockInput { path, text }))
+    };
     // Reading the base also proves `dir` is in a git repository before the work tree is read.
-    let base = validate_source_with(&Source::new(dir, Some(base_rev)), which)
-        .with_context(|| format!("reading the base revision `{base_rev}`"))?;
-    let head = validate_source_with(&Source::new(dir, head_rev), which).with_context(|| {
+    let base_source = Source::new(dir, Some(base_rev));
+    let (base_files, base_lock) =
+        read(&base_source).with_context(|| format!("reading the base revision `{base_rev}`"))?;
+    let head_source = Source::new(dir, head_rev);
+    let (head_files, head_lock) = read(&head_source).with_context(|| {
         head_rev.map_or("reading the work tree".to_string(), |r| {
             format!("reading the head revision `{r}`")
         })
     })?;
+    // What git knows is unchanged is checked once for both sides.
+    let shared = shared_files(&base_source, &base_files, &head_source, &head_files)
+        .context("finding the files the revisions share")?;
+    // Without an environment the base needs no second copy of the shared commands: the diff
+    // knows them by origin. An environment's overlay may differ between the sides, so there
+    // both are kept whole.
+    let lean = env.is_none();
+    let (base, head) = validate_revisions(
+        (&base_files, Some(&base_lock)),
+        (&head_files, Some(&head_lock)),
+        &shared,
+        which,
+        lean,
+    );
+    let shared_rels: HashSet<&str> = base_files
+        .iter()
+        .zip(&shared)
+        .filter(|(_, j)| j.is_some())
+        .map(|(f, _)| f.rel.as_ref())
+        .collect();
+    let same = |b: &Origin, h: &Origin| {
+        lean && b.rel == h.rel && b.doc == h.doc && shared_rels.contains(b.rel.as_ref())
+    };
     let mut notes = Vec::new();
     let (base_repo, head_repo) = match env {
         None => (None, None),
@@ -118,9 +149,10 @@ pub fn compare(
             (Some(base_repo), Some(head_repo))
         }
     };
-    let diff = diff::diff(
+    let diff = diff::diff_sharing(
         base_repo.as_ref().unwrap_or(&base.repo),
         head_repo.as_ref().unwrap_or(&head.repo),
+        &same,
     );
     for (side, v) in [("base", &base), ("head", &head)] {
         let counts = v.counts();

@@ -5,7 +5,7 @@
 use super::classify;
 use super::tree::{self, ListKind, Op, Raw, Seg};
 use super::{Action, Class, FieldChange, ObjectChange, object, whole};
-use crate::model::{Command, CommandSource, Declared, Kind, Repo};
+use crate::model::{Command, CommandSource, Declared, Kind, Origin, Repo};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -56,27 +56,41 @@ fn pair(
     let mut b_used = vec![false; base.len()];
     let mut h_used = vec![false; head.len()];
     let mut pairs = Vec::new();
+    // By name and version: each base command takes the first head command of its name and
+    // version not yet taken.
+    let mut by_version: HashMap<(&str, Option<&str>), std::collections::VecDeque<usize>> =
+        HashMap::new();
+    for (j, h) in head.iter().enumerate() {
+        by_version
+            .entry((h.spec.name.as_str(), h.spec.version.as_deref()))
+            .or_default()
+            .push_back(j);
+    }
     for (i, b) in base.iter().enumerate() {
-        if let Some(j) = (0..head.len()).find(|&j| {
-            !h_used[j] && head[j].spec.name == b.spec.name && head[j].spec.version == b.spec.version
-        }) {
+        let key = (b.spec.name.as_str(), b.spec.version.as_deref());
+        if let Some(j) = by_version.get_mut(&key).and_then(|js| js.pop_front()) {
             b_used[i] = true;
             h_used[j] = true;
             pairs.push((Some(i), Some(j)));
         }
     }
+    // By name alone, where exactly one command of that name is left on each side.
+    let mut base_left: HashMap<&str, usize> = HashMap::new();
+    for (b, _) in base.iter().zip(&b_used).filter(|(_, used)| !**used) {
+        *base_left.entry(b.spec.name.as_str()).or_default() += 1;
+    }
+    let mut head_left: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (j, h) in head.iter().enumerate().filter(|(j, _)| !h_used[*j]) {
+        head_left.entry(h.spec.name.as_str()).or_default().push(j);
+    }
     for i in 0..base.len() {
         if b_used[i] {
             continue;
         }
-        let name = &base[i].spec.name;
-        let in_base: Vec<usize> = (0..base.len())
-            .filter(|&k| !b_used[k] && base[k].spec.name == *name)
-            .collect();
-        let in_head: Vec<usize> = (0..head.len())
-            .filter(|&k| !h_used[k] && head[k].spec.name == *name)
-            .collect();
-        if let ([_], [j]) = (in_base.as_slice(), in_head.as_slice()) {
+        let name = base[i].spec.name.as_str();
+        if base_left.get(name) == Some(&1)
+            && let Some([j]) = head_left.get(name).map(Vec::as_slice)
+        {
             b_used[i] = true;
             h_used[*j] = true;
             pairs.push((Some(i), Some(*j)));
@@ -113,10 +127,26 @@ fn pair(
     pairs
 }
 
+/// How many commands of each name a revision holds.
+struct NameCounts<'r>(HashMap<&'r str, usize>);
+
+impl<'r> NameCounts<'r> {
+    fn of(repo: &'r Repo) -> NameCounts<'r> {
+        let mut counts = HashMap::new();
+        for c in &repo.commands {
+            *counts.entry(c.spec.name.as_str()).or_default() += 1;
+        }
+        NameCounts(counts)
+    }
+
+    fn ambiguous(&self, name: &str) -> bool {
+        self.0.get(name).is_some_and(|&n| n > 1)
+    }
+}
+
 /// `name`, or `name@version` when the name alone is ambiguous in either revision.
-fn display_name(c: &Command, base: &Repo, head: &Repo) -> String {
-    let count = |r: &Repo| r.commands.iter().filter(|o| o.spec.name == c.name).count();
-    if count(base) > 1 || count(head) > 1 {
+fn display_name(c: &Command, counts: &[NameCounts; 2]) -> String {
+    if counts.iter().any(|n| n.ambiguous(&c.name)) {
         format!("{}@{}", c.name, c.version.as_deref().unwrap_or(""))
     } else {
         c.name.clone()
@@ -149,16 +179,17 @@ pub fn field(raw: Raw, verdict: (Class, String)) -> FieldChange {
     }
 }
 
-pub fn diff(base: &Repo, head: &Repo) -> CommandDiff {
+pub fn diff(base: &Repo, head: &Repo, same: &dyn Fn(&Origin, &Origin) -> bool) -> CommandDiff {
     let mut objects = Vec::new();
     let mut renames = Renames::default();
+    let counts = [NameCounts::of(base), NameCounts::of(head)];
     for (b, h) in pair(&base.commands, &head.commands) {
         let b = b.map(|i| &base.commands[i]);
         let h = h.map(|j| &head.commands[j]);
         let change = match (b, h) {
             (None, Some(h)) => object(
                 Kind::Command,
-                display_name(&h.spec, base, head),
+                display_name(&h.spec, &counts),
                 Action::Added,
                 None,
                 Some(&h.origin),
@@ -170,7 +201,7 @@ pub fn diff(base: &Repo, head: &Repo) -> CommandDiff {
             ),
             (Some(b), None) => object(
                 Kind::Command,
-                display_name(&b.spec, base, head),
+                display_name(&b.spec, &counts),
                 Action::Removed,
                 Some(&b.origin),
                 None,
@@ -183,6 +214,8 @@ pub fn diff(base: &Repo, head: &Repo) -> CommandDiff {
                     ),
                 )],
             ),
+            // Equal commands have equal canonical forms: nothing to compare (most pairs).
+            (Some(b), Some(h)) if same(&b.origin, &h.origin) || b.spec == h.spec => None,
             (Some(b), Some(h)) => {
                 let raws = tree::diff(
                     Some(&canonical(&b.spec)),
@@ -225,7 +258,7 @@ pub fn diff(base: &Repo, head: &Repo) -> CommandDiff {
                 }
                 object(
                     Kind::Command,
-                    display_name(&h.spec, base, head),
+                    display_name(&h.spec, &counts),
                     if renamed {
                         Action::Renamed
                     } else {
@@ -237,7 +270,7 @@ pub fn diff(base: &Repo, head: &Repo) -> CommandDiff {
                 )
                 .map(|mut o| {
                     if renamed {
-                        o.renamed_from = Some(display_name(&b.spec, base, head));
+                        o.renamed_from = Some(display_name(&b.spec, &counts));
                     }
                     o
                 })

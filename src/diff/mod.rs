@@ -178,8 +178,15 @@ impl Diff {
 
 /// Compare two repos.
 pub fn diff(base: &Repo, head: &Repo) -> Diff {
+    diff_sharing(base, head, &|_, _| false)
+}
+
+/// Compare two repos where `same(base, head)` says two commands are the same document of a
+/// file both revisions share, so equal whatever their models hold (a lean base keeps only
+/// their identity: see `validate::validate_revisions`).
+pub fn diff_sharing(base: &Repo, head: &Repo, same: &dyn Fn(&Origin, &Origin) -> bool) -> Diff {
     let mut objects = Vec::new();
-    let commands = command::diff(base, head);
+    let commands = command::diff(base, head, same);
     objects.extend(commands.objects);
     objects.extend(command::sources(base, head));
     objects.extend(objects::registries(base, head));

@@ -33,12 +33,22 @@ pub struct RawFile {
     pub content: Content,
 }
 
-/// Where a file's bytes are. Files on disk are read when they are parsed (in parallel, and
-/// dropped right after), so a big repo is never all in memory at once.
+/// Where a file's bytes are. Files on disk and blobs of a git revision are read when they are
+/// parsed (in parallel, and dropped right after), so a big repo is never all in memory at once.
 #[derive(Debug, Clone)]
 pub enum Content {
     Disk(PathBuf),
     Memory(Vec<u8>),
+    Blob(GitBlob),
+}
+
+/// A blob of a git repository, named by its id: two revisions' files with the same id have the
+/// same bytes, so what is known about one holds for the other.
+#[derive(Debug, Clone)]
+pub struct GitBlob {
+    /// The repository's `.git` directory.
+    pub repo: Arc<Path>,
+    pub id: git2::Oid,
 }
 
 impl Content {
@@ -46,7 +56,41 @@ impl Content {
         match self {
             Content::Disk(path) => std::fs::read(path).map(std::borrow::Cow::Owned),
             Content::Memory(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
+            Content::Blob(blob) => blob.read().map(std::borrow::Cow::Owned),
         }
+    }
+
+    /// The git blob id, for a file of a revision.
+    pub fn blob_id(&self) -> Option<git2::Oid> {
+        match self {
+            Content::Blob(blob) => Some(blob.id),
+            _ => None,
+        }
+    }
+}
+
+impl GitBlob {
+    /// The blob's bytes. A repository handle is not shared between threads, so each thread
+    /// that reads blobs opens the repository once.
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        thread_local! {
+            static OPEN: std::cell::RefCell<Option<(Arc<Path>, git2::Repository)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let git = |e: git2::Error| std::io::Error::other(e.message().to_string());
+        OPEN.with(|open| {
+            let mut open = open.borrow_mut();
+            if open.as_ref().is_none_or(|(dir, _)| *dir != self.repo) {
+                *open = Some((
+                    self.repo.clone(),
+                    git2::Repository::open(&self.repo).map_err(git)?,
+                ));
+            }
+            let Some((_, repo)) = open.as_ref() else {
+                return Err(std::io::Error::other("git repository not open"));
+            };
+            Ok(repo.find_blob(self.id).map_err(git)?.content().to_vec())
+        })
     }
 }
 
@@ -261,8 +305,11 @@ pub fn tree_at<'r>(
 fn read_git(dir: &Path, rev: &str) -> Result<Vec<RawFile>, LoadError> {
     let (repo, within) = discover_repo(dir)?;
     let tree = tree_at(&repo, &within, rev)?;
+    // libgit2 hashes every object it reads again to check it; git itself does not (`git
+    // fsck` does), and for 10,000 files it costs as much as parsing a tenth of them.
+    git2::opts::strict_hash_verification(false);
+    let git_dir: Arc<Path> = Arc::from(repo.path());
     let mut out = Vec::new();
-    let mut failure = None;
     tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
         let name = entry.name().unwrap_or_default();
         if name.starts_with('.') {
@@ -270,22 +317,95 @@ fn read_git(dir: &Path, rev: &str) -> Result<Vec<RawFile>, LoadError> {
         }
         if entry.kind() == Some(git2::ObjectType::Blob) && is_declaration_file(name) {
             let rel = format!("{parent}{name}");
-            match repo.find_blob(entry.id()) {
-                Ok(blob) => out.push(RawFile {
-                    path: display_path(dir, &rel),
-                    rel: Arc::from(rel),
-                    content: Content::Memory(blob.content().to_vec()),
+            out.push(RawFile {
+                path: display_path(dir, &rel),
+                rel: Arc::from(rel),
+                content: Content::Blob(GitBlob {
+                    repo: git_dir.clone(),
+                    id: entry.id(),
                 }),
-                Err(e) => {
-                    failure = Some(e);
-                    return git2::TreeWalkResult::Abort;
-                }
-            }
+            });
         }
         git2::TreeWalkResult::Ok
     })?;
-    match failure {
-        Some(e) => Err(e.into()),
-        None => Ok(out),
+    Ok(out)
+}
+
+/// For each file of `base` (a git revision), the index of the file of `head` at the same path
+/// that holds the same bytes, as git already knows without reading either: the same blob id
+/// in two revisions; for a work tree, no change in git's diff of the base against it (its
+/// index's record of each file's state), a regular file of the blob's size.
+pub fn shared_files(
+    base: &Source,
+    base_files: &[RawFile],
+    head: &Source,
+    head_files: &[RawFile],
+) -> Result<Vec<Option<usize>>, LoadError> {
+    let by_rel: std::collections::HashMap<&str, usize> = head_files
+        .iter()
+        .enumerate()
+        .map(|(j, f)| (f.rel.as_ref(), j))
+        .collect();
+    let changed = match (base, head) {
+        (Source::Git { rev, .. }, Source::Dir(dir)) => Some(changed_in_work_tree(dir, rev)?),
+        _ => None,
+    };
+    let repo = match &changed {
+        Some(_) => Some(discover_repo(head.dir())?.0),
+        None => None,
+    };
+    let odb = repo.as_ref().map(git2::Repository::odb).transpose()?;
+    let same_as_blob = |id: git2::Oid, h: &RawFile, rel: &str| match (&h.content, &changed, &odb) {
+        (Content::Blob(blob), _, _) => blob.id == id,
+        (Content::Disk(path), Some(changed), Some(odb)) => {
+            !changed.contains(rel)
+                && std::fs::symlink_metadata(path).is_ok_and(|m| {
+                    m.file_type().is_file()
+                        && odb
+                            .read_header(id)
+                            .is_ok_and(|(size, _)| size as u64 == m.len())
+                })
+        }
+        _ => false,
+    };
+    Ok(base_files
+        .iter()
+        .map(|b| {
+            let j = *by_rel.get(b.rel.as_ref())?;
+            let h = &head_files[j];
+            let same = h.path == b.path && same_as_blob(b.content.blob_id()?, h, &b.rel);
+            same.then_some(j)
+        })
+        .collect())
+}
+
+/// Paths (relative to `dir`) that differ between `rev` and the work tree, as `git diff <rev>`
+/// sees them, untracked files included.
+fn changed_in_work_tree(
+    dir: &Path,
+    rev: &str,
+) -> Result<std::collections::HashSet<String>, LoadError> {
+    let (repo, within) = discover_repo(dir)?;
+    let tree = tree_at(&repo, "", rev)?;
+    let mut opts = git2::DiffOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_typechange(true);
+    let prefix = if within.is_empty() {
+        String::new()
+    } else {
+        opts.pathspec(&within);
+        format!("{within}/")
+    };
+    let diff = repo.diff_tree_to_workdir_with_index(Some(&tree), Some(&mut opts))?;
+    let mut changed = std::collections::HashSet::new();
+    for delta in diff.deltas() {
+        for file in [delta.old_file(), delta.new_file()] {
+            if let Some(path) = file.path().and_then(Path::to_str) {
+                let path = path.replace('\\', "/");
+                changed.insert(path.strip_prefix(&prefix).unwrap_or(&path).to_string());
+            }
+        }
     }
+    Ok(changed)
 }

@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 /// What one file contributes.
+#[derive(Clone)]
 pub struct FileReport {
     pub repo: Repo,
     pub diagnostics: Vec<Diagnostic>,

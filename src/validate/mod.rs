@@ -116,11 +116,134 @@ pub fn validate_locked(
         .par_iter()
         .map(|f| document::check_file(f, limits))
         .collect();
+    assemble(files, reports, limits, which, lock)
+}
+
+/// Validate two revisions of one repo, checking once each file they share: `shared[i]` is the
+/// index of the head file with the same path and bytes as base file `i`, whose findings hold
+/// for both. The rules across documents run on each revision whole.
+///
+/// With `lean`, the base ends without a second copy of the shared files' commands: each whose
+/// name and version are unique in both revisions is left in the base's model as its identity
+/// (name, version, image) and origin, for a caller that compares it with the head's by origin
+/// (the diff). Its diagnostics and counts are those of the whole base.
+pub fn validate_revisions(
+    base: (&[RawFile], Option<&LockInput>),
+    head: (&[RawFile], Option<&LockInput>),
+    shared: &[Option<usize>],
+    which: Environments,
+    lean: bool,
+) -> (Validation, Validation) {
+    let limits = Limits::default();
+    let mut head_reports: Vec<document::FileReport> = head
+        .0
+        .par_iter()
+        .map(|f| document::check_file(f, &limits))
+        .collect();
+    let shared_with = |i: usize| {
+        shared
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|&j| j < head.0.len())
+    };
+    // The head's shared files lend their commands to the base while its rules run, and get
+    // them back after: one copy of the model at a time.
+    let checked: Vec<Option<document::FileReport>> = base
+        .0
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| match shared_with(i) {
+            Some(j) if !lean => Some(head_reports[j].clone()),
+            Some(_) => None,
+            None => Some(document::check_file(f, &limits)),
+        })
+        .collect();
+    let mut lent = Vec::new();
+    let mut base_reports = Vec::with_capacity(checked.len());
+    for (i, report) in checked.into_iter().enumerate() {
+        let report = match (report, shared_with(i)) {
+            (Some(report), _) => report,
+            (None, Some(j)) => {
+                let commands = std::mem::take(&mut head_reports[j].repo.commands);
+                let mut lend = head_reports[j].clone();
+                lend.repo.commands = commands;
+                lent.push((j, base_reports.len()));
+                lend
+            }
+            (None, None) => document::check_file(&base.0[i], &limits),
+        };
+        base_reports.push(report);
+    }
+    if lent.is_empty() {
+        return (
+            assemble(base.0, base_reports, &limits, which, base.1),
+            assemble(head.0, head_reports, &limits, which, head.1),
+        );
+    }
+    // Where each report's commands will be in the base's model.
+    let mut starts = Vec::with_capacity(base_reports.len());
+    let mut at = 0;
+    for r in &base_reports {
+        starts.push((at, r.repo.commands.len()));
+        at += r.repo.commands.len();
+    }
+    let mut base_v = assemble(base.0, base_reports, &limits, which, base.1);
+    // `assemble` lays the reports' commands out in order, before any it adds: give each shared
+    // file's back to the head, leaving the identity where the key is unambiguous.
+    let key = |c: &crate::model::Declared<crate::model::Command>| {
+        (c.spec.name.clone(), c.spec.version.clone())
+    };
+    let mut counts: std::collections::HashMap<_, (usize, usize)> = std::collections::HashMap::new();
+    for c in &base_v.repo.commands {
+        counts.entry(key(c)).or_default().0 += 1;
+    }
+    for r in &head_reports {
+        for c in &r.repo.commands {
+            counts.entry(key(c)).or_default().1 += 1;
+        }
+    }
+    for (j, k) in lent {
+        let (at, n) = starts[k];
+        head_reports[j].repo.commands.reserve_exact(n);
+        for c in &mut base_v.repo.commands[at..at + n] {
+            let identity = crate::model::Command {
+                name: c.spec.name.clone(),
+                version: c.spec.version.clone(),
+                image: c.spec.image.clone(),
+                ..crate::model::Command::default()
+            };
+            let full = if counts.get(&key(c)) == Some(&(1, 1)) {
+                std::mem::replace(&mut c.spec, identity)
+            } else {
+                c.spec.clone()
+            };
+            head_reports[j].repo.commands.push(crate::model::Declared {
+                spec: full,
+                origin: c.origin.clone(),
+            });
+        }
+    }
+    let head_v = assemble(head.0, head_reports, &limits, which, head.1);
+    (base_v, head_v)
+}
+
+/// A revision's validation from its files' own findings: the rules across documents added.
+fn assemble(
+    files: &[RawFile],
+    reports: Vec<document::FileReport>,
+    limits: &Limits,
+    which: Environments,
+    lock: Option<&LockInput>,
+) -> Validation {
     let mut v = Validation {
         files: files.len(),
         ..Validation::default()
     };
     let mut via = Vec::new();
+    v.repo
+        .commands
+        .reserve_exact(reports.iter().map(|r| r.repo.commands.len()).sum());
     // Documents without `kind` that are not Commands are errors in a declaration repo. In a
     // tool's own repo (nothing declares a kind; its command found by shape, from a label or a
     // Dockerfile) they are the tool's other files, and are left alone.
