@@ -203,7 +203,12 @@ impl Fetcher<'_> {
 
     async fn url(&self, s: &CommandSource) -> Result<LockEntry, Failure> {
         let url = s.url.clone().unwrap_or_default();
-        let bytes = crate::backend::download::fetch(&url, self.opts.max_bytes, self.opts.timeout)
+        let bytes = crate::backend::download::fetch(
+            &url,
+            self.opts.max_bytes,
+            self.opts.timeout,
+            self.opts.ca_cert.as_deref(),
+        )
             .await
             .map_err(|e| fail(e.to_string(), None))?;
         let actual = sha256_hex(&bytes);
