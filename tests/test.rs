@@ -29,6 +29,7 @@ mod site_fixes;
 mod site_serve;
 mod trust;
 mod trust_access;
+mod tls_sources;
 mod trust_stored;
 mod validate;
 mod workflows;

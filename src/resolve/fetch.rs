@@ -50,6 +50,7 @@ pub fn hosts(
                     HostSettings {
                         credentials,
                         insecure,
+                        tls: r.spec.url.starts_with("https://"),
                     },
                 );
             }

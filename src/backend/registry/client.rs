@@ -24,6 +24,8 @@ pub struct HostSettings {
     pub credentials: Option<Credentials>,
     /// Declared with an `http://` URL.
     pub insecure: bool,
+    /// Declared with an `https://` URL: TLS even on a loopback address.
+    pub tls: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,7 +133,8 @@ impl RegistryClient {
     }
 
     fn base(&self, image: &ImageRef) -> String {
-        let plain = image.is_loopback() || self.settings(image).insecure;
+        let settings = self.settings(image);
+        let plain = settings.insecure || (image.is_loopback() && !settings.tls);
         let scheme = if plain { "http" } else { "https" };
         format!("{scheme}://{}/v2/{}", image.api_host(), image.repository)
     }
