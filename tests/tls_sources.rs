@@ -39,7 +39,10 @@ fn lock_reads_labels_from_a_registry_behind_a_private_ca() {
         .unwrap_or_default()
         .to_string();
     assert!(message.contains(HINT), "{}", refused.stdout);
-    assert!(message.contains(&reg.host()), "names the registry: {message}");
+    assert!(
+        message.contains(&reg.host()),
+        "names the registry: {message}"
+    );
     let written = std::fs::read_to_string(x.root().join("xcs.lock")).unwrap_or_default();
     assert!(!written.contains(&digest), "nothing locked: {written}");
 
@@ -48,7 +51,8 @@ fn lock_reads_labels_from_a_registry_behind_a_private_ca() {
     std::fs::write(&not_pem, "hello").expect("write");
     let bad = x.exec(["lock", ".", "--ca-cert", "not-a-cert.pem"]).code(2);
     assert!(
-        bad.stderr.contains("not-a-cert.pem is not a PEM certificate"),
+        bad.stderr
+            .contains("not-a-cert.pem is not a PEM certificate"),
         "{}",
         bad.stderr
     );
@@ -84,7 +88,10 @@ fn url_source_over_https_with_a_private_ca() {
     let url = files.file("remote.json", body.clone());
     let x = Xcs::new()
         // A Registry with a secret in the same repo: it must stay out of every output.
-        .file("registries/lab.yaml", tls_registry_doc("registry.lab.example.org"))
+        .file(
+            "registries/lab.yaml",
+            tls_registry_doc("registry.lab.example.org"),
+        )
         .file("commands/remote.yaml", format!("from: url\nurl: {url}\n"))
         .env("XCS_TEST_REG_PASS", CANARY);
 
@@ -110,5 +117,10 @@ fn url_source_over_https_with_a_private_ca() {
         xcs::model::lock::sha256_hex(&body).as_str()
     );
     x.exec(["validate", "."]).code(0);
-    no_canary(&[&refused.stdout, &refused.stderr, &locked.stdout, &locked.stderr]);
+    no_canary(&[
+        &refused.stdout,
+        &refused.stderr,
+        &locked.stdout,
+        &locked.stderr,
+    ]);
 }

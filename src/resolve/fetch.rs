@@ -210,8 +210,8 @@ impl Fetcher<'_> {
             self.opts.timeout,
             self.opts.ca_cert.as_deref(),
         )
-            .await
-            .map_err(|e| fail(e.to_string(), None))?;
+        .await
+        .map_err(|e| fail(e.to_string(), None))?;
         let actual = sha256_hex(&bytes);
         if let Some(pin) = &s.sha256
             && !pin.eq_ignore_ascii_case(&actual)

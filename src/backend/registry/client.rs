@@ -488,7 +488,11 @@ pub async fn read_capped(mut resp: reqwest::Response, cap: u64) -> Result<Vec<u8
         return Err(format!("the answer is larger than {cap} bytes"));
     }
     let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| crate::backend::https::describe(&e))? {
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| crate::backend::https::describe(&e))?
+    {
         if out.len() as u64 + chunk.len() as u64 > cap {
             return Err(format!("the answer is larger than {cap} bytes"));
         }
