@@ -108,3 +108,37 @@ pub fn describe(e: &reqwest::Error) -> String {
         text
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_ca_file_is_refused_naming_it() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let missing = dir.path().join("missing.pem");
+        let e = client(Settings::new(Some(&missing))).expect_err("missing file");
+        assert!(matches!(e, HttpsError::ReadCa { .. }), "{e}");
+        assert!(e.to_string().contains("missing.pem"), "{e}");
+        let text = dir.path().join("text.pem");
+        std::fs::write(&text, "not a certificate").expect("write");
+        let e = client(Settings::new(Some(&text))).expect_err("no certificate");
+        assert!(matches!(e, HttpsError::NotPem { .. }), "{e}");
+        assert!(e.to_string().contains("text.pem"), "{e}");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn a_refused_certificate_is_found_deep_in_the_chain() {
+        let deep = Outer(std::io::Error::other(
+            "invalid peer certificate: UnknownIssuer",
+        ));
+        assert!(untrusted(&deep));
+        assert!(!untrusted(&Outer(std::io::Error::other(
+            "connection refused"
+        ))));
+    }
+}
