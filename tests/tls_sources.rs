@@ -1,11 +1,14 @@
 //! `--ca-cert` for the clients beside XNAT: `xcs lock` reading labels from a registry over TLS
 //! through a private CA (Debian's `docker-registry` with htpasswd), and a `from: url` document
-//! from an HTTPS file server with that CA; refused with the one hint without it.
+//! from an HTTPS file server with that CA, and `xcs plan`'s Kubernetes tag check against that
+//! registry; each refused with the one hint without it.
 
 use crate::labels::{CANARY, command, label, labels, lock_json, no_canary, source, with_code};
 use crate::support::Xcs;
+use crate::support::kube_fake::KubeFake;
 use crate::support::registry::DockerRegistry;
 use crate::support::tls::{HttpsFiles, private_ca};
+use crate::support::xnat_sim::{Sim, SimConfig};
 use serde_json::json;
 
 const HINT: &str =
@@ -122,5 +125,56 @@ fn url_source_over_https_with_a_private_ca() {
         &refused.stderr,
         &locked.stdout,
         &locked.stderr,
+    ]);
+}
+
+/// `xcs plan`'s Kubernetes tag check asks the registry over TLS with the same `--ca-cert`.
+#[test]
+fn plan_checks_tags_in_a_registry_behind_a_private_ca() {
+    const NS: &str = "xnat-jobs";
+    let pki = tempfile::tempdir().expect("tmp");
+    let _ = private_ca(pki.path());
+    let ca = pki.path().join("ca.pem");
+    let reg = DockerRegistry::start_tls("tester", CANARY, pki.path());
+    reg.push_image("xcs-tls/tool", "1.0", labels(&label(&["tool"])));
+    let mut tool = command("tool");
+    let image = format!("{}/xcs-tls/tool:1.0", reg.host());
+    tool["image"] = json!(image);
+    let kube = KubeFake::start().namespace(NS);
+    let sim = Sim::start(SimConfig::default());
+    let x = Xcs::new();
+    let config = x.root().join("kubeconfig");
+    std::fs::write(&config, kube.kubeconfig(NS)).expect("write kubeconfig");
+    let x = x
+        .file("repo/registries/lab.yaml", tls_registry_doc(&reg.host()))
+        .file(
+            "repo/backend.yaml",
+            format!("kind: ComputeBackend\nname: k8s\nbackend: kubernetes\nkubernetes:\n  namespace: {NS}\n"),
+        )
+        .file("repo/commands/tool.json", tool.to_string())
+        .xnat(&sim)
+        .env("KUBECONFIG", config.to_str().expect("utf-8 path"))
+        .env("HOME", "/nonexistent")
+        .env("XCS_TEST_REG_PASS", CANARY);
+
+    let refused = x.exec(["plan", "repo"]).code(1);
+    assert!(
+        refused.stdout.contains(HINT) && refused.stdout.contains(&reg.host()),
+        "{}",
+        refused.stdout
+    );
+    let checked = x
+        .exec(["plan", "repo", "--ca-cert", ca.to_str().expect("path")])
+        .code(0);
+    assert!(
+        checked.stdout.contains("+ create  command tool") && !checked.stdout.contains("error:"),
+        "{}",
+        checked.stdout
+    );
+    no_canary(&[
+        &refused.stdout,
+        &refused.stderr,
+        &checked.stdout,
+        &checked.stderr,
     ]);
 }
