@@ -27,6 +27,7 @@ mod site;
 mod site_features;
 mod site_fixes;
 mod site_serve;
+mod tls_sources;
 mod trust;
 mod trust_access;
 mod trust_stored;

@@ -15,7 +15,13 @@ pub enum DownloadError {
 }
 
 /// The body at `url`, at most `cap` bytes.
-pub async fn fetch(url: &str, cap: u64, timeout: Duration) -> Result<Vec<u8>, DownloadError> {
+/// TLS is verified against the system's roots plus `ca_cert` when given.
+pub async fn fetch(
+    url: &str,
+    cap: u64,
+    timeout: Duration,
+    ca_cert: Option<&std::path::Path>,
+) -> Result<Vec<u8>, DownloadError> {
     let failed = |message: String| DownloadError::Failed {
         url: url.to_string(),
         message,
@@ -32,18 +38,17 @@ pub async fn fetch(url: &str, cap: u64, timeout: Duration) -> Result<Vec<u8>, Do
             url: url.to_string(),
         });
     }
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .user_agent(concat!("xcs/", env!("CARGO_PKG_VERSION")))
+    let client = super::https::client(super::https::Settings {
+        timeout: Some(timeout),
         // A redirect must not lead from https to plain http elsewhere: follow none.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| failed(e.without_url().to_string()))?;
+        ..super::https::Settings::new(ca_cert)
+    })
+    .map_err(|e| failed(e.to_string()))?;
     let resp = client
         .get(url)
         .send()
         .await
-        .map_err(|e| failed(e.without_url().to_string()))?;
+        .map_err(|e| failed(super::https::describe(&e.without_url())))?;
     if !resp.status().is_success() {
         return Err(DownloadError::Status {
             url: url.to_string(),

@@ -4,5 +4,6 @@
 
 pub mod docker;
 pub mod download;
+pub mod https;
 pub mod kube;
 pub mod registry;

@@ -26,15 +26,23 @@ pub struct XnatArgs {
     /// Read the password from standard input.
     #[arg(long)]
     pub password_stdin: bool,
-    /// Trust this extra CA certificate (PEM), for a site with a private CA.
-    #[arg(long, value_name = "PEM")]
-    pub ca_cert: Option<PathBuf>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// Seconds before a request is given up (it is retried when safe).
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+}
+
+/// The one `--ca-cert`, for every subcommand that talks HTTPS (XNAT, registries, file servers).
+#[derive(Debug, clap::Args)]
+pub struct TlsArgs {
+    /// Trust this extra CA (PEM, one or more certificates) besides the system's, for an XNAT,
+    /// registry or file server behind a private CA.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -88,7 +96,7 @@ impl XnatArgs {
                 (user, Secret::new(password))
             };
         let mut endpoint = Endpoint::new(&url, &user, password);
-        endpoint.ca_cert = self.ca_cert.clone();
+        endpoint.ca_cert = self.tls.ca_cert.clone();
         endpoint.timeout = Duration::from_secs(self.timeout.max(1));
         endpoint.concurrency = self.concurrency.max(1);
         Ok(Client::new(endpoint)?)

@@ -28,6 +28,8 @@ pub struct Args {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    #[command(flatten)]
+    tls: super::connection::TlsArgs,
     #[arg(long, value_parser = Format::parser(TEXT_OR_JSON), default_value = "text")]
     format: Format,
 }
@@ -42,6 +44,7 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     };
     opts.timeout = Duration::from_secs(args.timeout.max(1));
     opts.concurrency = args.concurrency.max(1);
+    opts.ca_cert = args.tls.ca_cert.clone();
     let report = runtime()?.block_on(xcs::resolve::lock(&opts, args.check))?;
     let v = &report.validation;
     let counts = v.counts();

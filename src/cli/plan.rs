@@ -56,10 +56,9 @@ pub fn run(args: Args, color: bool) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let (mut plan, _) = rt.block_on(xcs::xnat::observe::plan(&client, &repo, &opts))?;
     // Kubernetes pulls at launch, so a tag typo would fail there: check every tag now.
-    let (missing, _) = rt.block_on(xcs::resolve::check_tags(
-        &repo,
-        &xcs::resolve::Options::new(&args.dir),
-    ))?;
+    let mut tag_opts = xcs::resolve::Options::new(&args.dir);
+    tag_opts.ca_cert = args.xnat.tls.ca_cert.clone();
+    let (missing, _) = rt.block_on(xcs::resolve::check_tags(&repo, &tag_opts))?;
     for m in &missing {
         plan.notes.push(format!(
             "error: {} (commands: {})",

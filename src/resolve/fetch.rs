@@ -50,6 +50,7 @@ pub fn hosts(
                     HostSettings {
                         credentials,
                         insecure,
+                        tls: r.spec.url.starts_with("https://"),
                     },
                 );
             }
@@ -203,9 +204,14 @@ impl Fetcher<'_> {
 
     async fn url(&self, s: &CommandSource) -> Result<LockEntry, Failure> {
         let url = s.url.clone().unwrap_or_default();
-        let bytes = crate::backend::download::fetch(&url, self.opts.max_bytes, self.opts.timeout)
-            .await
-            .map_err(|e| fail(e.to_string(), None))?;
+        let bytes = crate::backend::download::fetch(
+            &url,
+            self.opts.max_bytes,
+            self.opts.timeout,
+            self.opts.ca_cert.as_deref(),
+        )
+        .await
+        .map_err(|e| fail(e.to_string(), None))?;
         let actual = sha256_hex(&bytes);
         if let Some(pin) = &s.sha256
             && !pin.eq_ignore_ascii_case(&actual)

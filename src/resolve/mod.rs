@@ -40,6 +40,8 @@ pub struct Options {
     pub concurrency: usize,
     /// Largest document (`from: url`, `from: image-file`) accepted.
     pub max_bytes: u64,
+    /// An extra trusted CA (PEM) for registries and `from: url` servers (`--ca-cert`).
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Options {
@@ -51,6 +53,7 @@ impl Options {
             timeout: Duration::from_secs(30),
             concurrency: 8,
             max_bytes: 1024 * 1024,
+            ca_cert: None,
         }
     }
 }
@@ -59,8 +62,8 @@ impl Options {
 pub enum ResolveError {
     #[error(transparent)]
     Load(#[from] crate::load::LoadError),
-    #[error("cannot start the HTTP client: {0}")]
-    Client(String),
+    #[error(transparent)]
+    Client(#[from] crate::backend::https::HttpsError),
     #[error("writing {path}: {source}")]
     Write {
         path: PathBuf,
@@ -204,8 +207,12 @@ pub async fn fetch_all(
     opts: &Options,
 ) -> Result<(Vec<Result<LockEntry, fetch::Failure>>, Stats), ResolveError> {
     let (hosts, broken) = fetch::hosts(repo, opts);
-    let registry = RegistryClient::new(hosts, opts.timeout, opts.concurrency)
-        .map_err(|e| ResolveError::Client(e.to_string()))?;
+    let registry = RegistryClient::new(
+        hosts,
+        opts.timeout,
+        opts.concurrency,
+        opts.ca_cert.as_deref(),
+    )?;
     let fetcher = fetch::Fetcher {
         opts,
         registry,
@@ -283,8 +290,12 @@ pub async fn check_tags(
         return Ok((Vec::new(), Stats::default()));
     }
     let (hosts, broken) = fetch::hosts(repo, opts);
-    let client = RegistryClient::new(hosts, opts.timeout, opts.concurrency)
-        .map_err(|e| ResolveError::Client(e.to_string()))?;
+    let client = RegistryClient::new(
+        hosts,
+        opts.timeout,
+        opts.concurrency,
+        opts.ca_cert.as_deref(),
+    )?;
     let mut images: std::collections::BTreeMap<&str, Vec<String>> =
         std::collections::BTreeMap::new();
     for c in &repo.commands {

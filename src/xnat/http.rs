@@ -68,37 +68,13 @@ pub struct Client {
 
 impl Client {
     pub fn new(endpoint: Endpoint) -> Result<Client> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .cookie_store(true)
-            .timeout(endpoint.timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(path) = &endpoint.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| {
-                XnatError::Setup(format!(
-                    "cannot read CA certificate {}: {e}",
-                    path.display()
-                ))
-            })?;
-            // reqwest accepts text without any certificate in it and fails only at connect
-            // time with a TLS error; say what is wrong now. A bundle of several is fine.
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .ok()
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| {
-                    XnatError::Setup(format!(
-                        "{} is not a PEM certificate (no `-----BEGIN CERTIFICATE-----` block)",
-                        path.display()
-                    ))
-                })?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let http = builder
-            .build()
-            .map_err(|e| XnatError::Setup(format!("HTTP client: {e}")))?;
+        let http = crate::backend::https::client(crate::backend::https::Settings {
+            user_agent: USER_AGENT,
+            timeout: Some(endpoint.timeout),
+            cookies: true,
+            ..crate::backend::https::Settings::new(endpoint.ca_cert.as_deref())
+        })
+        .map_err(|e| XnatError::Setup(e.to_string()))?;
         Ok(Client {
             http,
             limit: Arc::new(Semaphore::new(endpoint.concurrency.max(1))),
@@ -394,14 +370,11 @@ fn transport_message(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
-    let hint = if detail.to_ascii_lowercase().contains("certificate") {
-        "; the server's TLS certificate is not trusted here: for a site with a private CA, pass --ca-cert FILE"
-    } else {
-        ""
-    };
     if detail.is_empty() {
         kind.to_string()
+    } else if crate::backend::https::untrusted(e) {
+        format!("{kind} ({detail}); {}", crate::backend::https::UNTRUSTED)
     } else {
-        format!("{kind} ({detail}){hint}")
+        format!("{kind} ({detail})")
     }
 }

@@ -33,20 +33,27 @@ pub struct DockerRegistry {
     pub port: u16,
     pub user: String,
     pub password: String,
+    scheme: &'static str,
 }
 
 impl DockerRegistry {
     pub fn start(user: &str, password: &str) -> DockerRegistry {
-        DockerRegistry::start_with(user, password, true)
+        DockerRegistry::start_with(user, password, true, None)
     }
 
     /// Without htpasswd auth (bcrypt costs ~0.1 s a request): for the bench, where the bearer
     /// front is the only gate and the registry's own cost would drown what is measured.
     pub fn start_open() -> DockerRegistry {
-        DockerRegistry::start_with("open", "open", false)
+        DockerRegistry::start_with("open", "open", false, None)
     }
 
-    fn start_with(user: &str, password: &str, auth: bool) -> DockerRegistry {
+    /// Over TLS with the certificate `tls::private_ca(pki)` made in `pki` (for 127.0.0.1); the
+    /// tests' own pushes trust its `ca.pem`.
+    pub fn start_tls(user: &str, password: &str, pki: &Path) -> DockerRegistry {
+        DockerRegistry::start_with(user, password, true, Some(pki))
+    }
+
+    fn start_with(user: &str, password: &str, auth: bool, pki: Option<&Path>) -> DockerRegistry {
         let dir = tempfile::Builder::new()
             .prefix("xcs-labels-registry-")
             .tempdir()
@@ -62,6 +69,18 @@ impl DockerRegistry {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: xcs-test-secret\n",
             data = dir.path().join("data").display(),
         );
+        // `tls` belongs under `http:`, which the text above ends with.
+        let mut client = reqwest::blocking::Client::builder();
+        if let Some(pki) = pki {
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                pki.join("server.pem").display(),
+                pki.join("server.key").display()
+            ));
+            let ca = std::fs::read(pki.join("ca.pem")).expect("ca.pem");
+            client = client
+                .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("CA certificate"));
+        }
         if auth {
             let ht = dir.path().join("htpasswd");
             config.push_str(&format!(
@@ -81,11 +100,12 @@ impl DockerRegistry {
             .expect("docker-registry must be installed: tests/run installs it");
         let reg = DockerRegistry {
             child,
-            client: reqwest::blocking::Client::new(),
+            client: client.build().expect("HTTP client"),
             _dir: dir,
             port,
             user: user.into(),
             password: password.into(),
+            scheme: if pki.is_some() { "https" } else { "http" },
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while reg.client.get(format!("{}/v2/", reg.url())).send().is_err() {
@@ -99,7 +119,7 @@ impl DockerRegistry {
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", self.scheme, self.port)
     }
 
     pub fn host(&self) -> String {

@@ -77,19 +77,6 @@ async fn file_sha256(path: &Path, on_bytes: OnBytes<'_>) -> Result<String, LoadE
     Ok(hex(ctx.finish().as_ref()))
 }
 
-/// reqwest's error with its causes (a TLS refusal is in the innermost one), without the URL
-/// (it is in the message already); an untrusted certificate gets the hint of what to pass.
-fn transport_message(e: reqwest::Error) -> String {
-    let text = crate::backend::registry::plain_error(&e.without_url());
-    if text.to_ascii_lowercase().contains("certificate") {
-        format!(
-            "{text}; the server's TLS certificate is not trusted here: for a private CA, pass --ca-cert FILE"
-        )
-    } else {
-        text
-    }
-}
-
 static DOWNLOADS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Download an https archive into a temporary file, hashing it on the way. TLS is verified
@@ -106,30 +93,19 @@ async fn download(
     if !url.starts_with("https://") {
         return Err(fail(&"only https URLs are fetched"));
     }
-    let mut builder =
-        reqwest::Client::builder().user_agent(concat!("xcs/", env!("CARGO_PKG_VERSION")));
-    if let Some(path) = ca_cert {
-        let pem = std::fs::read(path).map_err(|e| {
-            fail(&format!(
-                "cannot read CA certificate {}: {e}",
-                path.display()
-            ))
-        })?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .ok()
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| fail(&format!("{} is not a PEM certificate", path.display())))?;
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    let client = builder.build().map_err(|e| fail(&e))?;
+    // No overall timeout: an archive may take long; the connect timeout still holds.
+    let client = crate::backend::https::client(crate::backend::https::Settings {
+        // Release downloads redirect to a storage host; reqwest's default limit, as before.
+        redirect: reqwest::redirect::Policy::default(),
+        ..crate::backend::https::Settings::new(ca_cert)
+    })
+    .map_err(|e| fail(&e))?;
     let response = client
         .get(url)
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| fail(&transport_message(e)))?;
+        .map_err(|e| fail(&crate::backend::https::describe(&e.without_url())))?;
     let total = response.content_length();
     let n = DOWNLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("xcs-archive-{}-{n}.tar", std::process::id()));
@@ -144,7 +120,7 @@ async fn download(
     let mut stream = response.bytes_stream();
     let mut done = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| fail(&transport_message(e)))?;
+        let chunk = chunk.map_err(|e| fail(&crate::backend::https::describe(&e.without_url())))?;
         ctx.update(&chunk);
         file.write_all(&chunk).await.map_err(|e| fail(&e))?;
         done += chunk.len() as u64;

@@ -24,6 +24,8 @@ pub struct HostSettings {
     pub credentials: Option<Credentials>,
     /// Declared with an `http://` URL.
     pub insecure: bool,
+    /// Declared with an `https://` URL: TLS even on a loopback address.
+    pub tls: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,12 +100,14 @@ impl RegistryClient {
         hosts: HashMap<String, HostSettings>,
         timeout: Duration,
         concurrency: usize,
-    ) -> Result<RegistryClient, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("xcs/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::limited(4))
-            .build()?;
+        ca_cert: Option<&std::path::Path>,
+    ) -> Result<RegistryClient, crate::backend::https::HttpsError> {
+        let http = crate::backend::https::client(crate::backend::https::Settings {
+            timeout: Some(timeout),
+            // Blob downloads redirect to storage (S3, a CDN).
+            redirect: reqwest::redirect::Policy::limited(4),
+            ..crate::backend::https::Settings::new(ca_cert)
+        })?;
         Ok(RegistryClient {
             http,
             hosts,
@@ -129,7 +133,8 @@ impl RegistryClient {
     }
 
     fn base(&self, image: &ImageRef) -> String {
-        let plain = image.is_loopback() || self.settings(image).insecure;
+        let settings = self.settings(image);
+        let plain = settings.insecure || (image.is_loopback() && !settings.tls);
         let scheme = if plain { "http" } else { "https" };
         format!("{scheme}://{}/v2/{}", image.api_host(), image.repository)
     }
@@ -411,7 +416,7 @@ impl RegistryClient {
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         result.map_err(|e| RegistryError::Unreachable {
             registry: image.api_host().to_string(),
-            message: plain_error(&e),
+            message: crate::backend::https::describe(&e),
         })
     }
 }
@@ -422,17 +427,6 @@ fn authorize(req: reqwest::RequestBuilder, auth: &Auth) -> reqwest::RequestBuild
         Auth::Basic(c) => req.basic_auth(&c.username, Some(c.password.expose())),
         Auth::Bearer(t) => req.bearer_auth(t.expose()),
     }
-}
-
-/// A transport error with its chain of causes (URLs carry no credentials: those go in headers).
-pub(crate) fn plain_error(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    text
 }
 
 fn show(image: &ImageRef) -> String {
@@ -494,7 +488,11 @@ pub async fn read_capped(mut resp: reqwest::Response, cap: u64) -> Result<Vec<u8
         return Err(format!("the answer is larger than {cap} bytes"));
     }
     let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| plain_error(&e))? {
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| crate::backend::https::describe(&e))?
+    {
         if out.len() as u64 + chunk.len() as u64 > cap {
             return Err(format!("the answer is larger than {cap} bytes"));
         }

@@ -11,7 +11,6 @@ mod client;
 pub mod reference;
 pub mod wire;
 
-pub(crate) use client::plain_error;
 pub use client::{
     Credentials, HostSettings, ImageLabels, RegistryClient, RegistryError, Stats, read_capped,
 };
