@@ -599,3 +599,53 @@ async fn search_facets_url_state_and_highlights_in_chromium() {
     assert!(gpu.is_displayed().await.expect("displayed"), "unfolds");
     c.close().await.expect("close");
 }
+
+/// An image that 150 commands use: its page shows 100, and Next / Previous walk the pages in
+/// Chromium (relative links from `page/2/` included).
+#[tokio::test(flavor = "current_thread")]
+async fn image_pages_paginate_in_chromium() {
+    let driver = Driver::start();
+    let mut xcs = Xcs::new().catalog("catalog");
+    for i in 0..150 {
+        xcs = xcs.file(
+            &format!("catalog/commands/big-{i:03}.yaml"),
+            format!(
+                "kind: Command\nname: big-{i:03}\nversion: \"1.0\"\nimage: lab/big:1.0\ncommand-line: run\n"
+            ),
+        );
+    }
+    let server = Server::start(&xcs.root().join("catalog"), &xcs.root().join("out"), false);
+    let c = connect(&driver).await;
+    c.goto(&format!("{}images/lab-big/", server.url))
+        .await
+        .expect("image page");
+    let rows = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.find_all(Locator::Css("main tbody tr"))
+                .await
+                .expect("rows")
+                .len()
+        }
+    };
+    assert_eq!(rows(&c).await, 100);
+    click(&c, Locator::LinkText("Next →"), "next page").await;
+    assert_eq!(
+        c.current_url().await.expect("url").path(),
+        "/images/lab-big/page/2/index.html"
+    );
+    assert_eq!(rows(&c).await, 50);
+    assert_eq!(
+        text_of(&c, Locator::Css("h1"), "h1").await,
+        "lab/big",
+        "page 2 is still the image's page"
+    );
+    assert_eq!(broken_links_on_page(&c).await, json!([]), "links on page 2");
+    click(&c, Locator::LinkText("← Previous"), "previous page").await;
+    assert_eq!(
+        c.current_url().await.expect("url").path(),
+        "/images/lab-big/index.html"
+    );
+    assert_eq!(rows(&c).await, 100);
+    c.close().await.expect("close");
+}

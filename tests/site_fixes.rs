@@ -181,3 +181,59 @@ fn serve_sends_csp_and_frame_refusal_as_headers() {
         assert!(head.contains("\r\nx-frame-options: deny"), "{path}: {head}");
     }
 }
+
+/// An image that hundreds of commands use gets pages of `PER_PAGE` (100) rows like the command
+/// list, linked previous/next, together listing every command once.
+#[test]
+fn image_pages_are_paginated() {
+    let mut xcs = Xcs::new();
+    for i in 0..205 {
+        xcs = xcs.file(
+            &format!("repo/commands/c{i:03}.yaml"),
+            format!(
+                "kind: Command\nname: c{i:03}\nversion: \"1.0\"\nimage: lab/big:1.0\ncommand-line: run\n"
+            ),
+        );
+    }
+    xcs.exec(["site", "build", "repo", "--out", "public"])
+        .code(0);
+    let pages: Vec<String> = ["", "page/2/", "page/3/"]
+        .iter()
+        .map(|p| read(&xcs, &format!("public/images/lab-big/{p}index.html")))
+        .collect();
+    assert!(
+        !xcs.root()
+            .join("public/images/lab-big/page/4/index.html")
+            .exists()
+    );
+    let mut listed: Vec<String> = pages
+        .iter()
+        .flat_map(|p| {
+            p.match_indices("commands/c")
+                .map(|(i, _)| p[i + 9..i + 13].to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let rows: Vec<usize> = pages
+        .iter()
+        .map(|p| p.matches("commands/c").count())
+        .collect();
+    assert_eq!(rows, vec![100, 100, 5]);
+    listed.sort();
+    listed.dedup();
+    assert_eq!(listed.len(), 205, "every command once");
+    assert!(pages[0].contains(r#"rel="next" href="../../images/lab-big/page/2/index.html""#));
+    assert!(!pages[0].contains(r#"rel="prev""#));
+    assert!(pages[1].contains(r#"rel="prev" href="../../../../images/lab-big/index.html""#));
+    assert!(pages[2].contains("Page 3 of 3") && !pages[2].contains(r#"rel="next""#));
+    // Every page shows the image's facts and pull line, not just the first.
+    for p in &pages {
+        assert!(p.contains("docker pull lab/big:1.0"));
+    }
+    let index = read(&xcs, "public/images/index.html");
+    assert!(
+        index.contains("<td>205</td>"),
+        "the index counts all commands"
+    );
+    assert_eq!(broken_links(&xcs.root().join("public")), Vec::new());
+}

@@ -5,7 +5,6 @@ use super::chain::{Chain, Helper, UsedBy, chains, provides};
 use super::command_line::{Segment, segments};
 pub use super::command_line::{anchor, wrapper_anchor};
 use super::history::Change;
-use super::snippets::{Snippets, snippets};
 use super::words::{self, Context, ImageRef};
 use crate::model::credential::{WITHHELD, sensitive_inputs, withhold};
 use crate::model::{Command, Wrapper, WrapperInput};
@@ -61,7 +60,6 @@ pub struct CommandView {
     /// Other documents share the file (its history is the file's).
     pub shares_file: bool,
     pub history: Vec<Change>,
-    pub snippets: Snippets,
     /// XNAT's Command JSON as published (masked), for the JSON API.
     #[serde(skip)]
     pub json: serde_json::Value,
@@ -199,7 +197,6 @@ impl CommandView {
             // Server-assigned; XNAT ignores them on create.
             fields.remove("id");
         }
-        let snippets = snippets(&json, &slug);
         let contexts = {
             let mut seen = HashSet::new();
             cmd.xnat
@@ -288,7 +285,6 @@ impl CommandView {
             source_file: source_file.to_string(),
             shares_file: false,
             history: history.to_vec(),
-            snippets,
             json,
             site_wrappers: Vec::new(),
             projects: Vec::new(),

@@ -209,6 +209,54 @@ fn page_url(base: &str, page: usize) -> String {
     }
 }
 
+/// The indices of page `page` (from 1) of a list of `total`.
+fn page_range(page: usize, total: usize) -> (usize, usize) {
+    let start = ((page.max(1) - 1) * PER_PAGE).min(total);
+    (start, (start + PER_PAGE).min(total))
+}
+
+/// A row of the images index.
+#[derive(Debug, Serialize)]
+struct ImageRow<'a> {
+    url: &'a str,
+    repository: &'a str,
+    registry: &'a str,
+    commands: usize,
+}
+
+/// One page of an image: the image's facts with one page of its commands.
+#[derive(Debug, Serialize)]
+struct ImagePage<'a> {
+    slug: &'a str,
+    url: &'a str,
+    host: &'a str,
+    repository: &'a str,
+    registry: &'a str,
+    web_url: Option<&'a str>,
+    pulls: &'a [String],
+    size: Option<u64>,
+    commands: &'a [super::catalog::ImageCommand],
+}
+
+impl<'a> ImagePage<'a> {
+    fn of(
+        image: &'a super::catalog::ImageView,
+        commands: &'a [super::catalog::ImageCommand],
+    ) -> Self {
+        ImagePage {
+            slug: &image.slug,
+            url: &image.url,
+            host: &image.host,
+            repository: &image.repository,
+            registry: &image.registry,
+            web_url: image.web_url.as_deref(),
+            pulls: &image.pulls,
+            size: image.size,
+            commands,
+        }
+    }
+}
+
 fn pager(base: &str, page: usize, total: usize) -> Pager {
     let pages = total.div_ceil(PER_PAGE).max(1);
     Pager {
@@ -223,8 +271,8 @@ enum Job {
     CommandList(usize),
     Command(usize),
     Facet(usize, usize, usize),
-    Images,
-    Image(usize),
+    Images(usize),
+    Image(usize, usize),
     Projects,
     Site,
     Project(usize),
@@ -256,8 +304,14 @@ pub fn render(
             jobs.extend((1..=pages).map(|p| Job::Facet(fi, vi, p)));
         }
     }
-    jobs.push(Job::Images);
-    jobs.extend((0..catalog.images.len()).map(Job::Image));
+    // Images and each image's commands are paginated like the command list: one image of
+    // thousands of commands still makes pages of a hundred rows.
+    let pages = catalog.images.len().div_ceil(PER_PAGE).max(1);
+    jobs.extend((1..=pages).map(Job::Images));
+    for (i, image) in catalog.images.iter().enumerate() {
+        let pages = image.commands.len().div_ceil(PER_PAGE).max(1);
+        jobs.extend((1..=pages).map(|p| Job::Image(i, p)));
+    }
     jobs.push(Job::Projects);
     if catalog.site.is_some() {
         jobs.push(Job::Site);
@@ -340,16 +394,21 @@ fn render_job(
         }
         Job::Command(i) => {
             let c = &catalog.commands[*i];
+            // Made per page, not kept in the catalog: three more copies of every command
+            // would stay in memory for the whole build.
+            let snippets = super::snippets::snippets(&c.json, &c.slug);
             let ctx = context! {
                 nav => nav.clone(),
                 section => "commands",
                 c => Value::from(Serde(c)),
+                snippets => Value::from(Serde(&snippets)),
                 facets => Value::from(Serde(&facets[*i])),
                 history_available => catalog.history_available,
                 site_declared => catalog.site.is_some(),
             };
             let page = r.page("command.html", &format!("{}index.html", c.url), ctx)?;
-            return Ok(vec![page, command_json(c, &facets[*i])?, raw_json(c)]);
+            let raw = raw_json(c, snippets.json);
+            return Ok(vec![page, command_json(c, &facets[*i])?, raw]);
         }
         Job::Facet(fi, vi, page) => {
             let f: &Facet = &catalog.facets[*fi];
@@ -374,17 +433,45 @@ fn render_job(
                 },
             )?
         }
-        Job::Images => r.page(
-            "images.html",
-            "images/index.html",
-            context! { nav => nav.clone(), section => "images", images => Value::from(Serde(&catalog.images)) },
-        )?,
-        Job::Image(i) => {
+        Job::Images(page) => {
+            let (start, end) = page_range(*page, catalog.images.len());
+            let rows: Vec<ImageRow> = catalog.images[start..end]
+                .iter()
+                .map(|i| ImageRow {
+                    url: &i.url,
+                    repository: &i.repository,
+                    registry: &i.registry,
+                    commands: i.commands.len(),
+                })
+                .collect();
+            let pager = pager("images/", *page, catalog.images.len());
+            r.page(
+                "images.html",
+                &format!("{}index.html", page_url("images/", *page)),
+                context! {
+                    nav => nav.clone(),
+                    section => "images",
+                    images => Value::from(Serde(&rows)),
+                    total => catalog.images.len(),
+                    pager => Value::from(Serde(&pager)),
+                },
+            )?
+        }
+        Job::Image(i, page) => {
             let image = &catalog.images[*i];
+            let (start, end) = page_range(*page, image.commands.len());
+            let pager = pager(&image.url, *page, image.commands.len());
             r.page(
                 "image.html",
-                &format!("{}index.html", image.url),
-                context! { nav => nav.clone(), section => "images", image => Value::from(Serde(image)) },
+                &format!("{}index.html", page_url(&image.url, *page)),
+                context! {
+                    nav => nav.clone(),
+                    section => "images",
+                    image => Value::from(Serde(ImagePage::of(image, &image.commands[start..end]))),
+                    total => image.commands.len(),
+                    first => start + 1,
+                    pager => Value::from(Serde(&pager)),
+                },
             )?
         }
         Job::Projects => r.page(
@@ -477,13 +564,6 @@ fn compact(value: &serde_json::Value) -> Vec<u8> {
     bytes
 }
 
-/// The raw download is for people too.
-fn pretty(value: &serde_json::Value) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
-}
-
 /// The JSON API's record of one command: the catalog's view plus XNAT's Command JSON.
 fn command_record(c: &CommandView, facets: &CommandFacets) -> serde_json::Value {
     json!({
@@ -528,11 +608,14 @@ fn command_json(c: &CommandView, facets: &CommandFacets) -> Result<OutputFile, S
     })
 }
 
-/// XNAT's Command JSON alone: what `POST /xapi/commands` takes.
-fn raw_json(c: &CommandView) -> OutputFile {
+/// XNAT's Command JSON alone: what `POST /xapi/commands` takes (`pretty`, as the install
+/// snippet shows it).
+fn raw_json(c: &CommandView, pretty: String) -> OutputFile {
+    let mut bytes = pretty.into_bytes();
+    bytes.push(b'\n');
     OutputFile {
         path: format!("{}{}.json", c.url, c.slug),
-        bytes: pretty(&c.json),
+        bytes,
     }
 }
 
