@@ -6,6 +6,9 @@
 //!
 //! Run: `cargo bench --bench diff`. Prints figures; asserts nothing about time.
 
+#[path = "support/catalog_copies.rs"]
+mod catalog_copies;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -23,7 +26,7 @@ fn main() {
         .expect("temp dir");
     let root = dir.path();
     git(root, &["init", "--quiet", "--initial-branch=main"]);
-    let names = generate(&project.join("catalog/commands"), root);
+    let names = catalog_copies::generate(&project.join("catalog/commands"), root, DOCUMENTS).paths;
     commit(root, "base");
     git(root, &["tag", "base"]);
     for n in CHANGES {
@@ -103,50 +106,6 @@ fn commit(dir: &Path, message: &str) {
             message,
         ],
     );
-}
-
-/// Copies of the catalog's commands under new names, as `benches/validate.rs` makes them; the
-/// generated files' paths, in order. Setup and wrapup commands are copied once: other commands
-/// refer to them by image and name.
-fn generate(catalog: &Path, out: &Path) -> Vec<PathBuf> {
-    let mut templates = Vec::new();
-    let mut fixed = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(catalog)
-        .expect("catalog/commands")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let text = std::fs::read_to_string(&path).expect("read command");
-        if text.contains("type: docker-setup") || text.contains("type: docker-wrapup") {
-            fixed.push((path.file_name().expect("name").to_owned(), text));
-        } else {
-            templates.push(text);
-        }
-    }
-    let commands = out.join("commands");
-    std::fs::create_dir_all(&commands).expect("mkdir");
-    for (name, text) in &fixed {
-        std::fs::write(commands.join(name), text).expect("write");
-    }
-    let mut names = Vec::new();
-    for i in 0..DOCUMENTS - fixed.len() {
-        let template = &templates[i % templates.len()];
-        let path = commands.join(format!("cmd-{i:05}.yaml"));
-        std::fs::write(&path, rename(template, i)).expect("write");
-        names.push(path);
-    }
-    names
-}
-
-fn rename(text: &str, i: usize) -> String {
-    text.lines()
-        .map(|line| match line.strip_prefix("name: ") {
-            Some(name) => format!("name: {}-{i:05}", name.trim_matches('"')),
-            None => line.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Change `n` of the generated commands, spread over the repo: even ones get a new description

@@ -7,6 +7,9 @@
 //! Run: `cargo bench --bench validate`. Prints figures; asserts nothing about time.
 //! `XCS_BENCH_SKIP_CHECK_JSONSCHEMA=1` leaves out check-jsonschema (minutes of Python).
 
+#[path = "support/catalog_copies.rs"]
+mod catalog_copies;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -23,7 +26,8 @@ fn main() {
         .expect("temp dir");
     let clean = dir.path().join("clean");
     let warned = dir.path().join("warnings");
-    let bytes = generate(&project.join("catalog/commands"), &clean);
+    let bytes =
+        catalog_copies::generate(&project.join("catalog/commands"), &clean, DOCUMENTS).bytes;
     println!(
         "generated {DOCUMENTS} catalog-sized command documents ({:.1} MB of YAML) in {}",
         bytes as f64 / 1e6,
@@ -188,50 +192,6 @@ const WARNED: &str = r##"{
   ]
 }
 "##;
-
-/// Copies of the catalog's commands under new names. Setup and wrapup commands are copied once:
-/// other commands refer to them by image and name.
-fn generate(catalog: &Path, out: &Path) -> usize {
-    let mut templates = Vec::new();
-    let mut fixed = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(catalog)
-        .expect("catalog/commands")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let text = std::fs::read_to_string(&path).expect("read command");
-        if text.contains("type: docker-setup") || text.contains("type: docker-wrapup") {
-            fixed.push((path.file_name().expect("name").to_owned(), text));
-        } else {
-            templates.push(text);
-        }
-    }
-    let commands = out.join("commands");
-    std::fs::create_dir_all(&commands).expect("mkdir");
-    let mut bytes = 0;
-    for (name, text) in &fixed {
-        std::fs::write(commands.join(name), text).expect("write");
-        bytes += text.len();
-    }
-    for i in 0..DOCUMENTS - fixed.len() {
-        let template = &templates[i % templates.len()];
-        let text = rename(template, i);
-        bytes += text.len();
-        std::fs::write(commands.join(format!("cmd-{i:05}.yaml")), text).expect("write");
-    }
-    bytes
-}
-
-fn rename(text: &str, i: usize) -> String {
-    text.lines()
-        .map(|line| match line.strip_prefix("name: ") {
-            Some(name) => format!("name: {}-{i:05}", name.trim_matches('"')),
-            None => line.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// What one run cost: wall time, and (when `/usr/bin/time` is there to measure them) peak
 /// resident memory in KiB and CPU seconds, user plus system (steadier than wall time on a

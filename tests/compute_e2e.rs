@@ -117,9 +117,13 @@ fn a_labelled_image_validates_locks_plans_applies_and_shows_its_digest() {
     } = locked(DOCKER);
     // From here on only the lock is read: the registry can go.
     drop(registry);
-    xcs.exec(["validate", "repo"])
-        .code(0)
-        .stdout_has("0 errors");
+    let validated = xcs.exec(["validate", "repo", "--format", "json"]).code(0);
+    assert_eq!(
+        validated.json()["summary"]["errors"],
+        0,
+        "{}",
+        validated.stdout
+    );
 
     // XNAT has a docker server without the image; its registry has it, for `tester` only.
     let sim = crate::images::started(
