@@ -143,11 +143,6 @@ pub struct ParsedFile {
     pub form: Form,
 }
 
-/// Parse the documents of a text again (to find positions once a problem is known).
-pub fn reparse(rel: &str, text: &str, limits: &Limits) -> Vec<Node> {
-    parse_text(rel, text, limits).0
-}
-
 /// The documents of a text, read as its path says, with the problems found and its form.
 fn parse_text(rel: &str, text: &str, limits: &Limits) -> (Vec<Node>, Vec<ParseIssue>, Form) {
     let whole = |result: Result<(Vec<Node>, Vec<ParseIssue>), ParseIssue>| match result {
