@@ -1,7 +1,7 @@
 //! TLS for the tests: a private CA and a server certificate for 127.0.0.1 it signed, made with
 //! the openssl CLI, and a small HTTPS file server on 127.0.0.1 presenting that certificate.
 
-use super::xnat_sim::{Tls, tls_acceptor};
+use super::xnat_sim::{Tls, serve, tls_acceptor};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -105,8 +105,21 @@ impl HttpsFiles {
         let port = listener.local_addr().expect("addr").port();
         let files: Files = Arc::default();
         let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (files_in, served_in) = (files.clone(), served.clone());
+        // A client that refuses the certificate ends the handshake and is never counted here.
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri| async move {
+            served_in.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = files_in
+                .lock()
+                .expect("files")
+                .get(uri.path().trim_start_matches('/'))
+                .cloned();
+            match body {
+                Some(b) => (axum::http::StatusCode::OK, b),
+                None => (axum::http::StatusCode::NOT_FOUND, Vec::new()),
+            }
+        });
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -114,42 +127,7 @@ impl HttpsFiles {
                 .expect("runtime");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                loop {
-                    let stream = tokio::select! {
-                        accepted = listener.accept() => match accepted {
-                            Ok((s, _)) => s,
-                            Err(_) => continue,
-                        },
-                        _ = &mut rx => return,
-                    };
-                    let (acceptor, files, served) =
-                        (acceptor.clone(), files_in.clone(), served_in.clone());
-                    tokio::spawn(async move {
-                        let Ok(stream) = acceptor.accept(stream).await else {
-                            return;
-                        };
-                        let service = hyper::service::service_fn(move |req| {
-                            let body = files
-                                .lock()
-                                .expect("files")
-                                .get(req.uri().path().trim_start_matches('/'))
-                                .cloned();
-                            served.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            async move {
-                                let (status, bytes) = match body {
-                                    Some(b) => (200, b),
-                                    None => (404, Vec::new()),
-                                };
-                                hyper::Response::builder()
-                                    .status(status)
-                                    .body(axum::body::Body::from(bytes))
-                            }
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
+                serve(listener, app, rx, Some(acceptor)).await;
             });
         });
         HttpsFiles {

@@ -612,7 +612,9 @@ pub fn tls_acceptor(tls: &Tls) -> std::io::Result<tokio_rustls::TlsAcceptor> {
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
-async fn serve(
+/// Serve `router` on `listener` (through `tls` when given) until `shutdown`; the one accept
+/// loop of the test servers (the simulator, `support::tls::HttpsFiles`).
+pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     mut shutdown: oneshot::Receiver<()>,
