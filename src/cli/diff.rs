@@ -1,15 +1,10 @@
 use super::output::{EXIT_OK, EXIT_PROBLEMS, Format, print_envelope};
-use anyhow::Context as _;
 use clap::ValueEnum;
 use serde_json::json;
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use xcs::diff::{self, Class, Diff, render};
-use xcs::load::source::shared_files;
-use xcs::load::{LoadError, RawFile, Source};
-use xcs::model::{Origin, Repo};
-use xcs::validate::{Environments, LockInput, Validation, validate_revisions};
+pub use xcs::diff::revisions::Compared;
+use xcs::diff::{Class, render, revisions};
 
 /// Which two revisions of which repo to compare (shared by `diff` and `review`).
 #[derive(Debug, clap::Args)]
@@ -30,12 +25,12 @@ pub struct Revisions {
 
 impl Revisions {
     pub fn compare(&self) -> anyhow::Result<Compared> {
-        compare(
+        Ok(revisions::compare(
             &self.dir,
             &self.base,
             self.head.as_deref(),
             self.env.as_deref(),
-        )
+        )?)
     }
 }
 
@@ -67,110 +62,6 @@ const FORMATS: &[(&str, &str)] = &[
 enum FailOn {
     Breaking,
     Risky,
-}
-
-/// Both revisions read and validated, and their diff.
-pub struct Compared {
-    pub base: Validation,
-    pub head: Validation,
-    pub diff: Diff,
-    pub base_label: String,
-    pub head_label: String,
-    /// Something a reader should know about how the sides were taken.
-    pub notes: Vec<String>,
-}
-
-/// Read `base` and `head` (the work tree when `None`) of the repo at `dir`, narrowed to `env`
-/// when given, and compare them.
-pub fn compare(
-    dir: &Path,
-    base_rev: &str,
-    head_rev: Option<&str>,
-    env: Option<&str>,
-) -> anyhow::Result<Compared> {
-    let which = env.map_or(Environments::All, Environments::Only);
-    let read = |source: &Source| -> Result<(Vec<RawFile>, LockInput), LoadError> {
-        let (path, text) = source.lock_text()?;
-        Ok((source.files()?, LockInput { path, text }))
-    };
-    // Reading the base also proves `dir` is in a git repository before the work tree is read.
-    let base_source = Source::new(dir, Some(base_rev));
-    let (base_files, base_lock) =
-        read(&base_source).with_context(|| format!("reading the base revision `{base_rev}`"))?;
-    let head_source = Source::new(dir, head_rev);
-    let (head_files, head_lock) = read(&head_source).with_context(|| {
-        head_rev.map_or("reading the work tree".to_string(), |r| {
-            format!("reading the head revision `{r}`")
-        })
-    })?;
-    // What git knows is unchanged is checked once for both sides.
-    let shared = shared_files(&base_source, &base_files, &head_source, &head_files)
-        .context("finding the files the revisions share")?;
-    // Without an environment the base needs no second copy of the shared commands: the diff
-    // knows them by origin. An environment's overlay may differ between the sides, so there
-    // both are kept whole.
-    let lean = env.is_none();
-    let (base, head) = validate_revisions(
-        (&base_files, Some(&base_lock)),
-        (&head_files, Some(&head_lock)),
-        &shared,
-        which,
-        lean,
-    );
-    let shared_rels: HashSet<&str> = base_files
-        .iter()
-        .zip(&shared)
-        .filter(|(_, j)| j.is_some())
-        .map(|(f, _)| f.rel.as_ref())
-        .collect();
-    let same = |b: &Origin, h: &Origin| {
-        lean && b.rel == h.rel && b.doc == h.doc && shared_rels.contains(b.rel.as_ref())
-    };
-    let mut notes = Vec::new();
-    let (base_repo, head_repo) = match env {
-        None => (None, None),
-        Some(name) => {
-            let head_repo = xcs::model::environment::for_environment(&head.repo, name)?;
-            let base_repo = match xcs::model::environment::for_environment(&base.repo, name) {
-                Ok(r) => r,
-                Err(e) => {
-                    let why = match e {
-                        xcs::model::environment::OverlayError::UnknownEnvironment { .. } => {
-                            format!("environment `{name}` does not exist at the base")
-                        }
-                        e => format!("environment `{name}` cannot be applied at the base: {e}"),
-                    };
-                    notes.push(format!(
-                        "{why}; the base counts as empty, so everything shows as added"
-                    ));
-                    Repo::default()
-                }
-            };
-            (Some(base_repo), Some(head_repo))
-        }
-    };
-    let diff = diff::diff_sharing(
-        base_repo.as_ref().unwrap_or(&base.repo),
-        head_repo.as_ref().unwrap_or(&head.repo),
-        &same,
-    );
-    for (side, v) in [("base", &base), ("head", &head)] {
-        let counts = v.counts();
-        if counts.errors > 0 {
-            notes.push(format!(
-                "the {side} has {}; the diff covers what could be read (run `xcs validate`)",
-                xcs::diag::plural(counts.errors, "validation error")
-            ));
-        }
-    }
-    Ok(Compared {
-        base,
-        head,
-        diff,
-        base_label: base_rev.to_string(),
-        head_label: head_rev.unwrap_or("work tree").to_string(),
-        notes,
-    })
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {

@@ -11,6 +11,7 @@ pub mod classify;
 mod command;
 mod objects;
 pub mod render;
+pub mod revisions;
 pub mod tree;
 
 pub use crate::model::canonical::command as canonical_command;
