@@ -375,3 +375,47 @@ fn a_manager_imports_the_stored_documents_and_is_told_about_the_automations() {
         "{site}"
     );
 }
+
+/// A hostile store: a hand-written `wrapper-<id>` document that is not JSON. CS reads blank or
+/// unparsable contents as no document (`ContainerConfigServiceImpl.getCommandConfiguration`), so
+/// the wrapper is site-disabled and unconfigured; the plan must see exactly that (not crash, not
+/// trust the bytes), and one apply repairs it for good.
+#[test]
+fn an_unparsable_stored_document_counts_as_none_and_is_repaired() {
+    let sim = sim();
+    let repo = catalog(&sim);
+    repo.exec(["apply", "repo"]).code(0);
+    let id = sim
+        .wrapper_id("dcm2niix", "dcm2niix-scan")
+        .expect("wrapper");
+    let put = reqwest::blocking::Client::new()
+        .put(format!(
+            "{}/data/config/container-service/wrapper-{id}?inbody=true",
+            sim.url()
+        ))
+        .basic_auth("admin", Some("admin"))
+        .header("Content-Type", "text/plain")
+        .body("{\"enabled\": true, \"inputs\": ")
+        .send()
+        .expect("put");
+    assert!(put.status().is_success(), "{}", put.status());
+    assert!(!sim.site_enabled(id), "CS reads no document: disabled");
+    let plan = repo
+        .exec(["plan", "repo", "--format", "json"])
+        .code(0)
+        .json();
+    let changes = wrapper_changes(&plan);
+    let site = changes
+        .iter()
+        .find(|(scope, wrapper, _)| scope == "\"Site\"" && wrapper == "dcm2niix-scan")
+        .unwrap_or_else(|| panic!("the site's dcm2niix-scan is planned again: {changes:?}"));
+    assert!(
+        site.2.iter().any(|p| p == "enabled"),
+        "it is enabled again: {site:?}"
+    );
+    repo.exec(["apply", "repo"]).code(0);
+    assert!(sim.site_enabled(id), "enabled again");
+    sim.reset_counters();
+    repo.exec(["apply", "repo"]).code(0);
+    assert_eq!(sim.counters().writes, 0, "converged");
+}
